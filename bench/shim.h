@@ -1,0 +1,37 @@
+/* The C face of Google Benchmark. Benchmark bodies are C; they register
+ * themselves through these functions and bench/shim.cc forwards to
+ * benchmark::State. */
+#ifndef UPERNET_BENCH_SHIM_H
+#define UPERNET_BENCH_SHIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct upernet_bench_state upernet_bench_state;
+typedef void (*upernet_bench_fn)(upernet_bench_state *state, const void *arg);
+
+/* Registers benchmark `name` running fn(state, arg); arg must outlive main. */
+void upernet_bench_register(const char *name, upernet_bench_fn fn, const void *arg);
+
+/* The timing loop: while (upernet_bench_keep_running(s)) { ...work... } */
+bool upernet_bench_keep_running(upernet_bench_state *state);
+/* Marks the benchmark skipped with a reason (e.g. the CPU lacks the tier). */
+void upernet_bench_skip(upernet_bench_state *state, const char *reason);
+/* Bytes moved per iteration: reported as bytes_per_second. */
+void upernet_bench_set_bytes_per_iteration(upernet_bench_state *state, double bytes);
+/* A counter averaged per second of run time (per_second) or a plain value. */
+void upernet_bench_counter(upernet_bench_state *state, const char *name, double value,
+                           bool per_second);
+
+/* Each benchmark family's registration (bench/bench_*.c). */
+void upernet_bench_register_all(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,147 @@
+#include "config.h"
+
+#include "kernels/dispatch.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+static const char *const isa_names[UPERNET_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon"};
+
+const char *upernet_isa_name(enum upernet_isa isa)
+{
+    return (unsigned) isa < UPERNET_ISA_COUNT ? isa_names[isa] : "unknown";
+}
+
+bool upernet_isa_parse(const char *name, enum upernet_isa *isa)
+{
+    for (int i = 0; i < UPERNET_ISA_COUNT; i++) {
+        if (strcmp(name, isa_names[i]) == 0) {
+            *isa = (enum upernet_isa) i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool upernet_isa_built(enum upernet_isa isa)
+{
+    switch (isa) {
+    case UPERNET_ISA_SCALAR: return true;
+#ifdef UPERNET_BUILD_AVX2
+    case UPERNET_ISA_AVX2: return true;
+#endif
+#ifdef UPERNET_BUILD_AVX512
+    case UPERNET_ISA_AVX512: return true;
+#endif
+#ifdef UPERNET_BUILD_NEON
+    case UPERNET_ISA_NEON: return true;
+#endif
+    default: return false;
+    }
+}
+
+bool upernet_isa_runnable(const struct upernet_cpu_features *f, enum upernet_isa isa)
+{
+    if (!upernet_isa_built(isa))
+        return false;
+    switch (isa) {
+    case UPERNET_ISA_SCALAR: return true;
+    case UPERNET_ISA_AVX2: return f->avx2 && f->fma && f->os_saves_ymm;
+    case UPERNET_ISA_AVX512:
+        return f->avx512f && f->avx512bw && f->avx512dq && f->avx512vl && f->fma &&
+               f->os_saves_zmm;
+    case UPERNET_ISA_NEON: return f->asimd;
+    default: return false;
+    }
+}
+
+enum upernet_isa upernet_isa_best(const struct upernet_cpu_features *f)
+{
+    static const enum upernet_isa best_first[] = {UPERNET_ISA_AVX512, UPERNET_ISA_AVX2,
+                                                  UPERNET_ISA_NEON};
+    for (size_t i = 0; i < sizeof best_first / sizeof best_first[0]; i++)
+        if (upernet_isa_runnable(f, best_first[i]))
+            return best_first[i];
+    return UPERNET_ISA_SCALAR;
+}
+
+/* Fills t for tier isa: every slot first gets its scalar reference, then the
+ * variant of exactly this tier where the family has one. */
+static void fill_table(struct upernet_kernel_table *t, enum upernet_isa isa)
+{
+    memset(t, 0, sizeof *t);
+    t->isa = isa;
+#define UPERNET_LAYERNORM_UKERNEL(tier, function, ctile)                  \
+    if ((tier) == UPERNET_ISA_SCALAR || (tier) == isa) {                  \
+        t->layernorm.fn = function;                                       \
+        t->layernorm.name = #function;                                    \
+        t->layernorm.channel_tile = (ctile);                              \
+    }
+#include "kernels/f32-layernorm/f32-layernorm.inc"
+#undef UPERNET_LAYERNORM_UKERNEL
+}
+
+static struct upernet_kernel_table active_table;
+static bool active_table_ready;
+static pthread_mutex_t select_lock = PTHREAD_MUTEX_INITIALIZER;
+
+enum upernet_status upernet_select_isa(const char *request, upernet_error *err)
+{
+    const struct upernet_cpu_features *f = upernet_cpu_features();
+    const char *source = "requested";
+    if (request == NULL) {
+        request = getenv("UPERNET_ISA");
+        source = "UPERNET_ISA";
+    }
+    enum upernet_isa isa = upernet_isa_best(f);
+    if (request != NULL && request[0] != '\0') {
+        enum upernet_isa wanted;
+        if (!upernet_isa_parse(request, &wanted))
+            return upernet_fail(err, UPERNET_ERR_ARGUMENT,
+                                "%s ISA tier '%s' is unknown (expected scalar, avx2, avx512 or neon)",
+                                source, request);
+        if (!upernet_isa_runnable(f, wanted))
+            return upernet_fail(err, UPERNET_ERR_UNSUPPORTED,
+                                "%s ISA tier '%s' is not available: %s (best here: %s)", source,
+                                request,
+                                upernet_isa_built(wanted) ? "this CPU or OS lacks it"
+                                                          : "this build does not include it",
+                                upernet_isa_name(upernet_isa_best(f)));
+        isa = wanted;
+    }
+    pthread_mutex_lock(&select_lock);
+    fill_table(&active_table, isa);
+    active_table_ready = true;
+    pthread_mutex_unlock(&select_lock);
+    upernet_error_clear(err);
+    return UPERNET_OK;
+}
+
+const struct upernet_kernel_table *upernet_kernels(void)
+{
+    pthread_mutex_lock(&select_lock);
+    bool ready = active_table_ready;
+    pthread_mutex_unlock(&select_lock);
+    if (!ready && upernet_select_isa(NULL, NULL) != UPERNET_OK) {
+        /* $UPERNET_ISA is invalid and nobody asked explicitly: callers that
+         * care (the CLI, the tests) call upernet_select_isa first and report
+         * the error; library users get the best tier. */
+        upernet_select_isa("", NULL);
+    }
+    return &active_table;
+}
+
+enum upernet_isa upernet_active_isa(void)
+{
+    return upernet_kernels()->isa;
+}
+
+void upernet_kernels_describe(const struct upernet_kernel_table *t, char *buf, size_t size)
+{
+    snprintf(buf, size, "  %-12s %-48s channel_tile=%zu\n", "layernorm", t->layernorm.name,
+             t->layernorm.channel_tile);
+}

@@ -1,0 +1,41 @@
+/* The kernel table: one pointer per kernel slot, each next to its tile sizes
+ * and name, filled once for the selected tier (best first, or lowered by
+ * upernet_select_isa / $UPERNET_ISA). Slots the tier has no variant for keep
+ * the next lower variant (ultimately the scalar reference). */
+#ifndef UPERNET_KERNELS_DISPATCH_H
+#define UPERNET_KERNELS_DISPATCH_H
+
+#include <stdbool.h>
+
+#include "kernels/cpu-features.h"
+#include "kernels/microkernels.h"
+
+struct upernet_kernel_table {
+    enum upernet_isa isa;
+    struct {
+        upernet_f32_layernorm_fn fn;
+        const char *name;
+        size_t channel_tile;
+    } layernorm;
+};
+
+/* The table for the selected tier; selects (as upernet_select_isa(NULL)) on
+ * first use. Safe to call from any thread; never changes inside a forward. */
+const struct upernet_kernel_table *upernet_kernels(void);
+
+/* Whether the CPU (features f) and this build can run tier isa. */
+bool upernet_isa_runnable(const struct upernet_cpu_features *f, enum upernet_isa isa);
+
+/* The best tier runnable with features f. */
+enum upernet_isa upernet_isa_best(const struct upernet_cpu_features *f);
+
+/* Parses a tier name; returns false if unknown. */
+bool upernet_isa_parse(const char *name, enum upernet_isa *isa);
+
+/* Whether tier `isa` was compiled into this build. */
+bool upernet_isa_built(enum upernet_isa isa);
+
+/* Writes one line per slot ("layernorm  upernet_f32_..._16c__avx512  channel_tile=16"). */
+void upernet_kernels_describe(const struct upernet_kernel_table *t, char *buf, size_t size);
+
+#endif

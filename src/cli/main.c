@@ -1,0 +1,56 @@
+/* upernet: the command-line tool. Dispatches to one verb per file. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "upernet.h"
+
+static const struct upernet_command commands[] = {
+    {"info", "show CPU features, the kernel tier and each kernel slot", cmd_info},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: upernet <command> [options]   (upernet <command> --help for details)\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nenvironment:\n"
+                 "  UPERNET_ISA=scalar|avx2|avx512|neon   lower the kernel tier (as --isa)\n");
+}
+
+int cli_select_isa(const char *isa)
+{
+    upernet_error err;
+    if (upernet_select_isa(isa, &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet: %s\n", err.message);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("upernet %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "upernet: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,10 @@
+# The library (core, model, readers/writers, images) and the command-line tool.
+libupernet_la_SOURCES += \
+	src/core/error.c src/core/error.h
+
+libupernet_la_LIBADD += $(ZLIB_LIBS) $(TURBOJPEG_LIBS) $(SPNG_LIBS) $(LIBZIP_LIBS) $(JANSSON_LIBS) -lm
+
+bin_PROGRAMS += upernet
+upernet_SOURCES = src/cli/main.c src/cli/commands.h \
+	src/cli/cmd_info.c
+upernet_LDADD = libupernet.la

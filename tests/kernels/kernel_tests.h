@@ -1,0 +1,15 @@
+/* Each kernel family's Check tests, added for one tier at a time.
+ * For the scalar tier a family tests its reference against known answers and
+ * invariants; for a SIMD tier it tests that tier's variant against the scalar
+ * reference on ragged shapes. A family with no variant of the tier adds
+ * nothing (and says so on stdout). */
+#ifndef UPERNET_TESTS_KERNEL_TESTS_H
+#define UPERNET_TESTS_KERNEL_TESTS_H
+
+#include <check.h>
+
+#include "upernet.h"
+
+void add_layernorm_tests(Suite *suite, enum upernet_isa tier);
+
+#endif

@@ -1,0 +1,34 @@
+# Tests (Check). Tier-independent programs run directly (through
+# $(TEST_EMULATOR) when cross-built); tier-dependent ones run once per kernel
+# tier through tests/run-tier.sh, which forces UPERNET_ISA and reports SKIP
+# (exit 77) for a tier this host or build cannot run.
+TEST_EXTENSIONS = .test .sh
+LOG_COMPILER = $(TEST_EMULATOR)
+TEST_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/run-tier.sh
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	TEST_EMULATOR='$(TEST_EMULATOR)'; export TEST_EMULATOR; \
+	UPERNET_TIER_TESTS='$(UPERNET_TIER_TESTS)'; export UPERNET_TIER_TESTS; \
+	UPERNET_DATA_DIR='$(abs_top_srcdir)/data'; export UPERNET_DATA_DIR;
+
+UPERNET_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+UPERNET_TEST_LIBS = libupernet.la $(CHECK_LIBS)
+
+# Programs run once per tier by tests/run-tier.sh (in this order).
+UPERNET_TIER_TESTS = tests/test_kernels
+
+check_PROGRAMS += tests/test_kernels tests/test_dispatch
+tests_test_kernels_SOURCES = tests/test_kernels.c tests/testutil.c tests/testutil.h \
+	tests/kernels/kernel_tests.h \
+	tests/kernels/test_layernorm.c
+tests_test_kernels_CFLAGS = $(UPERNET_TEST_CFLAGS)
+tests_test_kernels_LDADD = $(UPERNET_TEST_LIBS)
+
+tests_test_dispatch_SOURCES = tests/test_dispatch.c
+tests_test_dispatch_CFLAGS = $(UPERNET_TEST_CFLAGS)
+tests_test_dispatch_LDADD = $(UPERNET_TEST_LIBS)
+
+TESTS += tests/test_dispatch \
+	tests/tier-scalar.test tests/tier-avx2.test tests/tier-avx512.test tests/tier-neon.test
+EXTRA_DIST += tests/run-tier.sh \
+	tests/tier-scalar.test tests/tier-avx2.test tests/tier-avx512.test tests/tier-neon.test

@@ -1,0 +1,34 @@
+/* Kernel tests for the tier named by $UPERNET_ISA (set by tests/run-tier.sh).
+ * Exits 77 (SKIP) when this CPU or build cannot run that tier. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kernels/dispatch.h"
+#include "tests/kernels/kernel_tests.h"
+
+int main(void)
+{
+    upernet_error err;
+    const char *tier_name = getenv("UPERNET_ISA");
+    if (tier_name == NULL || tier_name[0] == '\0') {
+        fprintf(stderr, "test_kernels: set UPERNET_ISA to the tier to test\n");
+        return 1;
+    }
+    if (upernet_select_isa(NULL, &err) != UPERNET_OK) {
+        printf("SKIP: %s\n", err.message);
+        return err.status == UPERNET_ERR_UNSUPPORTED ? 77 : 1;
+    }
+    const enum upernet_isa tier = upernet_active_isa();
+
+    Suite *suite = suite_create(upernet_isa_name(tier));
+    add_layernorm_tests(suite, tier);
+
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    const int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
+}
