@@ -29,4 +29,52 @@ typedef void (*upernet_f32_layernorm_fn)(size_t pixels, size_t channels,
 #include "kernels/f32-layernorm/f32-layernorm.inc"
 #undef UPERNET_LAYERNORM_UKERNEL
 
+/* ---- f32 indirect GEMM with a fused epilogue (1x1 convs, Linear, k x k convs) ----
+ * Computes one mr x nc tile (mr <= MR, nc <= NR of the variant):
+ *   acc[i][j] = bias[j] + sum_{s<ks} sum_{k<kc} a[s*mr + i][k] * W[s][k][j]
+ *   c[i*c_stride + j] = epilogue(acc[i][j])          for i < mr, j < nc
+ * a       ks*mr row pointers: a[s*mr + i] points to the kc floats pixel i reads
+ *         for step s (a kernel tap, or the one row of a plain GEMM); padding
+ *         taps point to a zeroed buffer. Exactly kc floats are read per pointer.
+ * w       one packed panel (see kernels/pack.h): NR bias floats, then ks*kc rows
+ *         of NR floats, row s*kc + k; columns >= nc are zero. The kernel may read
+ *         the whole panel (NR wide) but writes only the nc columns of mr rows.
+ * epilogue, in this order: activation; times scale[j] if scale != NULL; plus
+ *         residual[i*residual_stride + j] if residual != NULL. scale and residual
+ *         point at the tile's first column/row; residual may equal c (in place). */
+enum upernet_activation { UPERNET_ACT_NONE = 0, UPERNET_ACT_RELU, UPERNET_ACT_GELU };
+
+struct upernet_gemm_epilogue {
+    enum upernet_activation activation;
+    const float *scale;
+    const float *residual;
+    size_t residual_stride;
+};
+
+typedef void (*upernet_f32_igemm_fn)(size_t mr, size_t nc, size_t kc, size_t ks,
+                                     const float *const *a, const float *w, float *c,
+                                     size_t c_stride, const struct upernet_gemm_epilogue *ep);
+
+#define UPERNET_IGEMM_UKERNEL(tier, fn, mr_tile, nr_tile)                                \
+    void fn(size_t mr, size_t nc, size_t kc, size_t ks, const float *const *a,            \
+            const float *w, float *c, size_t c_stride, const struct upernet_gemm_epilogue *ep);
+#include "kernels/f32-igemm/f32-igemm.inc"
+#undef UPERNET_IGEMM_UKERNEL
+
+/* ---- f32 7x7 depthwise convolution, NHWC, stride 1, zero padding 3, with bias ----
+ * x and y are height*width*channels floats (dense NHWC); y must not overlap x.
+ * Computes output rows [row_begin, row_end) only (threads split rows).
+ * w is packed [49][channels]: tap (ky, kx) at w + (ky*7 + kx)*channels.
+ *   y[h][w][c] = bias[c] + sum_{ky,kx} w[ky*7+kx][c] * x[h+ky-3][w+kx-3][c]
+ * Any channels >= 1, any height, width >= 1. */
+typedef void (*upernet_f32_dwconv7x7_fn)(size_t height, size_t width, size_t channels,
+                                         size_t row_begin, size_t row_end, const float *x,
+                                         const float *w, const float *bias, float *y);
+
+#define UPERNET_DWCONV7X7_UKERNEL(tier, fn, channel_tile)                                  \
+    void fn(size_t height, size_t width, size_t channels, size_t row_begin, size_t row_end, \
+            const float *x, const float *w, const float *bias, float *y);
+#include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"
+#undef UPERNET_DWCONV7X7_UKERNEL
+
 #endif
