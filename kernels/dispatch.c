@@ -83,6 +83,23 @@ static void fill_table(struct upernet_kernel_table *t, enum upernet_isa isa)
     }
 #include "kernels/f32-layernorm/f32-layernorm.inc"
 #undef UPERNET_LAYERNORM_UKERNEL
+#define UPERNET_IGEMM_UKERNEL(tier, function, mr_tile, nr_tile)           \
+    if ((tier) == UPERNET_ISA_SCALAR || (tier) == isa) {                  \
+        t->igemm.fn = function;                                           \
+        t->igemm.name = #function;                                        \
+        t->igemm.mr = (mr_tile);                                          \
+        t->igemm.nr = (nr_tile);                                          \
+    }
+#include "kernels/f32-igemm/f32-igemm.inc"
+#undef UPERNET_IGEMM_UKERNEL
+#define UPERNET_DWCONV7X7_UKERNEL(tier, function, ctile)                  \
+    if ((tier) == UPERNET_ISA_SCALAR || (tier) == isa) {                  \
+        t->dwconv7x7.fn = function;                                       \
+        t->dwconv7x7.name = #function;                                    \
+        t->dwconv7x7.channel_tile = (ctile);                              \
+    }
+#include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"
+#undef UPERNET_DWCONV7X7_UKERNEL
 }
 
 static struct upernet_kernel_table active_table;
@@ -142,6 +159,11 @@ enum upernet_isa upernet_active_isa(void)
 
 void upernet_kernels_describe(const struct upernet_kernel_table *t, char *buf, size_t size)
 {
-    snprintf(buf, size, "  %-12s %-48s channel_tile=%zu\n", "layernorm", t->layernorm.name,
-             t->layernorm.channel_tile);
+    snprintf(buf, size,
+             "  %-12s %-48s channel_tile=%zu\n"
+             "  %-12s %-48s mr=%zu nr=%zu\n"
+             "  %-12s %-48s channel_tile=%zu\n",
+             "layernorm", t->layernorm.name, t->layernorm.channel_tile, "igemm", t->igemm.name,
+             t->igemm.mr, t->igemm.nr, "dwconv7x7", t->dwconv7x7.name,
+             t->dwconv7x7.channel_tile);
 }

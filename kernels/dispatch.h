@@ -17,6 +17,17 @@ struct upernet_kernel_table {
         const char *name;
         size_t channel_tile;
     } layernorm;
+    struct {
+        upernet_f32_igemm_fn fn;
+        const char *name;
+        size_t mr; /* rows per call (tile height) */
+        size_t nr; /* columns per packed panel (tile width) */
+    } igemm;
+    struct {
+        upernet_f32_dwconv7x7_fn fn;
+        const char *name;
+        size_t channel_tile;
+    } dwconv7x7;
 };
 
 /* The table for the selected tier; selects (as upernet_select_isa(NULL)) on

@@ -7,7 +7,12 @@ libupernet_la_SOURCES += \
 	kernels/dispatch.c kernels/dispatch.h \
 	kernels/microkernels.h \
 	kernels/f32-layernorm/f32-layernorm.inc \
-	kernels/f32-layernorm/f32-layernorm-scalar.c
+	kernels/f32-layernorm/f32-layernorm-scalar.c \
+	kernels/pack.c kernels/pack.h kernels/gelu.h \
+	kernels/f32-igemm/f32-igemm.inc \
+	kernels/f32-igemm/f32-igemm-4x4-scalar.c \
+	kernels/f32-dwconv7x7/f32-dwconv7x7.inc \
+	kernels/f32-dwconv7x7/f32-dwconv7x7-scalar.c
 
 UPERNET_AVX2_SOURCES = \
 	kernels/f32-layernorm/f32-layernorm-8c-avx2.c

@@ -1,0 +1,64 @@
+/* f32 indirect GEMM, 4x4 tile, scalar reference (every SIMD variant is tested
+ * against it).
+ *
+ * Contract (shared by all variants, see kernels/microkernels.h):
+ *   tile     mr <= 4 rows (output pixels) x nc <= 4 columns (output channels).
+ *   a        ks*mr row pointers, a[s*mr + i] = the kc floats row i reads at step s.
+ *   w        one packed panel of width NR = 4 (kernels/pack.h): 4 bias floats,
+ *            then ks*kc rows of 4 floats.
+ *   math     acc = bias; for s < ks, for k < kc: acc += a[s*mr+i][k] * w[s*kc+k][j]
+ *            (this fixed order; a separate multiply and add unless the compiler
+ *            contracts them), then activation, then * scale[j], then
+ *            + residual[i*residual_stride + j].
+ *   reads    exactly kc floats per row pointer, the whole panel (4 columns).
+ *   writes   only c[i*c_stride + j] for i < mr, j < nc; residual may equal c.
+ *
+ * The residual is read before c is written for each element, so an in-place
+ * residual (residual == c, same stride) is safe. */
+#include "config.h"
+
+#include "kernels/gelu.h"
+#include "kernels/microkernels.h"
+
+#define MR 4
+#define NR 4
+
+void upernet_f32_igemm_ukernel_4x4__scalar(size_t mr, size_t nc, size_t kc, size_t ks,
+                                           const float *const *a, const float *w, float *c,
+                                           size_t c_stride, const struct upernet_gemm_epilogue *ep)
+{
+    float acc[MR][NR];
+    for (size_t i = 0; i < MR; i++)
+        for (size_t j = 0; j < NR; j++)
+            acc[i][j] = w[j];
+    const float *wrow = w + NR;
+    for (size_t s = 0; s < ks; s++) {
+        const float *rows[MR];
+        for (size_t i = 0; i < MR; i++)
+            rows[i] = a[s * mr + (i < mr ? i : mr - 1)];
+        for (size_t k = 0; k < kc; k++) {
+            for (size_t i = 0; i < MR; i++) {
+                const float av = rows[i][k];
+                for (size_t j = 0; j < NR; j++)
+                    acc[i][j] += av * wrow[j];
+            }
+            wrow += NR;
+        }
+    }
+    for (size_t i = 0; i < mr; i++) {
+        for (size_t j = 0; j < nc; j++) {
+            float v = acc[i][j];
+            if (ep != NULL) {
+                if (ep->activation == UPERNET_ACT_RELU)
+                    v = v < 0.0f ? 0.0f : v; /* keeps NaN, like torch.relu */
+                else if (ep->activation == UPERNET_ACT_GELU)
+                    v = upernet_gelu_scalar(v);
+                if (ep->scale != NULL)
+                    v *= ep->scale[j];
+                if (ep->residual != NULL)
+                    v += ep->residual[i * ep->residual_stride + j];
+            }
+            c[i * c_stride + j] = v;
+        }
+    }
+}

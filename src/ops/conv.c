@@ -1,0 +1,144 @@
+/* Dense convolution / Linear driver over the igemm micro-kernel.
+ *
+ * The output (out_h*out_w pixels, flattened row-major) is cut into row tiles
+ * of MR pixels and the output channels into panels of NR; every (row tile,
+ * panel) pair is one micro-kernel call that does the whole reduction over
+ * taps and input channels, so each output element has one fixed summation
+ * order whatever the thread count. No im2col: for each row tile the driver
+ * builds MR*taps row pointers into the input (padding taps point at a zero
+ * row) on the thread's stack.
+ *
+ * Order of the tiles: row tiles are grouped into blocks whose input rows fit
+ * in about L2_BUDGET bytes; within a block every panel visits every row tile
+ * of the block, so the block's input stays in cache while the weight panels
+ * stream past it. OpenMP splits the flattened (block, panel, tile) index
+ * statically. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "ops/ops.h"
+
+#define MAX_MR 32
+#define L2_BUDGET (256u * 1024u)
+
+/* Never written: the row every padding tap reads. */
+static float zero_row[UPERNET_CONV_ZERO_FLOATS];
+
+size_t upernet_conv_out_size(size_t n, size_t kernel, size_t stride, size_t padding)
+{
+    if (n + 2 * padding < kernel || stride == 0)
+        return 0;
+    return (n + 2 * padding - kernel) / stride + 1;
+}
+
+/* Fills a[s*rows + i] for the `rows` output pixels starting at flat index m0. */
+static void build_indirection(const struct upernet_conv *conv, size_t in_h, size_t in_w,
+                              size_t out_w, const float *x, size_t x_stride, const float *zero,
+                              size_t m0, size_t rows, const float **a)
+{
+    const size_t k = conv->kernel;
+    for (size_t i = 0; i < rows; i++) {
+        const size_t m = m0 + i;
+        const size_t oy = m / out_w, ox = m % out_w;
+        for (size_t ky = 0; ky < k; ky++) {
+            /* Input row + padding, unsigned: < padding means above the image. */
+            const size_t iy = oy * conv->stride + ky;
+            const int row_in = iy >= conv->padding && iy - conv->padding < in_h;
+            for (size_t kx = 0; kx < k; kx++) {
+                const size_t ix = ox * conv->stride + kx;
+                const int col_in = ix >= conv->padding && ix - conv->padding < in_w;
+                const float *p = zero;
+                if (row_in && col_in)
+                    p = x + ((iy - conv->padding) * in_w + (ix - conv->padding)) * x_stride;
+                a[(ky * k + kx) * rows + i] = p;
+            }
+        }
+    }
+}
+
+enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
+                                     const struct upernet_conv *conv, size_t in_h, size_t in_w,
+                                     const float *x, size_t x_stride, float *y, size_t y_stride,
+                                     const float *scale, const float *residual,
+                                     size_t residual_stride, upernet_error *err)
+{
+    const size_t mr = t->igemm.mr, nr = t->igemm.nr;
+    if (conv->nr != nr)
+        return upernet_fail(err, UPERNET_ERR_MISMATCH,
+                            "conv weights packed for nr=%zu but kernel %s needs nr=%zu", conv->nr,
+                            t->igemm.name, nr);
+    const size_t taps = conv->kernel * conv->kernel;
+    if (taps == 0 || taps > UPERNET_CONV_MAX_TAPS || mr > MAX_MR)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT,
+                            "conv kernel %zux%zu (mr=%zu) is outside the driver's limits",
+                            conv->kernel, conv->kernel, mr);
+    const size_t out_h = upernet_conv_out_size(in_h, conv->kernel, conv->stride, conv->padding);
+    const size_t out_w = upernet_conv_out_size(in_w, conv->kernel, conv->stride, conv->padding);
+    if (out_h == 0 || out_w == 0 || conv->in_channels == 0 || conv->out_channels == 0)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT,
+                            "conv %zux%zu stride %zu padding %zu on a %zux%zu input with %zu->%zu "
+                            "channels has no output",
+                            conv->kernel, conv->kernel, conv->stride, conv->padding, in_h, in_w,
+                            conv->in_channels, conv->out_channels);
+
+    const float *zero = zero_row;
+    float *zero_alloc = NULL;
+    if (conv->padding > 0 && conv->in_channels > UPERNET_CONV_ZERO_FLOATS) {
+        zero_alloc = calloc(conv->in_channels, sizeof *zero_alloc);
+        if (zero_alloc == NULL)
+            return upernet_fail(err, UPERNET_ERR_NOMEM, "conv: no memory for a %zu-float zero row",
+                                conv->in_channels);
+        zero = zero_alloc;
+    }
+
+    const size_t pixels = out_h * out_w;
+    const size_t row_tiles = (pixels + mr - 1) / mr;
+    const size_t panels = (conv->out_channels + nr - 1) / nr;
+    const size_t panel_floats = upernet_pack_conv_panel_floats(conv->in_channels, conv->kernel,
+                                                               conv->kernel, nr);
+    size_t block_tiles = L2_BUDGET / (mr * conv->in_channels * sizeof(float));
+    if (block_tiles == 0)
+        block_tiles = 1;
+    if (block_tiles > row_tiles)
+        block_tiles = row_tiles;
+    const size_t blocks = (row_tiles + block_tiles - 1) / block_tiles;
+    const size_t per_block = panels * block_tiles; /* the last block may have fewer */
+    const size_t total = blocks * per_block;
+    const upernet_f32_igemm_fn igemm = t->igemm.fn;
+
+#pragma omp parallel
+    {
+        const float *a[UPERNET_CONV_MAX_TAPS * MAX_MR];
+        size_t built = SIZE_MAX;
+#pragma omp for schedule(static)
+        for (size_t index = 0; index < total; index++) {
+            const size_t block = index / per_block, rest = index % per_block;
+            const size_t panel = rest / block_tiles;
+            const size_t tile = block * block_tiles + rest % block_tiles;
+            if (tile >= row_tiles)
+                continue; /* past the end of the last (short) block */
+            const size_t m0 = tile * mr;
+            const size_t rows = pixels - m0 < mr ? pixels - m0 : mr;
+            if (tile != built) {
+                build_indirection(conv, in_h, in_w, out_w, x, x_stride, zero, m0, rows, a);
+                built = tile;
+            }
+            const size_t n0 = panel * nr;
+            const size_t cols = conv->out_channels - n0 < nr ? conv->out_channels - n0 : nr;
+            const struct upernet_gemm_epilogue ep = {
+                .activation = conv->activation,
+                .scale = scale != NULL ? scale + n0 : NULL,
+                .residual = residual != NULL ? residual + m0 * residual_stride + n0 : NULL,
+                .residual_stride = residual_stride,
+            };
+            igemm(rows, cols, conv->in_channels, taps, a, conv->packed + panel * panel_floats,
+                  y + m0 * y_stride + n0, y_stride, &ep);
+        }
+    }
+    free(zero_alloc);
+    upernet_error_clear(err);
+    return UPERNET_OK;
+}
