@@ -13,6 +13,7 @@ struct upernet_command {
 };
 
 int cmd_info(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
 
 /* Applies --isa (or $UPERNET_ISA when isa is NULL); prints the error and
  * returns nonzero if the tier cannot be used. */

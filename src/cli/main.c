@@ -9,6 +9,7 @@
 
 static const struct upernet_command commands[] = {
     {"info", "show CPU features, the kernel tier and each kernel slot", cmd_info},
+    {"forward", "run the model on a pixel tensor (.npy) and write the logits (.npy)", cmd_forward},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

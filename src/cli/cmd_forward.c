@@ -1,0 +1,183 @@
+/* upernet forward: runs the model on a pixel tensor (.npy, float32
+ * (1,3,H,W) like transformers' pixel_values) and writes the logits (.npy,
+ * float32 (1,num_labels,H,W) like its logits). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "io/npy.h"
+#include "upernet.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static void forward_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: upernet forward --model SIZE|CONFIG.json [--weights FILE] --input PIXELS.npy\n"
+            "                       --logits OUT.npy [--isa TIER] [--threads N] [--repeat N]\n"
+            "                       [--verbose]\n"
+            "Runs UperNet-ConvNeXt on PIXELS.npy, float32 (1,3,H,W) normalised like\n"
+            "transformers' pixel_values (H, W >= 32), and writes float32 logits\n"
+            "(1,num_labels,H,W) to OUT.npy.\n"
+            "  --model M     tiny, small, base, large, xlarge (or upernet-convnext-SIZE),\n"
+            "                or the path of an HF config.json\n"
+            "  --weights F   weights file (default: the deterministic synthetic weights)\n"
+            "  --isa T       kernel tier: scalar, avx2, avx512, neon (can only lower it)\n"
+            "  --threads N   OpenMP threads (default: all)\n"
+            "  --repeat N    run the forward N times, printing forward_ms=<ms> per run on stderr\n"
+            "  --verbose     print the tier, load time and activation arena size on stderr\n");
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int parse_positive(const char *s, const char *option, long max, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 1 || v > max) {
+        fprintf(stderr, "upernet forward: %s must be an integer in 1..%ld, got '%s'\n", option,
+                max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cmd_forward(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"model", required_argument, NULL, 'm'},   {"weights", required_argument, NULL, 'w'},
+        {"input", required_argument, NULL, 'i'},   {"logits", required_argument, NULL, 'o'},
+        {"isa", required_argument, NULL, 'I'},     {"threads", required_argument, NULL, 't'},
+        {"repeat", required_argument, NULL, 'r'},  {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    const char *model_spec = NULL, *weights = NULL, *input = NULL, *output = NULL, *isa = NULL;
+    long threads = 0, repeat = 1;
+    int verbose = 0, repeat_given = 0, opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'm': model_spec = optarg; break;
+        case 'w': weights = optarg; break;
+        case 'i': input = optarg; break;
+        case 'o': output = optarg; break;
+        case 'I': isa = optarg; break;
+        case 't':
+            if (parse_positive(optarg, "--threads", 4096, &threads) != 0)
+                return EXIT_USAGE;
+            break;
+        case 'r':
+            if (parse_positive(optarg, "--repeat", 1000000, &repeat) != 0)
+                return EXIT_USAGE;
+            repeat_given = 1;
+            break;
+        case 'v': verbose = 1; break;
+        case 'h': forward_usage(stdout); return 0;
+        default: forward_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc || model_spec == NULL || input == NULL || output == NULL) {
+        if (optind == argc)
+            fprintf(stderr, "upernet forward: --model, --input and --logits are required\n");
+        forward_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_select_isa(isa) != 0)
+        return 1;
+#ifdef _OPENMP
+    if (threads > 0)
+        omp_set_num_threads((int) threads);
+#endif
+
+    upernet_error err;
+    struct upernet_npy pixels;
+    if (upernet_npy_read_f32(input, &pixels, &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet forward: %s\n", err.message);
+        return 1;
+    }
+    if (pixels.ndim != 4 || pixels.shape[0] != 1 || pixels.shape[1] != 3 ||
+        pixels.shape[2] < 32 || pixels.shape[3] < 32) {
+        fprintf(stderr,
+                "upernet forward: %s: expected shape (1, 3, H, W) with H, W >= 32, got %zu "
+                "dimensions (",
+                input, pixels.ndim);
+        for (size_t d = 0; d < pixels.ndim; d++)
+            fprintf(stderr, "%s%zu", d ? ", " : "", pixels.shape[d]);
+        fprintf(stderr, ")\n");
+        upernet_npy_free(&pixels);
+        return 1;
+    }
+    const size_t H = pixels.shape[2], W = pixels.shape[3];
+
+    int status = 1;
+    float *logits = NULL;
+    double t0 = now_ms();
+    upernet_model *model = NULL;
+    if (weights != NULL) {
+        /* The checkpoint readers plug in here (upernet_weights_open ->
+         * upernet_model_create_from_tensors). */
+        fprintf(stderr, "upernet forward: %s: loading weights files is not yet supported\n",
+                weights);
+        goto done;
+    }
+    model = upernet_model_create(model_spec, &err);
+    if (model == NULL) {
+        fprintf(stderr, "upernet forward: %s\n", err.message);
+        goto done;
+    }
+    const double load_ms = now_ms() - t0;
+    if (upernet_model_plan(model, H, W, &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet forward: %s\n", err.message);
+        goto done;
+    }
+    const size_t labels = (size_t) upernet_model_num_labels(model);
+    logits = malloc(labels * H * W * sizeof *logits);
+    if (logits == NULL) {
+        fprintf(stderr, "upernet forward: out of memory for %zux%zux%zu logits\n", labels, H, W);
+        goto done;
+    }
+    if (verbose) {
+#ifdef _OPENMP
+        const int n_threads = omp_get_max_threads();
+#else
+        const int n_threads = 1;
+#endif
+        fprintf(stderr,
+                "tier=%s threads=%d model=%s load_ms=%.1f weights_bytes=%zu arena_bytes=%zu "
+                "input=%zux%zu\n",
+                upernet_isa_name(upernet_model_isa(model)), n_threads, model_spec, load_ms,
+                upernet_model_weight_bytes(model), upernet_model_arena_bytes(model), H, W);
+    }
+    for (long r = 0; r < repeat; r++) {
+        double start = now_ms();
+        if (upernet_model_forward(model, pixels.data, H, W, logits, &err) != UPERNET_OK) {
+            fprintf(stderr, "upernet forward: %s\n", err.message);
+            goto done;
+        }
+        if (repeat_given || verbose)
+            fprintf(stderr, "forward_ms=%.3f\n", now_ms() - start);
+    }
+    const size_t shape[4] = {1, labels, H, W};
+    if (upernet_npy_write_f32(output, shape, 4, logits, &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet forward: %s\n", err.message);
+        goto done;
+    }
+    status = 0;
+done:
+    free(logits);
+    upernet_model_free(model);
+    upernet_npy_free(&pixels);
+    return status;
+}

@@ -1,0 +1,215 @@
+/* The forward schedule (REFERENCE.md §3), NHWC float32 in the planned
+ * arena. The order of the steps is the one plan.c assigns lifetimes for;
+ * change both together. Nothing here allocates (the ops' small per-call
+ * tables aside); every buffer comes from the arena. */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/error.h"
+#include "model/model.h"
+
+#define TRY(expr)                                 \
+    do {                                          \
+        enum upernet_status try_st_ = (expr);     \
+        if (try_st_ != UPERNET_OK)                \
+            return try_st_;                       \
+    } while (0)
+
+struct run {
+    upernet_model *m;
+    const struct upernet_kernel_table *t;
+    float *buf[BUF_COUNT];
+    upernet_error *err;
+};
+
+static void tap(const struct run *r, const char *name, const float *x, size_t h, size_t w,
+                size_t c, size_t stride)
+{
+    if (r->m->tap != NULL)
+        r->m->tap(r->m->tap_ctx, name, x, h, w, c, stride);
+}
+
+/* NCHW planes -> NHWC pixels. */
+static void pixels_to_nhwc(const float *nchw, size_t channels, size_t H, size_t W, float *nhwc)
+{
+    const size_t plane = H * W;
+#pragma omp parallel for schedule(static)
+    for (size_t y = 0; y < H; y++)
+        for (size_t x = 0; x < W; x++)
+            for (size_t c = 0; c < channels; c++)
+                nhwc[(y * W + x) * channels + c] = nchw[c * plane + y * W + x];
+}
+
+/* One ConvNeXt block in place on x (h x w x C):
+ * x += gamma * pwconv2(GELU(pwconv1(LN(dwconv(x))))), the MLP in pixel
+ * chunks so its 4C-wide hidden rows stay small. */
+static enum upernet_status block(const struct run *r, const struct upernet_block *blk, int s,
+                                 size_t h, size_t w, float *x)
+{
+    const size_t C = (size_t) r->m->cfg.hidden_sizes[s], P = h * w;
+    float *dw = r->buf[BUF_DW0 + s], *hidden = r->buf[BUF_HIDDEN];
+    upernet_dwconv7x7_run(r->t, h, w, C, x, blk->dw_weight, blk->dw_bias, dw);
+    const size_t chunk = upernet_plan_mlp_chunk(&r->m->cfg, s, P);
+    for (size_t p0 = 0; p0 < P; p0 += chunk) {
+        const size_t n = P - p0 < chunk ? P - p0 : chunk;
+        float *rows = dw + p0 * C, *out = x + p0 * C;
+        upernet_layernorm_run(r->t, n, C, rows, C, rows, C, blk->ln_gamma, blk->ln_beta,
+                              UPERNET_LN_EPS);
+        TRY(upernet_conv_run(r->t, &blk->pwconv1, 1, n, rows, C, hidden, 4 * C, NULL, NULL, 0,
+                             r->err));
+        TRY(upernet_conv_run(r->t, &blk->pwconv2, 1, n, hidden, 4 * C, out, C, blk->layer_scale,
+                             out, C, r->err));
+    }
+    return UPERNET_OK;
+}
+
+static enum upernet_status backbone(const struct run *r, const float *pixels)
+{
+    upernet_model *m = r->m;
+    const struct upernet_plan *plan = &m->plan;
+    const struct upernet_config *cfg = &m->cfg;
+    const size_t H = plan->height, W = plan->width;
+
+    pixels_to_nhwc(pixels, (size_t) cfg->num_channels, H, W, r->buf[BUF_INPUT]);
+    float *x = r->buf[BUF_STAGE0];
+    TRY(upernet_conv_run(r->t, &m->stem, H, W, r->buf[BUF_INPUT], (size_t) cfg->num_channels, x,
+                         m->stem.out_channels, NULL, NULL, 0, r->err));
+    const size_t C0 = (size_t) cfg->hidden_sizes[0];
+    upernet_layernorm_run(r->t, plan->level_h[0] * plan->level_w[0], C0, x, C0, x, C0,
+                          m->stem_ln_gamma, m->stem_ln_beta, UPERNET_LN_EPS);
+
+    static const char *const tap_names[UPERNET_STAGES] = {"stage1", "stage2", "stage3", "stage4"};
+    for (int s = 0; s < UPERNET_STAGES; s++) {
+        const struct upernet_stage *st = &m->stages[s];
+        const size_t h = plan->level_h[s], w = plan->level_w[s], C = (size_t) cfg->hidden_sizes[s];
+        x = r->buf[BUF_STAGE0 + s];
+        for (int j = 0; j < st->depth; j++)
+            TRY(block(r, &st->blocks[j], s, h, w, x));
+
+        /* F_s = LN(S_s); F_3 goes straight into the PPM concatenation. */
+        float *feature = r->buf[BUF_FEATURE0 + s];
+        size_t feature_stride = C;
+        if (s == UPERNET_STAGES - 1) {
+            feature = r->buf[BUF_PPM_CAT];
+            feature_stride = C + (size_t) cfg->num_pool_scales * (size_t) cfg->hidden_size;
+        }
+        upernet_layernorm_run(r->t, h * w, C, x, C, feature, feature_stride, st->norm_gamma,
+                              st->norm_beta, UPERNET_LN_EPS);
+        tap(r, tap_names[s], feature, h, w, C, feature_stride);
+
+        /* The next stage consumes the raw S_s: LN, then 2x2 stride-2 conv. */
+        if (s < UPERNET_STAGES - 1) {
+            const struct upernet_stage *next = &m->stages[s + 1];
+            float *normed = r->buf[BUF_DOWNSAMPLE0 + s];
+            upernet_layernorm_run(r->t, h * w, C, x, C, normed, C, next->ds_ln_gamma,
+                                  next->ds_ln_beta, UPERNET_LN_EPS);
+            TRY(upernet_conv_run(r->t, &next->ds_conv, h, w, normed, C, r->buf[BUF_STAGE0 + s + 1],
+                                 next->ds_conv.out_channels, NULL, NULL, 0, r->err));
+        }
+    }
+    return UPERNET_OK;
+}
+
+/* Pyramid pooling on F3 (already in the first C3 channels of the PPM
+ * concatenation): each scale's pooled map through its 1x1 ConvModule,
+ * upsampled into its channel slice; then the 3x3 bottleneck -> L_3. */
+static enum upernet_status pyramid_pooling(const struct run *r)
+{
+    upernet_model *m = r->m;
+    const struct upernet_config *cfg = &m->cfg;
+    const size_t h = m->plan.level_h[3], w = m->plan.level_w[3];
+    const size_t C3 = (size_t) cfg->hidden_sizes[3], K = (size_t) cfg->hidden_size;
+    const size_t stride = C3 + (size_t) cfg->num_pool_scales * K;
+    float *cat = r->buf[BUF_PPM_CAT];
+    for (int j = 0; j < cfg->num_pool_scales; j++) {
+        const size_t scale = (size_t) cfg->pool_scales[j];
+        upernet_adaptive_avg_pool(h, w, C3, cat, stride, scale, r->buf[BUF_POOLED], C3);
+        TRY(upernet_conv_run(r->t, &m->psp[j], scale, scale, r->buf[BUF_POOLED], C3,
+                             r->buf[BUF_POOLED_CONV], K, NULL, NULL, 0, r->err));
+        TRY(upernet_resize_bilinear(scale, scale, K, r->buf[BUF_POOLED_CONV], K, h, w,
+                                    cat + C3 + (size_t) j * K, stride, false, r->err));
+    }
+    return upernet_conv_run(r->t, &m->bottleneck, h, w, cat, stride, r->buf[BUF_LATERAL0 + 3], K,
+                            NULL, NULL, 0, r->err);
+}
+
+/* fpn_bottleneck on the 4-way concatenation [O_0, up(O_1), up(O_2),
+ * up(O_3)] at level-0 size -> G. The concatenation is materialised here
+ * (and only here), so a concat-free version replaces this one function. */
+static enum upernet_status fuse_levels(const struct run *r, float *const levels[UPERNET_STAGES],
+                                       float *fused)
+{
+    upernet_model *m = r->m;
+    const size_t K = (size_t) m->cfg.hidden_size, stride = UPERNET_STAGES * K;
+    const size_t h0 = m->plan.level_h[0], w0 = m->plan.level_w[0];
+    float *cat = r->buf[BUF_FUSE_CAT];
+    upernet_copy_channels(h0 * w0, K, levels[0], K, cat, stride);
+    for (int i = 1; i < UPERNET_STAGES; i++)
+        TRY(upernet_resize_bilinear(m->plan.level_h[i], m->plan.level_w[i], K, levels[i], K, h0,
+                                    w0, cat + (size_t) i * K, stride, false, r->err));
+    return upernet_conv_run(r->t, &m->fpn_bottleneck, h0, w0, cat, stride, fused, K, NULL, NULL,
+                            0, r->err);
+}
+
+static enum upernet_status decode_head(const struct run *r, float *logits)
+{
+    upernet_model *m = r->m;
+    const struct upernet_config *cfg = &m->cfg;
+    const struct upernet_plan *plan = &m->plan;
+    const size_t K = (size_t) cfg->hidden_size, labels = (size_t) cfg->num_labels;
+    float *const *L = &r->buf[BUF_LATERAL0];
+
+    TRY(pyramid_pooling(r));
+    for (int i = 0; i < UPERNET_STAGES - 1; i++)
+        TRY(upernet_conv_run(r->t, &m->lateral[i], plan->level_h[i], plan->level_w[i],
+                             r->buf[BUF_FEATURE0 + i], (size_t) cfg->hidden_sizes[i], L[i], K,
+                             NULL, NULL, 0, r->err));
+    /* Top-down, sequentially: each level gets the already-updated coarser one. */
+    for (int i = UPERNET_STAGES - 1; i > 0; i--)
+        TRY(upernet_resize_bilinear(plan->level_h[i], plan->level_w[i], K, L[i], K,
+                                    plan->level_h[i - 1], plan->level_w[i - 1], L[i - 1], K, true,
+                                    r->err));
+    float *levels[UPERNET_STAGES];
+    for (int i = 0; i < UPERNET_STAGES - 1; i++) {
+        levels[i] = r->buf[BUF_FPN0 + i];
+        TRY(upernet_conv_run(r->t, &m->fpn[i], plan->level_h[i], plan->level_w[i], L[i], K,
+                             levels[i], K, NULL, NULL, 0, r->err));
+    }
+    levels[UPERNET_STAGES - 1] = L[UPERNET_STAGES - 1]; /* O_3 = L_3: no fpn conv */
+
+    const size_t h0 = plan->level_h[0], w0 = plan->level_w[0];
+    float *fused = r->buf[BUF_FUSED], *classes = r->buf[BUF_CLASSES];
+    TRY(fuse_levels(r, levels, fused));
+    tap(r, "fpn_bottleneck", fused, h0, w0, K, K);
+    TRY(upernet_conv_run(r->t, &m->classifier, h0, w0, fused, K, classes, labels, NULL, NULL, 0,
+                         r->err));
+    tap(r, "classifier", classes, h0, w0, labels, labels);
+    return upernet_resize_bilinear_to_planes(h0, w0, labels, classes, labels, plan->height,
+                                             plan->width, logits, r->err);
+}
+
+enum upernet_status upernet_model_forward(upernet_model *m, const float *pixels, size_t height,
+                                          size_t width, float *logits, upernet_error *err)
+{
+    if (m == NULL || pixels == NULL || logits == NULL)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "forward: NULL argument");
+    const struct upernet_kernel_table *t = upernet_kernels();
+    if (t->igemm.nr != m->nr)
+        return upernet_fail(err, UPERNET_ERR_MISMATCH,
+                            "the weights of %s were packed for tier %s (panel width %zu) but tier "
+                            "%s (panel width %zu) is active; create the model after selecting "
+                            "the tier",
+                            m->cfg.name, upernet_isa_name(m->isa), m->nr,
+                            upernet_isa_name(t->isa), t->igemm.nr);
+    if (m->plan.arena == NULL || m->plan.height != height || m->plan.width != width)
+        TRY(upernet_plan_build(m, height, width, err));
+
+    struct run r = {.m = m, .t = t, .err = err};
+    for (int b = 0; b < BUF_COUNT; b++)
+        r.buf[b] = m->plan.bytes[b] ? (float *) ((char *) m->plan.arena + m->plan.offset[b]) : NULL;
+    TRY(backbone(&r, pixels));
+    TRY(decode_head(&r, logits));
+    upernet_error_clear(err);
+    return UPERNET_OK;
+}

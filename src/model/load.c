@@ -1,0 +1,293 @@
+/* Loading: reads each parameter from a source, folds BatchNorm into the
+ * preceding bias-free conv, packs every conv / Linear into igemm panels for
+ * the active tier and the 7x7 depthwise weights into [49][C], and releases
+ * each original tensor as soon as its layer is packed. The auxiliary head is
+ * validated by the caller but never packed: inference does not run it. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "kernels/pack.h"
+#include "model/model.h"
+
+#define MAX_HELD 8 /* tensors one layer reads at most */
+
+struct loader {
+    upernet_model *m;
+    const struct upernet_param_table *table;
+    struct upernet_param_source *src;
+    const struct upernet_param_spec *held_spec[MAX_HELD];
+    const float *held_data[MAX_HELD];
+    int n_held;
+    upernet_error *err;
+};
+
+/* Fetches a parameter by name (formatted); NULL with *err set on failure. */
+static const float *get(struct loader *L, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const float *get(struct loader *L, const char *fmt, ...)
+{
+    char name[UPERNET_PARAM_NAME_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    const struct upernet_param_spec *spec = upernet_param_table_find(L->table, name);
+    if (spec == NULL) { /* a bug in this file, not in the input */
+        upernet_fail(L->err, UPERNET_ERR_ARGUMENT, "internal: %s is not in the weight table", name);
+        return NULL;
+    }
+    if (L->n_held == MAX_HELD) {
+        upernet_fail(L->err, UPERNET_ERR_ARGUMENT, "internal: too many tensors held at %s", name);
+        return NULL;
+    }
+    const float *data = L->src->get(L->src->ctx, spec, L->err);
+    if (data != NULL) {
+        L->held_spec[L->n_held] = spec;
+        L->held_data[L->n_held++] = data;
+    }
+    return data;
+}
+
+/* Gives every held tensor back to the source (the layer is packed). */
+static void release_all(struct loader *L)
+{
+    for (int i = 0; i < L->n_held; i++)
+        L->src->release(L->src->ctx, L->held_spec[i], L->held_data[i]);
+    L->n_held = 0;
+}
+
+/* A 64-byte aligned parameter array owned by the model. */
+static float *alloc_floats(struct loader *L, size_t n)
+{
+    upernet_model *m = L->m;
+    size_t bytes = (n * sizeof(float) + 63) & ~(size_t) 63;
+    if (m->n_allocations == m->cap_allocations) {
+        size_t cap = m->cap_allocations ? 2 * m->cap_allocations : 256;
+        void **a = realloc(m->allocations, cap * sizeof *a);
+        if (a == NULL)
+            goto nomem;
+        m->allocations = a;
+        m->cap_allocations = cap;
+    }
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p == NULL)
+        goto nomem;
+    m->allocations[m->n_allocations++] = p;
+    m->weight_bytes += bytes;
+    return p;
+nomem:
+    upernet_fail(L->err, UPERNET_ERR_NOMEM, "out of memory packing the weights of %s",
+                 m->cfg.name);
+    return NULL;
+}
+
+/* A copy of a parameter vector (LN affine, biases, layer scale). */
+static float *copy_vector(struct loader *L, const float *src, size_t n)
+{
+    float *dst = alloc_floats(L, n);
+    if (dst != NULL)
+        memcpy(dst, src, n * sizeof *dst);
+    return dst;
+}
+
+static enum upernet_status failed(struct loader *L)
+{
+    release_all(L);
+    return L->err != NULL && L->err->status != UPERNET_OK ? L->err->status : UPERNET_ERR_NOMEM;
+}
+
+/* A conv with its own bias (stem, downsampling, Linear layers, classifier). */
+static enum upernet_status pack_plain(struct loader *L, struct upernet_conv *conv, size_t out,
+                                      size_t in, size_t kernel, size_t stride, size_t padding,
+                                      enum upernet_activation act, const char *weight_name,
+                                      const char *bias_name)
+{
+    const float *w = get(L, "%s", weight_name);
+    const float *b = w != NULL ? get(L, "%s", bias_name) : NULL;
+    if (b == NULL)
+        return failed(L);
+    float *packed = alloc_floats(L, upernet_pack_conv_floats(out, in, kernel, kernel, L->m->nr));
+    if (packed == NULL)
+        return failed(L);
+    upernet_pack_conv(out, in, kernel, kernel, L->m->nr, w, b, NULL, packed);
+    *conv = (struct upernet_conv){in, out, kernel, stride, padding, L->m->nr, packed, act};
+    release_all(L);
+    return UPERNET_OK;
+}
+
+/* A ConvModule: bias-free conv, BatchNorm (eval) folded in, ReLU. */
+static enum upernet_status pack_conv_module(struct loader *L, struct upernet_conv *conv,
+                                            size_t out, size_t in, size_t kernel,
+                                            const char *prefix)
+{
+    const float *w = get(L, "%s.conv.weight", prefix);
+    const float *g = w ? get(L, "%s.batch_norm.weight", prefix) : NULL;
+    const float *b = g ? get(L, "%s.batch_norm.bias", prefix) : NULL;
+    const float *mean = b ? get(L, "%s.batch_norm.running_mean", prefix) : NULL;
+    const float *var = mean ? get(L, "%s.batch_norm.running_var", prefix) : NULL;
+    if (var == NULL)
+        return failed(L);
+    float *alpha = malloc(2 * out * sizeof *alpha);
+    float *packed = alpha ? alloc_floats(L, upernet_pack_conv_floats(out, in, kernel, kernel,
+                                                                       L->m->nr))
+                          : NULL;
+    if (packed == NULL) {
+        free(alpha);
+        upernet_fail(L->err, UPERNET_ERR_NOMEM, "out of memory packing %s", prefix);
+        return failed(L);
+    }
+    float *shift = alpha + out;
+    upernet_fold_batchnorm(out, g, b, mean, var, UPERNET_BN_EPS, alpha, shift);
+    upernet_pack_conv(out, in, kernel, kernel, L->m->nr, w, shift, alpha, packed);
+    free(alpha);
+    *conv = (struct upernet_conv){in, out, kernel, 1, kernel / 2, L->m->nr, packed,
+                                  UPERNET_ACT_RELU};
+    release_all(L);
+    return UPERNET_OK;
+}
+
+/* Two vectors of n floats (an LN's weight and bias). */
+static enum upernet_status copy_pair(struct loader *L, size_t n, float **a, float **b,
+                                     const char *prefix)
+{
+    const float *x = get(L, "%s.weight", prefix);
+    const float *y = x ? get(L, "%s.bias", prefix) : NULL;
+    if (y == NULL)
+        return failed(L);
+    *a = copy_vector(L, x, n);
+    *b = *a ? copy_vector(L, y, n) : NULL;
+    if (*b == NULL)
+        return failed(L);
+    release_all(L);
+    return UPERNET_OK;
+}
+
+#define TRY(expr)                                 \
+    do {                                          \
+        enum upernet_status try_st_ = (expr);     \
+        if (try_st_ != UPERNET_OK)                \
+            return try_st_;                       \
+    } while (0)
+
+static enum upernet_status load_block(struct loader *L, struct upernet_block *blk, int s, int j)
+{
+    const size_t C = (size_t) L->m->cfg.hidden_sizes[s];
+    char p[UPERNET_PARAM_NAME_MAX], w[UPERNET_PARAM_NAME_MAX + 16], b[UPERNET_PARAM_NAME_MAX + 16];
+    snprintf(p, sizeof p, "backbone.encoder.stages.%d.layers.%d", s, j);
+
+    const float *dw = get(L, "%s.dwconv.weight", p);
+    const float *dwb = dw ? get(L, "%s.dwconv.bias", p) : NULL;
+    const float *gamma = dwb ? get(L, "%s.layer_scale_parameter", p) : NULL;
+    if (gamma == NULL)
+        return failed(L);
+    blk->dw_weight = alloc_floats(L, 49 * C);
+    blk->dw_bias = blk->dw_weight ? copy_vector(L, dwb, C) : NULL;
+    blk->layer_scale = blk->dw_bias ? copy_vector(L, gamma, C) : NULL;
+    if (blk->layer_scale == NULL)
+        return failed(L);
+    upernet_pack_dwconv7x7(C, dw, blk->dw_weight);
+    release_all(L);
+
+    snprintf(w, sizeof w, "%s.layernorm", p);
+    TRY(copy_pair(L, C, &blk->ln_gamma, &blk->ln_beta, w));
+    snprintf(w, sizeof w, "%s.pwconv1.weight", p);
+    snprintf(b, sizeof b, "%s.pwconv1.bias", p);
+    TRY(pack_plain(L, &blk->pwconv1, 4 * C, C, 1, 1, 0, UPERNET_ACT_GELU, w, b));
+    snprintf(w, sizeof w, "%s.pwconv2.weight", p);
+    snprintf(b, sizeof b, "%s.pwconv2.bias", p);
+    TRY(pack_plain(L, &blk->pwconv2, C, 4 * C, 1, 1, 0, UPERNET_ACT_NONE, w, b));
+    return UPERNET_OK;
+}
+
+static enum upernet_status load_all(struct loader *L)
+{
+    upernet_model *m = L->m;
+    const struct upernet_config *cfg = &m->cfg;
+    const size_t K = (size_t) cfg->hidden_size;
+    size_t C[UPERNET_STAGES];
+    for (int s = 0; s < UPERNET_STAGES; s++)
+        C[s] = (size_t) cfg->hidden_sizes[s];
+    char a[UPERNET_PARAM_NAME_MAX], b[UPERNET_PARAM_NAME_MAX];
+
+    const size_t patch = (size_t) cfg->patch_size;
+    TRY(pack_plain(L, &m->stem, C[0], (size_t) cfg->num_channels, patch, patch, 0,
+                   UPERNET_ACT_NONE, "backbone.embeddings.patch_embeddings.weight",
+                   "backbone.embeddings.patch_embeddings.bias"));
+    TRY(copy_pair(L, C[0], &m->stem_ln_gamma, &m->stem_ln_beta, "backbone.embeddings.layernorm"));
+
+    for (int s = 0; s < UPERNET_STAGES; s++) {
+        struct upernet_stage *st = &m->stages[s];
+        if (s > 0) {
+            snprintf(a, sizeof a, "backbone.encoder.stages.%d.downsampling_layer.0", s);
+            TRY(copy_pair(L, C[s - 1], &st->ds_ln_gamma, &st->ds_ln_beta, a));
+            snprintf(a, sizeof a, "backbone.encoder.stages.%d.downsampling_layer.1.weight", s);
+            snprintf(b, sizeof b, "backbone.encoder.stages.%d.downsampling_layer.1.bias", s);
+            TRY(pack_plain(L, &st->ds_conv, C[s], C[s - 1], 2, 2, 0, UPERNET_ACT_NONE, a, b));
+        }
+        st->depth = cfg->depths[s];
+        st->blocks = calloc(st->depth ? (size_t) st->depth : 1, sizeof *st->blocks);
+        if (st->blocks == NULL)
+            return upernet_fail(L->err, UPERNET_ERR_NOMEM, "out of memory loading %s", cfg->name);
+        for (int j = 0; j < st->depth; j++)
+            TRY(load_block(L, &st->blocks[j], s, j));
+        snprintf(a, sizeof a, "backbone.hidden_states_norms.stage%d", s + 1);
+        TRY(copy_pair(L, C[s], &st->norm_gamma, &st->norm_beta, a));
+    }
+
+    for (int j = 0; j < cfg->num_pool_scales; j++) {
+        snprintf(a, sizeof a, "decode_head.psp_modules.%d.1", j);
+        TRY(pack_conv_module(L, &m->psp[j], K, C[3], 1, a));
+    }
+    TRY(pack_conv_module(L, &m->bottleneck, K, C[3] + (size_t) cfg->num_pool_scales * K, 3,
+                         "decode_head.bottleneck"));
+    for (int i = 0; i < UPERNET_STAGES - 1; i++) {
+        snprintf(a, sizeof a, "decode_head.lateral_convs.%d", i);
+        TRY(pack_conv_module(L, &m->lateral[i], K, C[i], 1, a));
+        snprintf(a, sizeof a, "decode_head.fpn_convs.%d", i);
+        TRY(pack_conv_module(L, &m->fpn[i], K, K, 3, a));
+    }
+    TRY(pack_conv_module(L, &m->fpn_bottleneck, K, UPERNET_STAGES * K, 3,
+                         "decode_head.fpn_bottleneck"));
+    TRY(pack_plain(L, &m->classifier, (size_t) cfg->num_labels, K, 1, 1, 0, UPERNET_ACT_NONE,
+                   "decode_head.classifier.weight", "decode_head.classifier.bias"));
+    return UPERNET_OK;
+}
+
+enum upernet_status upernet_model_load(const struct upernet_config *cfg,
+                                       struct upernet_param_source *src, upernet_model **out,
+                                       upernet_error *err)
+{
+    *out = NULL;
+    struct upernet_param_table table;
+    enum upernet_status st = upernet_param_table_build(cfg, &table, err);
+    if (st != UPERNET_OK)
+        return st;
+    upernet_model *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        upernet_param_table_free(&table);
+        return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory creating %s", cfg->name);
+    }
+    m->cfg = *cfg;
+    const struct upernet_kernel_table *t = upernet_kernels();
+    m->isa = t->isa;
+    m->nr = t->igemm.nr;
+
+    upernet_error local;
+    upernet_error *e = err != NULL ? err : &local;
+    upernet_error_clear(e);
+    struct loader L = {.m = m, .table = &table, .src = src, .n_held = 0, .err = e};
+    st = load_all(&L);
+    upernet_param_table_free(&table);
+    if (st != UPERNET_OK) {
+        upernet_model_free(m);
+        return st;
+    }
+    upernet_error_clear(err);
+    *out = m;
+    return UPERNET_OK;
+}

@@ -1,0 +1,118 @@
+/* The model's internals: packed parameters, the activation arena plan and
+ * the forward schedule (REFERENCE.md §3). Public handle: include/upernet.h. */
+#ifndef UPERNET_MODEL_MODEL_H
+#define UPERNET_MODEL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/model_config.h"
+#include "model/weights.h"
+#include "ops/ops.h"
+#include "upernet.h"
+
+/* LayerNorm eps of every ConvNeXt LN on this path (§3.1, §11.2). */
+#define UPERNET_LN_EPS 1e-6f
+/* BatchNorm eps of every ConvModule (§3.2). */
+#define UPERNET_BN_EPS 1e-5f
+
+struct upernet_block {
+    float *dw_weight; /* packed [49][C] */
+    float *dw_bias;
+    float *ln_gamma, *ln_beta;
+    struct upernet_conv pwconv1; /* C -> 4C, GELU */
+    struct upernet_conv pwconv2; /* 4C -> C, epilogue x gamma + residual */
+    float *layer_scale;
+};
+
+struct upernet_stage {
+    float *ds_ln_gamma, *ds_ln_beta; /* s > 0 */
+    struct upernet_conv ds_conv;     /* s > 0: 2x2 stride 2 */
+    struct upernet_block *blocks;
+    int depth;
+    float *norm_gamma, *norm_beta;   /* hidden_states_norms.stage{s+1} */
+};
+
+/* Buffers of the activation arena (see plan.c for their lifetimes). */
+enum upernet_buffer {
+    BUF_INPUT,        /* H x W x 3 NHWC copy of the pixels */
+    BUF_STAGE0,       /* raw stage activations S_s (4 of them) */
+    BUF_DW0 = BUF_STAGE0 + UPERNET_STAGES,    /* dwconv output of stage s's blocks */
+    BUF_HIDDEN = BUF_DW0 + UPERNET_STAGES,    /* MLP hidden rows, one pixel chunk */
+    BUF_DOWNSAMPLE0,  /* LN(S_s) before downsampling into stage s+1 (s = 0..2) */
+    BUF_FEATURE0 = BUF_DOWNSAMPLE0 + UPERNET_STAGES - 1, /* F_0..F_2 */
+    BUF_PPM_CAT = BUF_FEATURE0 + UPERNET_STAGES - 1,      /* [F3, P_0..P_n] */
+    BUF_POOLED,       /* pooled F3, s x s x C3 (largest scale) */
+    BUF_POOLED_CONV,  /* its 1x1 ConvModule output, s x s x K */
+    BUF_LATERAL0,     /* L_0..L_3 (L_3 = bottleneck output = O_3) */
+    BUF_FPN0 = BUF_LATERAL0 + UPERNET_STAGES,             /* O_0..O_2 */
+    BUF_FUSE_CAT = BUF_FPN0 + UPERNET_STAGES - 1,         /* [U_0..U_3] at level 0 */
+    BUF_FUSED,        /* fpn_bottleneck output G */
+    BUF_CLASSES,      /* classifier output Z at level 0 */
+    BUF_COUNT
+};
+
+struct upernet_plan {
+    size_t height, width;                 /* input size planned for (0: none) */
+    size_t level_h[UPERNET_STAGES], level_w[UPERNET_STAGES];
+    size_t offset[BUF_COUNT], bytes[BUF_COUNT];
+    size_t arena_bytes;
+    void *arena;
+};
+
+/* Optional observer of intermediate results (tests localise mismatches with
+ * it). Called with "stage1".."stage4" (features after hidden_states_norms),
+ * "fpn_bottleneck" and "classifier" (pre-upsample logits): an h x w map of c
+ * channels, NHWC with the given pixel stride, valid only during the call. */
+typedef void (*upernet_tap_fn)(void *ctx, const char *name, const float *nhwc, size_t h,
+                               size_t w, size_t c, size_t pixel_stride);
+
+struct upernet_model {
+    struct upernet_config cfg;
+    enum upernet_isa isa; /* tier the weights were packed for */
+    size_t nr;            /* its igemm panel width */
+    size_t weight_bytes;
+
+    struct upernet_conv stem;
+    float *stem_ln_gamma, *stem_ln_beta;
+    struct upernet_stage stages[UPERNET_STAGES];
+
+    struct upernet_conv psp[UPERNET_MAX_POOL_SCALES]; /* 1x1 ConvModules, ReLU */
+    struct upernet_conv bottleneck;                   /* 3x3 on [F3, P...] */
+    struct upernet_conv lateral[UPERNET_STAGES - 1];
+    struct upernet_conv fpn[UPERNET_STAGES - 1];
+    struct upernet_conv fpn_bottleneck;
+    struct upernet_conv classifier;
+
+    void **allocations; /* every packed/copied parameter array, freed with the model */
+    size_t n_allocations, cap_allocations;
+
+    struct upernet_plan plan;
+    bool plan_without_reuse; /* tests: give every buffer its own space */
+    upernet_tap_fn tap;
+    void *tap_ctx;
+};
+
+/* Builds a model of cfg from a parameter source (validated beforehand when
+ * it is a store): folds BatchNorm, packs every conv for the active tier and
+ * releases each original tensor right after packing it. */
+enum upernet_status upernet_model_load(const struct upernet_config *cfg,
+                                       struct upernet_param_source *src, upernet_model **out,
+                                       upernet_error *err);
+
+/* Plans the arena for an input size (plan.c). */
+enum upernet_status upernet_plan_build(upernet_model *m, size_t height, size_t width,
+                                       upernet_error *err);
+void upernet_plan_free(struct upernet_plan *plan);
+
+/* The arena size the plan would need for an input size, without allocating. */
+enum upernet_status upernet_plan_measure(const upernet_model *m, size_t height, size_t width,
+                                         size_t *arena_bytes, upernet_error *err);
+
+/* Pixels per MLP chunk in stage `stage` of a map with `pixels` pixels (the
+ * hidden buffer the plan reserves fits it). */
+size_t upernet_plan_mlp_chunk(const struct upernet_config *cfg, int stage, size_t pixels);
+
+void upernet_model_set_tap(upernet_model *m, upernet_tap_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,62 @@
+/* Model configurations: the five built-in UperNet-ConvNeXt sizes and any HF
+ * config.json of this architecture (UperNetConfig with a ConvNextConfig
+ * backbone). Only what the forward pass and the weight table need is kept. */
+#ifndef UPERNET_MODEL_MODEL_CONFIG_H
+#define UPERNET_MODEL_MODEL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "upernet.h"
+
+#define UPERNET_STAGES 4
+#define UPERNET_MAX_POOL_SCALES 8
+#define UPERNET_CONFIG_NAME_MAX 256
+
+struct upernet_config {
+    char name[UPERNET_CONFIG_NAME_MAX]; /* "tiny" ... or the config.json path */
+    /* backbone (ConvNeXt) */
+    int num_channels;                   /* input channels, 3 */
+    int patch_size;                     /* stem kernel = stride, 4 */
+    int depths[UPERNET_STAGES];         /* blocks per stage */
+    int hidden_sizes[UPERNET_STAGES];   /* C0..C3 */
+    /* decode head (UPerHead) */
+    int hidden_size;                    /* head channels K, 512 */
+    int pool_scales[UPERNET_MAX_POOL_SCALES];
+    int num_pool_scales;
+    int num_labels;
+    /* auxiliary head (FCNHead on stage 2): loaded and validated, not run */
+    bool use_auxiliary_head;
+    int auxiliary_in_channels;
+    int auxiliary_channels;
+    int auxiliary_num_convs;
+    bool auxiliary_concat_input;
+};
+
+/* Fills *cfg with a built-in size: "tiny", "small", "base", "large", "xlarge",
+ * also accepted as "upernet-convnext-tiny" etc. (and "openmmlab/upernet-convnext-tiny").
+ * Fails with UPERNET_ERR_ARGUMENT naming the unknown size. */
+enum upernet_status upernet_config_builtin(const char *size, struct upernet_config *cfg,
+                                           upernet_error *err);
+
+/* Parses an HF config.json of UperNetForSemanticSegmentation with a ConvNeXt
+ * backbone. Missing keys take the transformers defaults; wrong types, values
+ * out of range or unsupported settings fail with a message naming the file
+ * and the key. */
+enum upernet_status upernet_config_parse_json(const char *path, struct upernet_config *cfg,
+                                              upernet_error *err);
+
+/* Same, from a JSON text in memory (`origin` names it in messages). */
+enum upernet_status upernet_config_parse_json_text(const char *text, const char *origin,
+                                                   struct upernet_config *cfg, upernet_error *err);
+
+/* A built-in name or, when `spec` ends in ".json" or names an existing file,
+ * a config.json path. */
+enum upernet_status upernet_config_resolve(const char *spec, struct upernet_config *cfg,
+                                           upernet_error *err);
+
+/* Checks the numbers are usable (positive sizes, limits); the parsers call it. */
+enum upernet_status upernet_config_check(const struct upernet_config *cfg, const char *origin,
+                                         upernet_error *err);
+
+#endif
