@@ -20,9 +20,19 @@ UPERNET_TIER_TESTS = tests/test_kernels
 check_PROGRAMS += tests/test_kernels tests/test_dispatch
 tests_test_kernels_SOURCES = tests/test_kernels.c tests/testutil.c tests/testutil.h \
 	tests/kernels/kernel_tests.h \
-	tests/kernels/test_layernorm.c
+	tests/kernels/test_layernorm.c \
+	tests/kernels/test_igemm.c \
+	tests/kernels/test_dwconv7x7.c
 tests_test_kernels_CFLAGS = $(UPERNET_TEST_CFLAGS)
 tests_test_kernels_LDADD = $(UPERNET_TEST_LIBS)
+
+# The operator layer against torch goldens (tools/make_op_goldens.py).
+UPERNET_TIER_TESTS += tests/test_ops
+check_PROGRAMS += tests/test_ops
+tests_test_ops_SOURCES = tests/test_ops.c tests/testutil.c tests/testutil.h
+tests_test_ops_CFLAGS = $(UPERNET_TEST_CFLAGS) $(ZLIB_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_ops_LDADD = $(UPERNET_TEST_LIBS) $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
+EXTRA_DIST += data/golden/ops.json.z tools/make_op_goldens.py
 
 tests_test_dispatch_SOURCES = tests/test_dispatch.c
 tests_test_dispatch_CFLAGS = $(UPERNET_TEST_CFLAGS)

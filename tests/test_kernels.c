@@ -25,6 +25,8 @@ int main(void)
 
     Suite *suite = suite_create(upernet_isa_name(tier));
     add_layernorm_tests(suite, tier);
+    add_igemm_tests(suite, tier);
+    add_dwconv7x7_tests(suite, tier);
 
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

@@ -11,5 +11,7 @@
 #include "upernet.h"
 
 void add_layernorm_tests(Suite *suite, enum upernet_isa tier);
+void add_igemm_tests(Suite *suite, enum upernet_isa tier);
+void add_dwconv7x7_tests(Suite *suite, enum upernet_isa tier);
 
 #endif
