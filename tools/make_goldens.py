@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""Golden data for the C forward pass, produced by transformers itself.
+
+HOW TO COMPARE (for the C model tests; loader: tests/golden.{h,c})
+* Every index stored here is NCHW, batch 0: a sample [c, y, x, value] of a
+  tensor is tensor[0, c, y, x]. The C side keeps activations NHWC, so read
+  element ((y * W) + x) * C + c of the C buffer.
+* "stage1".."stage4" are the backbone feature maps AFTER hidden_states_norms
+  (the LN'd maps handed to the decode head). "fpn_bottleneck" is the output of
+  decode_head.fpn_bottleneck (conv -> BatchNorm -> ReLU), "classifier" is the
+  decode_head.classifier output (before the final upsample to H x W).
+* Statistics (mean, std with ddof 0, min, max) are over the whole tensor,
+  computed in float64 from the float32 values.
+* "logits_slice" is logits[0, 0, :3, :3]; "logits_samples" are [c, y, x, v] of
+  the final (1, num_labels, H, W) logits; "argmax" is argmax over classes of
+  the final logits (first maximum on ties), uint8 row-major H x W, zlib'd and
+  base64'd.
+* The input is rebuilt, never stored: tools/synthetic.py synthetic_input() ==
+  tests/golden.c golden_make_input() (formula id "tri-hash-v1"), weights are
+  tools/synthetic.py == src/model/synthetic.c.
+
+Regenerate (reproduces the committed files byte for byte on the same
+versions; CI never runs it):
+    /work/venv/bin/python tools/make_goldens.py --out data/golden
+(or `make goldens` in a build directory). Takes a few minutes on one thread.
+"""
+import argparse
+import base64
+import io
+import json
+import os
+import platform
+import sys
+import zlib
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from synthetic import (INPUT_FORMULA, key_hash, synthetic_input,  # noqa: E402
+                       synthetic_tensor, uniform)
+
+FORMAT = "upernet-golden-1"
+ZLIB_LEVEL = 9
+NUM_LOGIT_SAMPLES = 300
+NUM_TENSOR_SAMPLES = 50
+
+# §1 of REFERENCE.md.
+SIZES = {
+    "tiny": ([3, 3, 9, 3], [96, 192, 384, 768]),
+    "small": ([3, 3, 27, 3], [96, 192, 384, 768]),
+    "base": ([3, 3, 27, 3], [128, 256, 512, 1024]),
+    "large": ([3, 3, 27, 3], [192, 384, 768, 1536]),
+    "xlarge": ([3, 3, 27, 3], [256, 512, 1024, 2048]),
+}
+SMALL_CONFIG = "small-config"
+
+# (model, H, W)
+CASES = [(size, 75, 103) for size in SIZES] + [
+    ("tiny", 512, 512),
+    ("tiny", 32, 32),
+    ("tiny", 96, 64),
+    ("tiny", 130, 47),
+    (SMALL_CONFIG, 75, 103),
+    (SMALL_CONFIG, 33, 61),
+]
+
+TENSORS = ("stage1", "stage2", "stage3", "stage4", "fpn_bottleneck", "classifier")
+
+
+def make_config(model):
+    from transformers import ConvNextConfig, UperNetConfig
+
+    stages = ["stage1", "stage2", "stage3", "stage4"]
+    if model == SMALL_CONFIG:
+        backbone = ConvNextConfig(depths=[1, 1, 2, 1], hidden_sizes=[16, 24, 32, 48],
+                                  out_features=stages)
+        return UperNetConfig(backbone_config=backbone, hidden_size=32, pool_scales=[1, 2, 3, 6],
+                             num_labels=7, use_auxiliary_head=True, auxiliary_in_channels=32,
+                             auxiliary_channels=16)
+    depths, hidden = SIZES[model]
+    backbone = ConvNextConfig(depths=depths, hidden_sizes=hidden, out_features=stages)
+    return UperNetConfig(backbone_config=backbone, hidden_size=512, pool_scales=[1, 2, 3, 6],
+                         num_labels=150, use_auxiliary_head=True,
+                         auxiliary_in_channels=hidden[2], auxiliary_channels=256)
+
+
+def build_model(config):
+    import torch
+    from transformers import UperNetForSemanticSegmentation
+
+    from synthetic import synthetic_state_dict
+    with torch.device("meta"):
+        model = UperNetForSemanticSegmentation(config)
+    model.load_state_dict(synthetic_state_dict(config), strict=True, assign=True)
+    model.eval()
+    return model
+
+
+# ---- deterministic JSON: sorted keys, no spaces, floats as %.9g ----------
+def dump(obj, out):
+    if isinstance(obj, dict):
+        out.write("{")
+        for i, k in enumerate(sorted(obj)):
+            if i:
+                out.write(",")
+            out.write(json.dumps(k))
+            out.write(":")
+            dump(obj[k], out)
+        out.write("}")
+    elif isinstance(obj, (list, tuple)):
+        out.write("[")
+        for i, v in enumerate(obj):
+            if i:
+                out.write(",")
+            dump(v, out)
+        out.write("]")
+    elif isinstance(obj, (bool, np.bool_)):
+        out.write("true" if obj else "false")
+    elif isinstance(obj, (int, np.integer)):
+        out.write("%d" % int(obj))
+    elif isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        if not np.isfinite(v):
+            raise ValueError("non-finite value in golden data")
+        out.write("%.9g" % v)
+    elif isinstance(obj, str):
+        out.write(json.dumps(obj))
+    else:
+        raise TypeError(type(obj))
+
+
+def to_bytes(obj):
+    buf = io.StringIO()
+    dump(obj, buf)
+    buf.write("\n")
+    return buf.getvalue().encode("utf-8")
+
+
+# ---- sampling: hash-chosen positions, so no RNG version matters ----------
+def pick(tag, n, bound):
+    """n indices in [0, bound) from the synthetic hash of `tag`."""
+    u = uniform(key_hash(tag), np.arange(n, dtype=np.uint64)).astype(np.float64)
+    return np.minimum(((u + 1.0) * 0.5 * bound).astype(np.int64), bound - 1)
+
+
+def samples(tensor, tag, n, channels_round_robin):
+    """[[c, y, x, value], ...] of a (1, C, H, W) float32 array: the four corners
+    of channel 0 first, then n hash-chosen points."""
+    _, C, H, W = tensor.shape
+    pts = [(0, 0, 0), (0, 0, W - 1), (0, H - 1, 0), (0, H - 1, W - 1)]
+    ys = pick(tag + ":y", n, H)
+    xs = pick(tag + ":x", n, W)
+    cs = np.arange(n) % C if channels_round_robin else pick(tag + ":c", n, C)
+    pts += [(int(c), int(y), int(x)) for c, y, x in zip(cs, ys, xs)]
+    return [[c, y, x, float(tensor[0, c, y, x])] for c, y, x in pts]
+
+
+def stats(t):
+    d = t.astype(np.float64)
+    return {"mean": float(d.mean()), "std": float(d.std()), "min": float(d.min()),
+            "max": float(d.max())}
+
+
+def versions():
+    import torch
+    import transformers
+    return {"numpy": np.__version__, "python": platform.python_version(),
+            "torch": torch.__version__, "transformers": transformers.__version__,
+            "zlib": zlib.ZLIB_VERSION}
+
+
+def config_summary(model, config):
+    bb = config.backbone_config
+    return {"name": model, "depths": list(bb.depths), "hidden_sizes": list(bb.hidden_sizes),
+            "hidden_size": config.hidden_size, "pool_scales": list(config.pool_scales),
+            "num_labels": config.num_labels, "auxiliary_in_channels": config.auxiliary_in_channels,
+            "auxiliary_channels": config.auxiliary_channels}
+
+
+def run_case(model_name, model, config, height, width):
+    import torch
+
+    captured = {}
+
+    def hook(name):
+        def store(module, inputs, output):
+            captured[name] = output.detach().numpy().copy()
+        return store
+
+    handles = [model.backbone.hidden_states_norms["stage%d" % i].register_forward_hook(
+        hook("stage%d" % i)) for i in range(1, 5)]
+    handles.append(model.decode_head.fpn_bottleneck.register_forward_hook(hook("fpn_bottleneck")))
+    handles.append(model.decode_head.classifier.register_forward_hook(hook("classifier")))
+    pixels = torch.from_numpy(synthetic_input(height, width))
+    with torch.no_grad():
+        logits = model(pixel_values=pixels).logits.numpy()
+    for h in handles:
+        h.remove()
+
+    assert logits.shape == (1, config.num_labels, height, width), logits.shape
+    assert np.isfinite(logits).all()
+    tag = "%s-%dx%d" % (model_name, height, width)
+    argmax = logits[0].argmax(axis=0).astype(np.uint8)
+    golden = {
+        "format": FORMAT,
+        "config": config_summary(model_name, config),
+        "input": {"height": height, "width": width, "formula": INPUT_FORMULA},
+        "versions": versions(),
+        "logits_shape": list(logits.shape),
+        "logits_slice": [[float(v) for v in row] for row in logits[0, 0, :3, :3]],
+        "logits_stats": stats(logits),
+        "logits_samples": samples(logits, tag + ":logits", NUM_LOGIT_SAMPLES, True),
+        "tensors": {},
+        "argmax": {"encoding": "base64(zlib(uint8[H][W]))",
+                   "data": base64.b64encode(zlib.compress(argmax.tobytes(), ZLIB_LEVEL)).decode(),
+                   "classes_present": int(np.unique(argmax).size)},
+    }
+    for name in TENSORS:
+        t = captured[name]
+        entry = stats(t)
+        entry["shape"] = list(t.shape)
+        entry["samples"] = samples(t, tag + ":" + name, NUM_TENSOR_SAMPLES, False)
+        golden["tensors"][name] = entry
+    return tag, golden
+
+
+def write_small_config(config, out_dir):
+    """config.json as save_pretrained writes it (defaults left out)."""
+    config.architectures = ["UperNetForSemanticSegmentation"]
+    with open(os.path.join(out_dir, SMALL_CONFIG + ".json"), "w") as f:
+        f.write(config.to_json_string())
+
+
+def state_dict_shapes(config):
+    import torch
+    from transformers import UperNetForSemanticSegmentation
+    with torch.device("meta"):
+        model = UperNetForSemanticSegmentation(config)
+    return [(k, tuple(int(d) for d in t.shape)) for k, t in model.state_dict().items()]
+
+
+def bits(v):
+    return "%08x" % int(np.float32(v).view(np.uint32))
+
+
+def write_synthetic_table(out_dir):
+    """Reference values for tests/test_synthetic.c: key hashes, weights and
+    input pixels as float32 bit patterns."""
+    lines = ["# Written by tools/make_goldens.py; checked by tests/test_synthetic.c.",
+             "# h KEY HASH64 | w KEY SHAPE INDEX F32BITS | i H W C Y X F32BITS (hash, bits hex; rest decimal)"]
+    keys = state_dict_shapes(make_config(SMALL_CONFIG))
+    xl_prefixes = ("backbone.embeddings.", "backbone.encoder.stages.3.downsampling_layer.",
+                   "backbone.encoder.stages.2.layers.26.", "backbone.hidden_states_norms.stage4.",
+                   "decode_head.psp_modules.3.", "decode_head.bottleneck.",
+                   "decode_head.fpn_bottleneck.", "decode_head.classifier.",
+                   "decode_head.lateral_convs.0.", "auxiliary_head.")
+    keys += [(k, s) for k, s in state_dict_shapes(make_config("xlarge"))
+             if k.startswith(xl_prefixes)]
+    for key, shape in keys:
+        lines.append("h\t%s\t%016x" % (key, key_hash(key)))
+        values = synthetic_tensor(key, shape).ravel()
+        numel = values.size
+        for index in sorted({0, numel - 1, int(pick("table:" + key, 1, numel)[0])}):
+            lines.append("w\t%s\t%s\t%d\t%s" % (key, "x".join(map(str, shape)) or "-",
+                                                    index, bits(values[index])))
+    for h, w in ((32, 32), (75, 103), (512, 512), (130, 47)):
+        img = synthetic_input(h, w)
+        tag = "table:input-%dx%d" % (h, w)
+        pts = [(0, 0, 0), (2, h - 1, w - 1)] + list(zip(
+            (int(v) for v in pick(tag + ":c", 20, 3)), (int(v) for v in pick(tag + ":y", 20, h)),
+            (int(v) for v in pick(tag + ":x", 20, w))))
+        for c, y, x in pts:
+            lines.append("i\t%d\t%d\t%d\t%d\t%d\t%s" % (h, w, c, y, x, bits(img[0, c, y, x])))
+    with open(os.path.join(out_dir, "synthetic-table.tsv"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default="data/golden", help="output folder (default data/golden)")
+    ap.add_argument("--only", default=None, help="comma-separated case tags (e.g. tiny-75x103)")
+    args = ap.parse_args()
+
+    import torch
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    os.makedirs(args.out, exist_ok=True)
+    only = set(args.only.split(",")) if args.only else None
+    if only is None:
+        write_synthetic_table(args.out)
+
+    by_model = {}
+    for model_name, h, w in CASES:
+        by_model.setdefault(model_name, []).append((h, w))
+    for model_name, shapes in by_model.items():
+        todo = [(h, w) for h, w in shapes
+                if only is None or "%s-%dx%d" % (model_name, h, w) in only]
+        if not todo:
+            continue
+        config = make_config(model_name)
+        if model_name == SMALL_CONFIG:
+            write_small_config(config, args.out)
+        model = build_model(config)
+        for h, w in todo:
+            tag, golden = run_case(model_name, model, config, h, w)
+            path = os.path.join(args.out, tag + ".json.z")
+            with open(path, "wb") as f:
+                f.write(zlib.compress(to_bytes(golden), ZLIB_LEVEL))
+            print("%s: %d bytes, %d argmax classes" % (
+                path, os.path.getsize(path), golden["argmax"]["classes_present"]), flush=True)
+        del model
+
+
+if __name__ == "__main__":
+    main()
