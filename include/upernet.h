@@ -61,6 +61,189 @@ enum upernet_status upernet_select_isa(const char *request, upernet_error *err);
 /* The tier in use (selecting it as with NULL first if needed). */
 enum upernet_isa upernet_active_isa(void);
 
+/* ---------------------------------------------------------------- images */
+
+/* Larger images are refused before anything is allocated (2^28 pixels). */
+#define UPERNET_IMAGE_MAX_PIXELS ((uint64_t) 1 << 28)
+
+/* An 8-bit RGB image, rows top to bottom, pixels interleaved R,G,B. */
+typedef struct upernet_image {
+    int width;
+    int height;
+    uint8_t *rgb; /* width * height * 3 bytes, owned (upernet_image_free) */
+} upernet_image;
+
+/* Decodes a JPEG or PNG file (recognised by its signature, not its name) into
+ * RGB exactly as Pillow's Image.open(path).convert("RGB") does: JPEG through
+ * libjpeg-turbo with accurate integer IDCT and fancy upsampling, grayscale
+ * replicated, CMYK/YCCK with Pillow's Adobe inversion and cmyk2rgb; PNG in
+ * every colour type and depth, alpha dropped (not composited), 16-bit samples
+ * reduced the way Pillow does. No EXIF orientation, gamma or ICC profile is
+ * applied. On failure *out is left empty. */
+enum upernet_status upernet_image_load(const char *path, upernet_image *out, upernet_error *err);
+
+/* The same from memory; `name` is only used in error messages. */
+enum upernet_status upernet_image_decode(const void *data, size_t size, const char *name,
+                                         upernet_image *out, upernet_error *err);
+
+void upernet_image_free(upernet_image *image);
+
+/* Resizes like Pillow's Image.resize((width, height), BILINEAR) on an 8-bit
+ * RGB image, bit for bit (a plain copy when the size is unchanged). */
+enum upernet_status upernet_image_resize(const upernet_image *src, int width, int height,
+                                         upernet_image *dst, upernet_error *err);
+
+/* SegformerImageProcessor (Pillow path): resize to height x width as above,
+ * rescale by 1/255 and normalise with the ImageNet mean/std in float32, and
+ * write NCHW pixel values, out[(c * height + y) * width + x], 3*height*width
+ * floats. */
+enum upernet_status upernet_preprocess(const upernet_image *image, int height, int width,
+                                       float *out, upernet_error *err);
+
+/* ------------------------------------------------------- segmentation output */
+
+/* Per-pixel class index = argmax over the channels of NCHW logits (N = 1,
+ * `classes` channels of height*width). Ties go to the lowest index and a NaN
+ * counts as the maximum, as torch.argmax does. */
+void upernet_argmax(const float *logits, int classes, int height, int width, uint16_t *class_map);
+
+/* Class names and colours. */
+typedef struct upernet_labels {
+    int count;
+    char **names;    /* count strings */
+    uint8_t *colors; /* count * 3 bytes, RGB */
+} upernet_labels;
+
+/* The 150 ADE20K classes (HF id2label names, mmseg palette), built in. */
+enum upernet_status upernet_labels_ade20k(upernet_labels *out, upernet_error *err);
+
+/* `count` classes named "class_<i>" with a deterministic generated palette
+ * (used when a model's label count is not 150). */
+enum upernet_status upernet_labels_generic(int count, upernet_labels *out, upernet_error *err);
+
+/* Reads a "index<TAB>name<TAB>r<TAB>g<TAB>b" file (one class a line, indices 0..n-1 in order). */
+enum upernet_status upernet_labels_load(const char *path, upernet_labels *out, upernet_error *err);
+
+void upernet_labels_free(upernet_labels *labels);
+
+/* Writers. Each writes to a temporary file next to `path` and renames it on
+ * success, so a failure never leaves a partial file behind. */
+
+/* The class map as an 8-bit palette PNG (index = class; at most 256 labels). */
+enum upernet_status upernet_write_class_map_png(const char *path, const uint16_t *class_map,
+                                                int height, int width, const upernet_labels *labels,
+                                                upernet_error *err);
+
+/* The class colours blended 50/50 over `image`, at the image's own size (the
+ * map is resized nearest-neighbour), as an RGB PNG. */
+enum upernet_status upernet_write_overlay_png(const char *path, const upernet_image *image,
+                                              const uint16_t *class_map, int height, int width,
+                                              const upernet_labels *labels, upernet_error *err);
+
+/* An RGB image as a PNG. */
+enum upernet_status upernet_write_rgb_png(const char *path, const upernet_image *image,
+                                          upernet_error *err);
+
+/* A JSON summary: size, and the classes present with pixel count, share and
+ * name, most frequent first. `source` (may be NULL) is recorded as "image". */
+enum upernet_status upernet_write_summary_json(const char *path, const char *source,
+                                               const uint16_t *class_map, int height, int width,
+                                               const upernet_labels *labels, upernet_error *err);
+
+/* ----------------------------------------------------------- weight files */
+
+/* Element types a weights file may store. Floating tensors are handed out as
+ * float32, integer and bool ones as int64. */
+enum upernet_dtype {
+    UPERNET_DTYPE_F32 = 0,
+    UPERNET_DTYPE_F16,
+    UPERNET_DTYPE_BF16,
+    UPERNET_DTYPE_F64,
+    UPERNET_DTYPE_I64,
+    UPERNET_DTYPE_I32,
+    UPERNET_DTYPE_I16,
+    UPERNET_DTYPE_I8,
+    UPERNET_DTYPE_U8,
+    UPERNET_DTYPE_BOOL
+};
+
+/* safetensors spelling: "F32", "F16", "BF16", "F64", "I64", ... */
+const char *upernet_dtype_name(enum upernet_dtype dtype);
+
+enum upernet_weights_format {
+    UPERNET_WEIGHTS_SAFETENSORS = 0, /* model.safetensors */
+    UPERNET_WEIGHTS_TORCH_ZIP,       /* torch.save since torch 1.6 (.bin, .pth, .pt) */
+    UPERNET_WEIGHTS_TORCH_LEGACY,    /* torch.save(..., _use_new_zipfile_serialization=False) */
+    UPERNET_WEIGHTS_IN_MEMORY        /* built with upernet_weights_create */
+};
+
+enum upernet_key_naming {
+    UPERNET_NAMING_HF = 0,  /* transformers' UperNetForSemanticSegmentation names */
+    UPERNET_NAMING_MMSEG,   /* mmsegmentation names (renamed to HF on load) */
+    UPERNET_NAMING_UNKNOWN  /* neither: names kept as they are */
+};
+
+/* "safetensors", "torch zip", "torch legacy", "in memory" / "hf", "mmseg", "unknown". */
+const char *upernet_weights_format_name(enum upernet_weights_format format);
+const char *upernet_key_naming_name(enum upernet_key_naming naming);
+
+#define UPERNET_MAX_DIMS 8
+
+/* One tensor of a weights file, by its HF name. Exactly one of data / ints is
+ * set (both NULL when numel is 0). */
+struct upernet_tensor {
+    const char *name;        /* HF name (after the mmseg -> HF renames) */
+    const char *file_name;   /* the name as stored in the file */
+    enum upernet_dtype stored_dtype;
+    int ndim;                /* 0 for a scalar */
+    int64_t shape[UPERNET_MAX_DIMS];
+    size_t numel;
+    const float *data;       /* floating tensors, as float32, C order */
+    const int64_t *ints;     /* integer / bool tensors, as int64, C order */
+};
+
+typedef struct upernet_weights upernet_weights;
+
+/* Reads a weights file, recognised by content: safetensors, torch zip or
+ * legacy torch (a state dict, or mmseg's {'meta', 'state_dict', ...} /
+ * {'model': ...} wrappers). Never executes anything from the file; pickled
+ * objects other than tensors and containers become inert placeholders.
+ * mmseg names are renamed to HF ones. TorchScript archives, tar files and
+ * anything else are refused with a message naming the file. */
+enum upernet_status upernet_weights_open(const char *path, upernet_weights **out, upernet_error *err);
+
+/* The same from a buffer, which must stay valid and unchanged until
+ * upernet_weights_free (tensors may point into it). `name` is used in messages. */
+enum upernet_status upernet_weights_open_memory(const void *data, size_t size, const char *name,
+                                                upernet_weights **out, upernet_error *err);
+
+void upernet_weights_free(upernet_weights *weights);
+
+size_t upernet_weights_count(const upernet_weights *weights);
+/* Tensors in file order (index < count), or by HF name (NULL if absent). */
+const struct upernet_tensor *upernet_weights_at(const upernet_weights *weights, size_t index);
+const struct upernet_tensor *upernet_weights_find(const upernet_weights *weights, const char *name);
+enum upernet_weights_format upernet_weights_format(const upernet_weights *weights);
+enum upernet_key_naming upernet_weights_naming(const upernet_weights *weights);
+/* The path or name it was opened with. */
+const char *upernet_weights_source(const upernet_weights *weights);
+
+/* An empty in-memory set, filled by the add functions (which copy `values`),
+ * e.g. to save synthetic weights. Adding an existing name fails. */
+enum upernet_status upernet_weights_create(upernet_weights **out, upernet_error *err);
+enum upernet_status upernet_weights_add_f32(upernet_weights *weights, const char *name, int ndim,
+                                            const int64_t *shape, const float *values,
+                                            upernet_error *err);
+enum upernet_status upernet_weights_add_i64(upernet_weights *weights, const char *name, int ndim,
+                                            const int64_t *shape, const int64_t *values,
+                                            upernet_error *err);
+
+/* Writes every tensor (HF names, F32 / I64, sorted by name) as safetensors
+ * with __metadata__ {"format": "pt"}, through a temporary file renamed into
+ * place, so a failure never leaves a partial file at `path`. */
+enum upernet_status upernet_weights_save_safetensors(const upernet_weights *weights, const char *path,
+                                                     upernet_error *err);
+
 /* ----------------------------------------------------------------- models */
 
 /* A loaded UperNet-ConvNeXt model: configuration, weights packed for the

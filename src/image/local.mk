@@ -1,0 +1,20 @@
+# Images in (JPEG/PNG decoding, Pillow-exact resize and preprocessing) and
+# results out (class-map/overlay PNGs, JSON summary, argmax).
+libupernet_la_SOURCES += \
+	src/image/image_internal.h \
+	src/image/decode.c \
+	src/image/jpeg.c \
+	src/image/png_read.c \
+	src/image/resize.c \
+	src/image/preprocess.c
+AM_CPPFLAGS += $(TURBOJPEG_CFLAGS) $(SPNG_CFLAGS) $(JANSSON_CFLAGS)
+
+# Pillow-parity fixtures and goldens (tools/make_image_fixtures.py).
+EXTRA_DIST += data/images data/golden/images.json tools/make_image_fixtures.py
+
+check_PROGRAMS += tests/test_images
+tests_test_images_SOURCES = tests/test_images.c tests/sha256.c tests/sha256.h \
+	tests/testutil.c tests/testutil.h
+tests_test_images_CFLAGS = $(UPERNET_TEST_CFLAGS) $(JANSSON_CFLAGS) $(ZLIB_CFLAGS)
+tests_test_images_LDADD = $(UPERNET_TEST_LIBS) $(JANSSON_LIBS) $(ZLIB_LIBS)
+TESTS += tests/test_images
