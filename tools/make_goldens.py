@@ -201,6 +201,9 @@ def run_case(model_name, model, config, height, width):
     assert np.isfinite(logits).all()
     tag = "%s-%dx%d" % (model_name, height, width)
     argmax = logits[0].argmax(axis=0).astype(np.uint8)
+    # The synthetic scales must keep the model well conditioned (SYNTHETIC.md).
+    assert np.abs(logits).max() < 50.0 and logits.std() > 0.3, "degenerate logits"
+    assert np.unique(argmax).size >= min(5, config.num_labels - 2), "degenerate argmax"
     golden = {
         "format": FORMAT,
         "config": config_summary(model_name, config),
