@@ -5,10 +5,13 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "image/image_internal.h"
@@ -342,6 +345,173 @@ START_TEST(test_preprocess_range)
 }
 END_TEST
 
+
+/* ------------------------------------------------------ outputs */
+
+START_TEST(test_argmax)
+{
+    /* 3 classes over 2x2 pixels: plain maximum, a tie (lowest index wins),
+     * a NaN (wins, as torch.argmax), -inf everywhere but one class. */
+    const float logits[3 * 4] = {
+        1.0f, 2.0f, 0.0f, -INFINITY, /* class 0 */
+        3.0f, 2.0f, NAN, -INFINITY,  /* class 1 */
+        2.0f, 1.0f, 5.0f, -1.0f,     /* class 2 */
+    };
+    uint16_t map[4];
+    upernet_argmax(logits, 3, 2, 2, map);
+    ck_assert_uint_eq(map[0], 1);
+    ck_assert_uint_eq(map[1], 0);
+    ck_assert_uint_eq(map[2], 1);
+    ck_assert_uint_eq(map[3], 2);
+}
+END_TEST
+
+START_TEST(test_labels)
+{
+    upernet_labels builtin, file, generic;
+    upernet_error err;
+    ck_assert_int_eq(upernet_labels_ade20k(&builtin, &err), UPERNET_OK);
+    ck_assert_msg(upernet_labels_load(data_path("ade20k_labels.tsv"), &file, &err) == UPERNET_OK,
+                  "%s", err.message);
+    ck_assert_int_eq(builtin.count, 150);
+    ck_assert_int_eq(file.count, 150);
+    for (int i = 0; i < 150; i++) {
+        ck_assert_str_eq(builtin.names[i], file.names[i]);
+        ck_assert_mem_eq(builtin.colors + 3 * i, file.colors + 3 * i, 3);
+    }
+    ck_assert_str_eq(builtin.names[0], "wall");
+    ck_assert_str_eq(builtin.names[7], "bed "); /* verbatim, trailing space */
+    ck_assert_int_eq(builtin.colors[3 * 2 + 1], 230);
+    upernet_labels_free(&builtin);
+    upernet_labels_free(&file);
+
+    ck_assert_int_eq(upernet_labels_generic(21, &generic, &err), UPERNET_OK);
+    ck_assert_str_eq(generic.names[20], "class_20");
+    ck_assert_mem_eq(generic.colors + 3 * 1, ((const uint8_t[]){128, 0, 0}), 3);
+    ck_assert_mem_eq(generic.colors + 3 * 15, ((const uint8_t[]){192, 128, 128}), 3);
+    upernet_labels_free(&generic);
+    ck_assert_int_eq(upernet_labels_generic(0, &generic, &err), UPERNET_ERR_ARGUMENT);
+}
+END_TEST
+
+static char *make_temp_dir(void)
+{
+    static char dir[256];
+    snprintf(dir, sizeof dir, "%s/upernet-test-images-XXXXXX",
+             getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    return dir;
+}
+
+static int count_dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+START_TEST(test_write_outputs)
+{
+    upernet_labels labels;
+    upernet_error err;
+    ck_assert_int_eq(upernet_labels_ade20k(&labels, &err), UPERNET_OK);
+    /* A 4x3 map (W x H) over a 7x5 picture. */
+    const uint16_t map[12] = {0, 0, 2, 2, 0, 0, 2, 2, 149, 149, 149, 7};
+    uint8_t pixels[7 * 5 * 3];
+    for (size_t i = 0; i < sizeof pixels; i++)
+        pixels[i] = (uint8_t) (i * 11);
+    const upernet_image picture = {7, 5, pixels};
+    char *dir = make_temp_dir();
+    char map_path[512], overlay_path[512], json_path[512];
+    snprintf(map_path, sizeof map_path, "%s/map.png", dir);
+    snprintf(overlay_path, sizeof overlay_path, "%s/overlay.png", dir);
+    snprintf(json_path, sizeof json_path, "%s/summary.json", dir);
+
+    ck_assert_msg(upernet_write_class_map_png(map_path, map, 3, 4, &labels, &err) == UPERNET_OK,
+                  "%s", err.message);
+    upernet_image back;
+    ck_assert_int_eq(upernet_image_load(map_path, &back, &err), UPERNET_OK);
+    ck_assert_int_eq(back.width, 4);
+    ck_assert_int_eq(back.height, 3);
+    for (int i = 0; i < 12; i++)
+        ck_assert_mem_eq(back.rgb + 3 * i, labels.colors + 3 * map[i], 3);
+    upernet_image_free(&back);
+
+    ck_assert_int_eq(upernet_write_overlay_png(overlay_path, &picture, map, 3, 4, &labels, &err),
+                     UPERNET_OK);
+    ck_assert_int_eq(upernet_image_load(overlay_path, &back, &err), UPERNET_OK);
+    ck_assert_int_eq(back.width, 7);
+    ck_assert_int_eq(back.height, 5);
+    for (int y = 0; y < 5; y++)
+        for (int x = 0; x < 7; x++) {
+            const int sy = (2 * y + 1) * 3 / 10, sx = (2 * x + 1) * 4 / 14;
+            const uint8_t *color = labels.colors + 3 * map[sy * 4 + sx];
+            for (int c = 0; c < 3; c++) {
+                const int at = (y * 7 + x) * 3 + c;
+                ck_assert_int_eq(back.rgb[at], (pixels[at] + color[c] + 1) / 2);
+            }
+        }
+    upernet_image_free(&back);
+
+    ck_assert_int_eq(upernet_write_summary_json(json_path, "x.jpg", map, 3, 4, &labels, &err),
+                     UPERNET_OK);
+    json_error_t jerr;
+    json_t *summary = json_load_file(json_path, 0, &jerr);
+    ck_assert_ptr_nonnull(summary);
+    json_t *classes = json_object_get(summary, "classes");
+    ck_assert_int_eq(json_array_size(classes), 4);
+    /* Most pixels first: wall (4), sky (4, higher index), flag (3), bed (1). */
+    const int order[4] = {0, 2, 149, 7};
+    const int pixels_of[4] = {4, 4, 3, 1};
+    for (int k = 0; k < 4; k++) {
+        json_t *c = json_array_get(classes, (size_t) k);
+        ck_assert_int_eq(json_integer_value(json_object_get(c, "index")), order[k]);
+        ck_assert_int_eq(json_integer_value(json_object_get(c, "pixels")), pixels_of[k]);
+        ck_assert_double_eq_tol(json_real_value(json_object_get(c, "share")), pixels_of[k] / 12.0, 1e-6);
+    }
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(classes, 3), "name")), "bed ");
+    ck_assert_str_eq(json_string_value(json_object_get(summary, "image")), "x.jpg");
+    json_decref(summary);
+
+    /* Only the three results: no temporary files left behind. */
+    ck_assert_int_eq(count_dir_entries(dir), 3);
+
+    /* A class past the labels is refused and nothing is written. */
+    const uint16_t bad[1] = {150};
+    char bad_path[512];
+    snprintf(bad_path, sizeof bad_path, "%s/bad.png", dir);
+    ck_assert_int_eq(upernet_write_class_map_png(bad_path, bad, 1, 1, &labels, &err),
+                     UPERNET_ERR_ARGUMENT);
+    ck_assert_int_eq(count_dir_entries(dir), 3);
+    unlink(map_path);
+    unlink(overlay_path);
+    unlink(json_path);
+    rmdir(dir);
+    upernet_labels_free(&labels);
+}
+END_TEST
+
+START_TEST(test_unwritable_output)
+{
+    upernet_labels labels;
+    upernet_error err;
+    ck_assert_int_eq(upernet_labels_generic(3, &labels, &err), UPERNET_OK);
+    const uint16_t map[2] = {1, 2};
+    ck_assert_int_eq(upernet_write_class_map_png("/nonexistent-upernet-dir/map.png", map, 1, 2,
+                                                 &labels, &err),
+                     UPERNET_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(err.message, "/nonexistent-upernet-dir/map.png"));
+    ck_assert_int_eq(upernet_write_summary_json("/nonexistent-upernet-dir/s.json", NULL, map, 1, 2,
+                                                &labels, &err),
+                     UPERNET_ERR_IO);
+    upernet_labels_free(&labels);
+}
+END_TEST
+
 static Suite *images_suite(void)
 {
     Suite *s = suite_create("images");
@@ -366,6 +536,12 @@ static Suite *images_suite(void)
     tcase_add_test(hostile, test_corrupt_bytes_never_crash);
     tcase_add_test(hostile, test_cmyk_formula);
     suite_add_tcase(s, hostile);
+    TCase *outputs = tcase_create("outputs");
+    tcase_add_test(outputs, test_argmax);
+    tcase_add_test(outputs, test_labels);
+    tcase_add_test(outputs, test_write_outputs);
+    tcase_add_test(outputs, test_unwritable_output);
+    suite_add_tcase(s, outputs);
     return s;
 }
 

@@ -6,11 +6,18 @@ libupernet_la_SOURCES += \
 	src/image/jpeg.c \
 	src/image/png_read.c \
 	src/image/resize.c \
-	src/image/preprocess.c
+	src/image/preprocess.c \
+	src/image/argmax.c \
+	src/image/labels.c src/image/labels_internal.h \
+	src/image/ade20k_labels.c \
+	src/image/output_file.c src/image/output_file.h \
+	src/image/png_write.c \
+	src/image/summary.c
 AM_CPPFLAGS += $(TURBOJPEG_CFLAGS) $(SPNG_CFLAGS) $(JANSSON_CFLAGS)
 
 # Pillow-parity fixtures and goldens (tools/make_image_fixtures.py).
-EXTRA_DIST += data/images data/golden/images.json tools/make_image_fixtures.py
+EXTRA_DIST += data/images data/golden/images.json data/ade20k_labels.tsv \
+	tools/make_image_fixtures.py tools/gen-ade20k-table.sh
 
 check_PROGRAMS += tests/test_images
 tests_test_images_SOURCES = tests/test_images.c tests/sha256.c tests/sha256.h \
