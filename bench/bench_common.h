@@ -10,6 +10,39 @@
 
 /* True if this host runs tier; otherwise marks the benchmark skipped. */
 bool bench_tier_runnable(upernet_bench_state *s, enum upernet_isa tier);
+/* Whether to register benchmarks of tier at all: this build and CPU run it.
+ * (Registering only these keeps the console table free of skip lines.) */
+bool bench_tier_on_host(enum upernet_isa tier);
+/* OpenMP's thread count at start-up ("all threads"). */
+int bench_max_threads(void);
+#define BENCH_MAX_THREADS 256
+
+/* ---- This machine's limits, measured in the same run (once per process, on
+ * first use, so a filtered run pays only for what it uses). ---- */
+
+/* FP32 FMA peak of tier with `threads` threads, GFLOP/s (0 if not runnable). */
+double bench_peak_gflops(enum upernet_isa tier, int threads);
+/* The measurement behind bench_peak_gflops: a register-only loop of
+ * independent FMAs. bench_common.c holds a weak fallback; a strong definition
+ * elsewhere in the benchmark binary (bench/bench_peak*.c) replaces it. */
+double bench_fma_peak_measure(enum upernet_isa tier, int threads);
+
+/* Memory levels of the STREAM-like benchmarks (bench/bench_memory.c). */
+enum bench_mem_level { BENCH_MEM_L2 = 0, BENCH_MEM_L3, BENCH_MEM_DRAM, BENCH_MEM_LEVELS };
+const char *bench_mem_level_name(enum bench_mem_level level);
+/* Bytes of all arrays of a level's benchmark with `threads` threads. */
+size_t bench_mem_footprint(enum bench_mem_level level, int threads);
+/* The level a kernel touching `working_set` bytes streams from. */
+enum bench_mem_level bench_mem_level_for(size_t working_set, int threads);
+/* Triad bandwidth of level with `threads` threads, GB/s. */
+double bench_peak_gbps(enum bench_mem_level level, int threads);
+
+/* ---- Counters every kernel benchmark reports (call after the loop). ----
+ * Compute-bound: "GFLOP/s" and "%peak" (of tier's FMA peak at `threads`).
+ * Memory-bound: "GB/s" and "%bw" (of the triad bandwidth of the level where
+ * `working_set` bytes live). flops/bytes are per iteration. */
+void bench_report_flops(upernet_bench_state *s, double flops, enum upernet_isa tier, int threads);
+void bench_report_bytes(upernet_bench_state *s, double bytes, size_t working_set, int threads);
 /* 64-byte aligned floats set to value (aborts on failure: benchmarks only). */
 float *bench_alloc_floats(size_t n, float value);
 /* Deterministic values in [-1, 1). */
@@ -19,5 +52,6 @@ void *bench_keep(size_t size);
 
 /* Family registrations, called by upernet_bench_register_all. */
 void bench_register_layernorm(void);
+void bench_register_memory(void);
 
 #endif

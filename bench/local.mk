@@ -1,21 +1,76 @@
-# Benchmarks: Google Benchmark through bench/shim.cc; bodies in C.
-#   make bench                          all benchmarks, console table
+# Benchmarks: Google Benchmark through bench/shim.cc; bodies in C. The
+# history (SQLite) and its comparison/report live in bench/upernet-benchdb,
+# the CI instruction-count gate in bench/upernet-icount + bench/icount-gate.sh.
+#   make bench                          all benchmarks: console table, recorded in $(BENCH_DB)
 #   make bench BENCH_FILTER=regex       only those whose name matches
-#   make bench BENCH_OUT=file.json      also write Google Benchmark's JSON
-noinst_PROGRAMS += bench/upernet_bench
+#   make bench BENCH_OUT=file.json      keep Google Benchmark's JSON (compare.py reads it)
+#   make bench-compare [BASELINE=previous|COMMIT|run:ID]   exit 1 on a significant regression
+#   make bench-report                   bench-report.html: a chart per benchmark over the history
+#   make icount-gate / icount-baseline  instruction counts under callgrind vs bench/icount-baseline.tsv
+noinst_PROGRAMS += bench/upernet_bench bench/upernet-benchdb bench/upernet-icount
 bench_upernet_bench_SOURCES = bench/shim.cc bench/shim.h \
 	bench/bench_common.c bench/bench_common.h \
+	bench/bench_memory.c \
 	bench/bench_layernorm.c
+bench_upernet_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_BUILD_CFLAGS='"$(CFLAGS)"'
 bench_upernet_bench_CFLAGS = $(AM_CFLAGS)
 bench_upernet_bench_CXXFLAGS = $(AM_CXXFLAGS) $(BENCHMARK_CFLAGS)
 bench_upernet_bench_LDADD = libupernet.la $(BENCHMARK_LIBS)
 
+bench_upernet_benchdb_SOURCES = bench/upernet-benchdb.c bench/benchdb.h \
+	bench/benchdb-compare.c bench/benchdb-report.c \
+	bench/mann-whitney.c bench/mann-whitney.h
+bench_upernet_benchdb_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
+bench_upernet_benchdb_LDADD = $(SQLITE3_LIBS) $(JANSSON_LIBS) -lm
+
+bench_upernet_icount_SOURCES = bench/upernet-icount.c
+bench_upernet_icount_CFLAGS = $(AM_CFLAGS)
+bench_upernet_icount_LDADD = libupernet.la
+
+EXTRA_DIST += bench/icount-gate.sh bench/icount-baseline.tsv
+CLEANFILES += bench-last.json
+
 BENCH_FILTER ?=
 BENCH_OUT ?=
 BENCH_ARGS ?=
-.PHONY: bench
-bench: bench/upernet_bench$(EXEEXT)
-	./bench/upernet_bench$(EXEEXT) \
+BENCH_DB ?= $(abs_top_builddir)/bench-history.sqlite
+BENCH_MIN_TIME ?= 0.05
+BENCH_REPETITIONS ?= 3
+BENCH_THRESHOLD ?= 5
+BASELINE ?= previous
+BENCH_REPORT ?= bench-report.html
+
+# Google Benchmark prints mean, median, stddev and cv per benchmark; the
+# console keeps the medians (the JSON keeps everything), and the recorder
+# then prints one compact table of medians with % of peak.
+.PHONY: bench bench-compare bench-report icount-gate icount-baseline
+bench: bench/upernet_bench$(EXEEXT) bench/upernet-benchdb$(EXEEXT)
+	@json='$(BENCH_OUT)'; [ -n "$$json" ] || json=bench-last.json; rm -f "$$json"; \
+	commit=`git -C '$(top_srcdir)' rev-parse HEAD 2>/dev/null || echo unknown`; \
+	dirty=0; git -C '$(top_srcdir)' status --porcelain --untracked-files=no 2>/dev/null | grep -q . && dirty=1; \
+	./bench/upernet_bench$(EXEEXT) --benchmark_repetitions=$(BENCH_REPETITIONS) \
+	  --benchmark_display_aggregates_only=true --benchmark_min_time=$(BENCH_MIN_TIME) \
 	  $(if $(BENCH_FILTER),--benchmark_filter='$(BENCH_FILTER)') \
-	  $(if $(BENCH_OUT),--benchmark_out='$(BENCH_OUT)' --benchmark_out_format=json) \
-	  $(BENCH_ARGS)
+	  --benchmark_out="$$json" --benchmark_out_format=json $(BENCH_ARGS) \
+	  | grep --line-buffered -v -E '_(mean|stddev|cv) '; \
+	[ -s "$$json" ] || { echo "make bench: the benchmark binary failed" >&2; exit 1; }; \
+	./bench/upernet-benchdb$(EXEEXT) record --db '$(BENCH_DB)' --json "$$json" \
+	  --commit "$$commit" --dirty $$dirty --cc '$(CC)' --cflags '$(CFLAGS)' --filter '$(BENCH_FILTER)'
+
+# BASELINE may be any git revision (resolved here) besides previous / run:ID.
+bench-compare: bench/upernet-benchdb$(EXEEXT)
+	@b='$(BASELINE)'; case "$$b" in previous|run:*|'') ;; \
+	  *) h=`git -C '$(top_srcdir)' rev-parse --verify -q "$$b^{commit}" 2>/dev/null` && b=$$h ;; esac; \
+	./bench/upernet-benchdb$(EXEEXT) compare --db '$(BENCH_DB)' --baseline "$$b" \
+	  --threshold '$(BENCH_THRESHOLD)'
+
+bench-report: bench/upernet-benchdb$(EXEEXT)
+	./bench/upernet-benchdb$(EXEEXT) report --db '$(BENCH_DB)' --out '$(BENCH_REPORT)'
+
+icount-gate: bench/upernet-icount$(EXEEXT)
+	$(SHELL) '$(top_srcdir)/bench/icount-gate.sh' ./bench/upernet-icount$(EXEEXT) \
+	  '$(top_srcdir)/bench/icount-baseline.tsv'
+
+icount-baseline: bench/upernet-icount$(EXEEXT)
+	ICOUNT_CC='$(CC)' ICOUNT_CFLAGS='$(CFLAGS)' $(SHELL) '$(top_srcdir)/bench/icount-gate.sh' --update ./bench/upernet-icount$(EXEEXT) \
+	  '$(top_srcdir)/bench/icount-baseline.tsv'

@@ -1,25 +1,74 @@
 // Forwards the C benchmark API of bench/shim.h to Google Benchmark.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
+
 #include "bench/shim.h"
 
 struct upernet_bench_state {
     benchmark::State *state;
+    // Our own clock around the timing loop: benchmark::State does not expose
+    // its elapsed time, and counters such as % of peak need it.
+    std::chrono::steady_clock::time_point start, stop;
+    bool started, stopped;
 };
 
 extern "C" {
 
-void upernet_bench_register(const char *name, upernet_bench_fn fn, const void *arg)
+static benchmark::internal::Benchmark *register_one(const char *name, upernet_bench_fn fn,
+                                                    const void *arg)
 {
-    benchmark::RegisterBenchmark(name, [fn, arg](benchmark::State &st) {
-        upernet_bench_state s{&st};
+    return benchmark::RegisterBenchmark(name, [fn, arg](benchmark::State &st) {
+        upernet_bench_state s{&st, {}, {}, false, false};
         fn(&s, arg);
     })->UseRealTime();
 }
 
+void upernet_bench_register(const char *name, upernet_bench_fn fn, const void *arg)
+{
+    register_one(name, fn, arg);
+}
+
+void upernet_bench_register_with(const char *name, upernet_bench_fn fn, const void *arg,
+                                 const struct upernet_bench_options *options)
+{
+    benchmark::internal::Benchmark *b = register_one(name, fn, arg);
+    if (options != nullptr && options->iterations > 0)
+        b->Iterations(options->iterations);
+    else if (options != nullptr && options->min_time_s > 0)
+        b->MinTime(options->min_time_s);
+}
+
+void upernet_bench_add_context(const char *key, const char *value)
+{
+    benchmark::AddCustomContext(key, value);
+}
+
 bool upernet_bench_keep_running(upernet_bench_state *s)
 {
-    return s->state->KeepRunning();
+    if (!s->started) {
+        s->started = true;
+        s->start = std::chrono::steady_clock::now();
+    }
+    const bool more = s->state->KeepRunning();
+    if (!more && !s->stopped) {
+        s->stopped = true;
+        s->stop = std::chrono::steady_clock::now();
+    }
+    return more;
+}
+
+double upernet_bench_elapsed_seconds(const upernet_bench_state *s)
+{
+    if (!s->started)
+        return 0.0;
+    const auto end = s->stopped ? s->stop : std::chrono::steady_clock::now();
+    return std::chrono::duration<double>(end - s->start).count();
+}
+
+double upernet_bench_iterations(const upernet_bench_state *s)
+{
+    return static_cast<double>(s->state->iterations());
 }
 
 void upernet_bench_skip(upernet_bench_state *s, const char *reason)

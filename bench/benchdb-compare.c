@@ -1,0 +1,290 @@
+/* upernet-benchdb compare: is the current run slower than a baseline?
+ *
+ * The rule, per benchmark present in both (real time of each repetition):
+ *   1. at least --min-reps repetitions on each side (default 3);
+ *   2. a one-sided Mann-Whitney U test in the direction of the change of the
+ *      medians gives p <= --alpha (default 0.05). With 3 + 3 repetitions the
+ *      smallest p possible is 0.05 (every current repetition beyond every
+ *      baseline one), so the default asks for complete separation there;
+ *   3. the medians differ by at least max(--threshold %, the spread of either
+ *      sample), spread = (max - min) / median: a change smaller than the
+ *      run-to-run scatter of one run is not believed.
+ * A slower benchmark meeting all three is a REGRESSION (exit status 1), a
+ * faster one an improvement. Benchmarks that measure the machine (memory
+ * bandwidth, FMA peak) are shown as such and never fail the comparison:
+ * when they moved, the machine was busier, which explains other changes.
+ *
+ * The baseline is "previous" (the run before the current one on the same
+ * machine), "run:ID", or a commit hash prefix: every run of that commit on
+ * this machine, pooled (more repetitions, more power). Runs are compared only
+ * on the same machine (host, CPU model and CPU count). */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/benchdb.h"
+#include "bench/mann-whitney.h"
+
+struct series {
+    char name[256];
+    double *base, *cur;
+    size_t nbase, ncur, cap_base, cap_cur;
+};
+
+struct series_set {
+    struct series *items;
+    size_t count, cap;
+};
+
+static struct series *series_find(struct series_set *set, const char *name, bool create)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (strcmp(set->items[i].name, name) == 0)
+            return &set->items[i];
+    if (!create)
+        return NULL;
+    if (set->count == set->cap) {
+        set->cap = set->cap ? 2 * set->cap : 64;
+        set->items = realloc(set->items, set->cap * sizeof *set->items);
+        if (set->items == NULL)
+            abort();
+    }
+    struct series *s = &set->items[set->count++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    return s;
+}
+
+static void push(double **v, size_t *n, size_t *cap, double x)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 8;
+        *v = realloc(*v, *cap * sizeof **v);
+        if (*v == NULL)
+            abort();
+    }
+    (*v)[(*n)++] = x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* (max - min) / median of a sorted sample. */
+static double spread(const double *sorted, size_t n, double med)
+{
+    return n > 1 && med > 0 ? (sorted[n - 1] - sorted[0]) / med : 0.0;
+}
+
+/* Loads the real times of run `id` into one side of the set. */
+static void load_run(sqlite3 *db, long long id, struct series_set *set, bool current)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, real_time_ns FROM results WHERE run_id = ?"
+                           " AND error IS NULL AND real_time_ns IS NOT NULL ORDER BY rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *) sqlite3_column_text(st, 0);
+        struct series *s = series_find(set, name, current);
+        if (s == NULL) /* only benchmarks of the current run matter */
+            continue;
+        if (current)
+            push(&s->cur, &s->ncur, &s->cap_cur, sqlite3_column_double(st, 1));
+        else
+            push(&s->base, &s->nbase, &s->cap_base, sqlite3_column_double(st, 1));
+    }
+    sqlite3_finalize(st);
+}
+
+/* The baseline runs: ids into *ids (malloc'ed), count returned; -1 on error
+ * (printed). */
+static long find_baseline(sqlite3 *db, const struct benchdb_run *cur, const char *spec,
+                          long long **ids)
+{
+    sqlite3_stmt *st;
+    *ids = NULL;
+    long n = 0, cap = 0;
+    if (strcmp(spec, "previous") == 0) {
+        sqlite3_prepare_v2(db,
+                           "SELECT id FROM runs WHERE kind = 'bench' AND machine = ? AND id < ?"
+                           " ORDER BY id DESC LIMIT 1",
+                           -1, &st, NULL);
+        sqlite3_bind_text(st, 1, cur->machine, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, cur->id);
+    } else if (strncmp(spec, "run:", 4) == 0) {
+        sqlite3_prepare_v2(db, "SELECT id FROM runs WHERE id = ? AND machine = ?", -1, &st, NULL);
+        sqlite3_bind_int64(st, 1, atoll(spec + 4));
+        sqlite3_bind_text(st, 2, cur->machine, -1, SQLITE_TRANSIENT);
+    } else {
+        char pattern[96];
+        snprintf(pattern, sizeof pattern, "%s%%", spec);
+        sqlite3_prepare_v2(db,
+                           "SELECT id FROM runs WHERE kind = 'bench' AND machine = ? AND id <> ?"
+                           " AND commit_hash LIKE ? ORDER BY id",
+                           -1, &st, NULL);
+        sqlite3_bind_text(st, 1, cur->machine, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, cur->id);
+        sqlite3_bind_text(st, 3, pattern, -1, SQLITE_TRANSIENT);
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            *ids = realloc(*ids, (size_t) cap * sizeof **ids);
+            if (*ids == NULL)
+                abort();
+        }
+        (*ids)[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (n == 0) {
+        fprintf(stderr,
+                "upernet-benchdb compare: no baseline run '%s' on this machine (%s) other than "
+                "run %lld; run make bench first, or see upernet-benchdb runs\n",
+                spec, cur->machine, cur->id);
+        return -1;
+    }
+    return n;
+}
+
+int benchdb_compare(sqlite3 *db, int argc, char **argv)
+{
+    const char *baseline = "previous";
+    long long current_id = 0;
+    double threshold = 5.0, alpha = 0.05;
+    size_t min_reps = 3;
+    bool all = false;
+    for (int i = 0; i < argc; i++) {
+        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : "";
+        if (strcmp(opt, "--all") == 0) {
+            all = true;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "upernet-benchdb compare: %s needs a value\n", opt);
+            return 2;
+        }
+        i++;
+        if (strcmp(opt, "--db") == 0)
+            continue;
+        else if (strcmp(opt, "--baseline") == 0)
+            baseline = val[0] ? val : "previous";
+        else if (strcmp(opt, "--current") == 0)
+            current_id = atoll(strncmp(val, "run:", 4) == 0 ? val + 4 : val);
+        else if (strcmp(opt, "--threshold") == 0)
+            threshold = atof(val);
+        else if (strcmp(opt, "--alpha") == 0)
+            alpha = atof(val);
+        else if (strcmp(opt, "--min-reps") == 0)
+            min_reps = (size_t) atoi(val);
+        else {
+            fprintf(stderr, "upernet-benchdb compare: unknown option %s\n", opt);
+            return 2;
+        }
+    }
+    if (current_id == 0)
+        current_id = benchdb_latest_run(db);
+    struct benchdb_run cur;
+    if (current_id == 0 || !benchdb_run_get(db, current_id, &cur)) {
+        fprintf(stderr, "upernet-benchdb compare: no current run (run make bench first)\n");
+        return 2;
+    }
+    long long *ids;
+    const long nbase = find_baseline(db, &cur, baseline, &ids);
+    if (nbase < 0)
+        return 2;
+
+    struct series_set set = {0};
+    load_run(db, cur.id, &set, true);
+    for (long i = 0; i < nbase; i++)
+        load_run(db, ids[i], &set, false);
+
+    char cur_label[64], base_label[64];
+    benchdb_run_label(&cur, cur_label, sizeof cur_label);
+    struct benchdb_run base;
+    benchdb_run_get(db, ids[nbase - 1], &base);
+    benchdb_run_label(&base, base_label, sizeof base_label);
+    printf("current:  run %lld  %s  %s\n", cur.id, cur_label, cur.started);
+    if (nbase == 1)
+        printf("baseline: run %lld  %s  %s\n", base.id, base_label, base.started);
+    else
+        printf("baseline: %ld runs of %s pooled (runs %lld..%lld)\n", nbase, base_label, ids[0],
+               ids[nbase - 1]);
+    printf("machine:  %s\n", cur.machine);
+    printf("rule:     one-sided Mann-Whitney U p <= %.3g, |median change| >= max(%.3g%%, spread),"
+           " >= %zu repetitions each\n\n",
+           alpha, threshold, min_reps);
+    printf("%-50s %11s %11s %8s %7s  %s\n", "benchmark", "baseline", "current", "change", "p",
+           "verdict");
+
+    int regressions = 0, improvements = 0, unchanged = 0, few = 0, machine_moved = 0, compared = 0;
+    for (size_t i = 0; i < set.count; i++) {
+        struct series *s = &set.items[i];
+        if (s->nbase == 0)
+            continue; /* new benchmark: nothing to compare with */
+        compared++;
+        const struct mann_whitney mw = mann_whitney_test(s->base, s->nbase, s->cur, s->ncur);
+        const double mb = median(s->base, s->nbase), mc = median(s->cur, s->ncur);
+        const double change = mb > 0 ? 100.0 * (mc - mb) / mb : 0.0;
+        double noise = spread(s->base, s->nbase, mb);
+        const double noise_cur = spread(s->cur, s->ncur, mc);
+        if (noise_cur > noise)
+            noise = noise_cur;
+        const double p = change >= 0 ? mw.p_greater : mw.p_less;
+        const bool machine = benchdb_is_machine_benchmark(s->name);
+        const char *verdict;
+        if (s->nbase < min_reps || s->ncur < min_reps) {
+            verdict = "too few repetitions";
+            few++;
+        } else if (p <= alpha && fabs(change) >= threshold && fabs(change) >= 100.0 * noise) {
+            if (machine) {
+                verdict = change > 0 ? "machine slower" : "machine faster";
+                machine_moved++;
+            } else if (change > 0) {
+                verdict = "REGRESSION";
+                regressions++;
+            } else {
+                verdict = "improvement";
+                improvements++;
+            }
+        } else {
+            verdict = "same";
+            unchanged++;
+        }
+        if (!all && strcmp(verdict, "same") == 0)
+            continue;
+        char tb[32], tc[32];
+        benchdb_format_time(mb, tb, sizeof tb);
+        benchdb_format_time(mc, tc, sizeof tc);
+        printf("%-50s %11s %11s %+7.1f%% %7.3f  %s\n", s->name, tb, tc, change, p, verdict);
+    }
+    printf("\n%d compared: %d regression%s, %d improvement%s, %d same", compared, regressions,
+           regressions == 1 ? "" : "s", improvements, improvements == 1 ? "" : "s", unchanged);
+    if (few)
+        printf(", %d with too few repetitions", few);
+    if (machine_moved)
+        printf(", %d machine benchmark%s moved (a busier machine explains other changes)",
+               machine_moved, machine_moved == 1 ? "" : "s");
+    printf("\n");
+    if (compared == 0)
+        printf("(no benchmark of the current run exists in the baseline)\n");
+
+    for (size_t i = 0; i < set.count; i++)
+        free(set.items[i].base), free(set.items[i].cur);
+    free(set.items);
+    free(ids);
+    return regressions > 0 ? 1 : 0;
+}

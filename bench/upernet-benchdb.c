@@ -1,0 +1,538 @@
+/* upernet-benchdb: the benchmark history tool behind make bench,
+ * make bench-compare and make bench-report.
+ *
+ *   upernet-benchdb record  --db FILE --json FILE [--commit H] [--dirty 0|1]
+ *                           [--cc CC] [--cflags FLAGS] [--filter RE] [--kind K]
+ *       stores every repetition of Google Benchmark's JSON output as one run
+ *       and prints the medians as a table
+ *   upernet-benchdb compare --db FILE [--baseline previous|COMMIT|run:ID] ...
+ *   upernet-benchdb report  --db FILE --out FILE.html
+ *   upernet-benchdb runs    --db FILE        lists the runs
+ *
+ * The schema is described in bench/benchdb.h. */
+#include "config.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench/benchdb.h"
+
+static const char *const schema =
+    "CREATE TABLE IF NOT EXISTS runs("
+    " id INTEGER PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'bench', started TEXT,"
+    " commit_hash TEXT, dirty INTEGER, compiler TEXT, cflags TEXT, cpu_model TEXT,"
+    " cpu_features TEXT, best_tier TEXT, threads INTEGER, num_cpus INTEGER, host TEXT,"
+    " machine TEXT, filter TEXT, context_json TEXT);"
+    "CREATE TABLE IF NOT EXISTS results("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL,"
+    " repetition INTEGER NOT NULL, tier TEXT, threads INTEGER, real_time_ns REAL,"
+    " cpu_time_ns REAL, iterations INTEGER, error TEXT, counters_json TEXT,"
+    " PRIMARY KEY(run_id, name, repetition));"
+    "CREATE INDEX IF NOT EXISTS results_by_name ON results(name);";
+
+sqlite3 *benchdb_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK) {
+        fprintf(stderr, "upernet-benchdb: cannot open %s: %s\n", path,
+                db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "upernet-benchdb: %s: %s\n", path, msg ? msg : "schema failed");
+        sqlite3_free(msg);
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static void copy_text(char *dst, size_t size, const unsigned char *src)
+{
+    snprintf(dst, size, "%s", src ? (const char *) src : "");
+}
+
+bool benchdb_run_get(sqlite3 *db, long long id, struct benchdb_run *run)
+{
+    sqlite3_stmt *st;
+    memset(run, 0, sizeof *run);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, kind, started, commit_hash, dirty, machine, compiler"
+                           " FROM runs WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_int64(st, 1, id);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        run->id = sqlite3_column_int64(st, 0);
+        copy_text(run->kind, sizeof run->kind, sqlite3_column_text(st, 1));
+        copy_text(run->started, sizeof run->started, sqlite3_column_text(st, 2));
+        copy_text(run->commit_hash, sizeof run->commit_hash, sqlite3_column_text(st, 3));
+        run->dirty = sqlite3_column_int(st, 4);
+        copy_text(run->machine, sizeof run->machine, sqlite3_column_text(st, 5));
+        copy_text(run->compiler, sizeof run->compiler, sqlite3_column_text(st, 6));
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+long long benchdb_latest_run(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    long long id = 0;
+    if (sqlite3_prepare_v2(db, "SELECT max(id) FROM runs WHERE kind = 'bench'", -1, &st, NULL) ==
+        SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            id = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return id;
+}
+
+void benchdb_run_label(const struct benchdb_run *run, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.10s%s", run->commit_hash[0] ? run->commit_hash : "unknown",
+             run->dirty ? "+dirty" : "");
+}
+
+void benchdb_format_time(double ns, char *buf, size_t size)
+{
+    if (!(ns >= 0.0))
+        snprintf(buf, size, "-");
+    else if (ns < 1e3)
+        snprintf(buf, size, "%.0f ns", ns);
+    else if (ns < 1e6)
+        snprintf(buf, size, "%.3g us", ns / 1e3);
+    else if (ns < 1e9)
+        snprintf(buf, size, "%.3g ms", ns / 1e6);
+    else
+        snprintf(buf, size, "%.3g s", ns / 1e9);
+}
+
+bool benchdb_is_machine_benchmark(const char *name)
+{
+    return strncmp(name, "memory/", 7) == 0 || strncmp(name, "peak/", 5) == 0 ||
+           strncmp(name, "fmapeak/", 8) == 0;
+}
+
+/* ------------------------------------------------------------------ record */
+
+static double to_ns(double value, const char *unit)
+{
+    if (unit == NULL || strcmp(unit, "ns") == 0)
+        return value;
+    if (strcmp(unit, "us") == 0)
+        return value * 1e3;
+    if (strcmp(unit, "ms") == 0)
+        return value * 1e6;
+    if (strcmp(unit, "s") == 0)
+        return value * 1e9;
+    return value;
+}
+
+/* The tier and thread count a benchmark name encodes ("layernorm/avx2/...",
+ * ".../threads:2"); "" and 1 when it names none. */
+static void name_tier_threads(const char *name, char *tier, size_t size, int *threads)
+{
+    static const char *const tiers[] = {"scalar", "avx2", "avx512", "neon"};
+    tier[0] = 0;
+    *threads = 1;
+    const char *p = name;
+    while (*p) {
+        const size_t len = strcspn(p, "/");
+        for (size_t t = 0; t < sizeof tiers / sizeof tiers[0]; t++)
+            if (len == strlen(tiers[t]) && strncmp(p, tiers[t], len) == 0)
+                snprintf(tier, size, "%s", tiers[t]);
+        if (strncmp(p, "threads:", 8) == 0)
+            *threads = atoi(p + 8);
+        p += len;
+        if (*p == '/')
+            p++;
+    }
+}
+
+static const char *json_string_or(json_t *obj, const char *key, const char *fallback)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : fallback;
+}
+
+/* The benchmark's name without Google Benchmark's "/real_time" suffix. */
+static void clean_name(const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", name);
+    const size_t n = strlen(buf), k = strlen("/real_time");
+    if (n > k && strcmp(buf + n - k, "/real_time") == 0)
+        buf[n - k] = 0;
+}
+
+struct record_args {
+    const char *db, *json, *commit, *cc, *cflags, *filter, *kind;
+    int dirty;
+    int quiet;
+};
+
+/* Prints the run's medians: one line per benchmark. */
+static void print_summary(sqlite3 *db, long long run_id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, real_time_ns, counters_json, error FROM results"
+                           " WHERE run_id = ? ORDER BY rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, run_id);
+    printf("\n%-52s %11s %6s %9s %7s %9s %7s\n", "benchmark (median of repetitions)", "time",
+           "cv%", "GFLOP/s", "%peak", "GB/s", "%bw");
+    char prev[256] = "";
+    double times[256], gflops[256], pct[256], gbps[256], pctbw[256];
+    size_t n = 0;
+    char error[256] = "";
+    int more = 1;
+    while (more) {
+        more = sqlite3_step(st) == SQLITE_ROW;
+        const char *name = more ? (const char *) sqlite3_column_text(st, 0) : "";
+        if (n > 0 && strcmp(name, prev) != 0) {
+            /* Flush the previous benchmark: medians of each column. */
+            double *cols[] = {times, gflops, pct, gbps, pctbw};
+            double med[5];
+            for (int c = 0; c < 5; c++) {
+                double v[256];
+                size_t k = 0;
+                for (size_t i = 0; i < n; i++)
+                    if (!isnan(cols[c][i]))
+                        v[k++] = cols[c][i];
+                for (size_t i = 1; i < k; i++) /* insertion sort: k is tiny */
+                    for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+                        const double t = v[j];
+                        v[j] = v[j - 1], v[j - 1] = t;
+                    }
+                med[c] = k == 0 ? NAN : (k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]));
+            }
+            double mean = 0.0, var = 0.0;
+            for (size_t i = 0; i < n; i++)
+                mean += times[i] / (double) n;
+            for (size_t i = 0; i < n; i++)
+                var += (times[i] - mean) * (times[i] - mean) / (double) (n > 1 ? n - 1 : 1);
+            char t[32], cv[16], g[16], p[16], b[16], pb[16];
+            benchdb_format_time(med[0], t, sizeof t);
+            snprintf(cv, sizeof cv, n > 1 ? "%.1f" : "-", 100.0 * sqrt(var) / mean);
+            snprintf(g, sizeof g, isnan(med[1]) ? "" : "%.1f", med[1]);
+            snprintf(p, sizeof p, isnan(med[2]) ? "" : "%.1f", med[2]);
+            snprintf(b, sizeof b, isnan(med[3]) ? "" : "%.1f", med[3]);
+            snprintf(pb, sizeof pb, isnan(med[4]) ? "" : "%.1f", med[4]);
+            if (error[0])
+                printf("%-52s %s\n", prev, error);
+            else
+                printf("%-52s %11s %6s %9s %7s %9s %7s\n", prev, t, cv, g, p, b, pb);
+            n = 0;
+            error[0] = 0;
+        }
+        if (!more)
+            break;
+        snprintf(prev, sizeof prev, "%s", name);
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+            snprintf(error, sizeof error, "skipped: %s", (const char *) sqlite3_column_text(st, 3));
+        if (n >= 256)
+            continue;
+        times[n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
+        gflops[n] = pct[n] = gbps[n] = pctbw[n] = NAN;
+        json_t *counters = json_loads((const char *) sqlite3_column_text(st, 2), 0, NULL);
+        if (counters != NULL) {
+            json_t *v;
+            if ((v = json_object_get(counters, "GFLOP/s")) != NULL)
+                gflops[n] = json_number_value(v);
+            if ((v = json_object_get(counters, "%peak")) != NULL)
+                pct[n] = json_number_value(v);
+            if ((v = json_object_get(counters, "GB/s")) != NULL)
+                gbps[n] = json_number_value(v);
+            if ((v = json_object_get(counters, "%bw")) != NULL)
+                pctbw[n] = json_number_value(v);
+            json_decref(counters);
+        }
+        n++;
+    }
+    sqlite3_finalize(st);
+}
+
+/* Counters: every numeric field of a benchmark entry that is not one of
+ * Google Benchmark's own bookkeeping fields. */
+static json_t *extract_counters(json_t *entry)
+{
+    static const char *const own[] = {"family_index", "per_family_instance_index", "repetitions",
+                                      "repetition_index", "threads", "iterations", "real_time",
+                                      "cpu_time"};
+    json_t *out = json_object();
+    const char *key;
+    json_t *value;
+    json_object_foreach(entry, key, value) {
+        if (!json_is_number(value))
+            continue;
+        bool skip = false;
+        for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+            skip |= strcmp(key, own[i]) == 0;
+        if (!skip)
+            json_object_set_new(out, key, json_real(json_number_value(value)));
+    }
+    return out;
+}
+
+static int cmd_record(int argc, char **argv)
+{
+    struct record_args a = {.kind = "bench", .commit = "", .cc = "", .cflags = "", .filter = ""};
+    for (int i = 0; i < argc; i++) {
+        const char *opt = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(opt, "--quiet") == 0) {
+            a.quiet = 1;
+            continue;
+        }
+        if (val == NULL) {
+            fprintf(stderr, "upernet-benchdb record: %s needs a value\n", opt);
+            return 2;
+        }
+        i++;
+        if (strcmp(opt, "--db") == 0)
+            a.db = val;
+        else if (strcmp(opt, "--json") == 0)
+            a.json = val;
+        else if (strcmp(opt, "--commit") == 0)
+            a.commit = val;
+        else if (strcmp(opt, "--dirty") == 0)
+            a.dirty = atoi(val);
+        else if (strcmp(opt, "--cc") == 0)
+            a.cc = val;
+        else if (strcmp(opt, "--cflags") == 0)
+            a.cflags = val;
+        else if (strcmp(opt, "--filter") == 0)
+            a.filter = val;
+        else if (strcmp(opt, "--kind") == 0)
+            a.kind = val;
+        else {
+            fprintf(stderr, "upernet-benchdb record: unknown option %s\n", opt);
+            return 2;
+        }
+    }
+    if (a.db == NULL || a.json == NULL) {
+        fprintf(stderr, "usage: upernet-benchdb record --db FILE --json FILE [options]\n");
+        return 2;
+    }
+    json_error_t jerr;
+    json_t *root = json_load_file(a.json, 0, &jerr);
+    if (root == NULL) {
+        fprintf(stderr, "upernet-benchdb: %s:%d: %s\n", a.json, jerr.line, jerr.text);
+        return 1;
+    }
+    json_t *ctx = json_object_get(root, "context");
+    json_t *benchmarks = json_object_get(root, "benchmarks");
+    if (!json_is_object(ctx) || !json_is_array(benchmarks)) {
+        fprintf(stderr, "upernet-benchdb: %s: not Google Benchmark JSON (no context/benchmarks)\n",
+                a.json);
+        json_decref(root);
+        return 1;
+    }
+    sqlite3 *db = benchdb_open(a.db);
+    if (db == NULL) {
+        json_decref(root);
+        return 1;
+    }
+
+    const char *cpu_model = json_string_or(ctx, "upernet_cpu_model", "unknown");
+    const char *host = json_string_or(ctx, "host_name", "unknown");
+    const int num_cpus = (int) json_integer_value(json_object_get(ctx, "num_cpus"));
+    char machine[256];
+    snprintf(machine, sizeof machine, "%s | %s | %d cpus", host, cpu_model, num_cpus);
+    char compiler[256];
+    snprintf(compiler, sizeof compiler, "%s%s%s", a.cc, a.cc[0] ? " / " : "",
+             json_string_or(ctx, "upernet_compiler", ""));
+    char *context_text = json_dumps(ctx, JSON_COMPACT);
+
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO runs(kind, started, commit_hash, dirty, compiler, cflags,"
+                       " cpu_model, cpu_features, best_tier, threads, num_cpus, host, machine,"
+                       " filter, context_json) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       -1, &st, NULL);
+    int k = 1;
+    sqlite3_bind_text(st, k++, a.kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, k++, json_string_or(ctx, "date", ""), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, k++, a.commit, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, k++, a.dirty);
+    sqlite3_bind_text(st, k++, compiler, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, k++, a.cflags[0] ? a.cflags : json_string_or(ctx, "upernet_cflags", ""), -1,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, k++, cpu_model, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, k++, json_string_or(ctx, "upernet_cpu_features", ""), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, k++, json_string_or(ctx, "upernet_best_tier", ""), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, k++, atoi(json_string_or(ctx, "upernet_threads", "0")));
+    sqlite3_bind_int(st, k++, num_cpus);
+    sqlite3_bind_text(st, k++, host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, k++, machine, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, k++, a.filter, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, k++, context_text, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    free(context_text);
+    if (rc != SQLITE_DONE) {
+        fprintf(stderr, "upernet-benchdb: %s: %s\n", a.db, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        json_decref(root);
+        return 1;
+    }
+    const long long run_id = sqlite3_last_insert_rowid(db);
+
+    sqlite3_prepare_v2(db,
+                       "INSERT OR REPLACE INTO results(run_id, name, repetition, tier, threads,"
+                       " real_time_ns, cpu_time_ns, iterations, error, counters_json)"
+                       " VALUES(?,?,?,?,?,?,?,?,?,?)",
+                       -1, &st, NULL);
+    size_t index;
+    json_t *b;
+    size_t stored = 0;
+    json_array_foreach(benchmarks, index, b) {
+        /* Only the repetitions themselves; medians and means are derived. */
+        const char *run_type = json_string_or(b, "run_type", "iteration");
+        if (strcmp(run_type, "iteration") != 0)
+            continue;
+        char name[256], tier[16];
+        int threads;
+        clean_name(json_string_or(b, "run_name", json_string_or(b, "name", "?")), name, sizeof name);
+        name_tier_threads(name, tier, sizeof tier, &threads);
+        json_t *rep = json_object_get(b, "repetition_index");
+        const char *unit = json_string_or(b, "time_unit", "ns");
+        const bool failed = json_is_true(json_object_get(b, "error_occurred"));
+        json_t *counters = extract_counters(b);
+        char *counters_text = json_dumps(counters, JSON_COMPACT | JSON_REAL_PRECISION(9));
+        json_decref(counters);
+        k = 1;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, k++, run_id);
+        sqlite3_bind_text(st, k++, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, k++, rep ? (int) json_integer_value(rep) : 0);
+        sqlite3_bind_text(st, k++, tier, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, k++, threads);
+        if (failed) {
+            sqlite3_bind_null(st, k++);
+            sqlite3_bind_null(st, k++);
+        } else {
+            sqlite3_bind_double(st, k++, to_ns(json_number_value(json_object_get(b, "real_time")), unit));
+            sqlite3_bind_double(st, k++, to_ns(json_number_value(json_object_get(b, "cpu_time")), unit));
+        }
+        sqlite3_bind_int64(st, k++, (sqlite3_int64) json_integer_value(json_object_get(b, "iterations")));
+        if (failed)
+            sqlite3_bind_text(st, k++, json_string_or(b, "error_message", "error"), -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, k++);
+        sqlite3_bind_text(st, k++, counters_text, -1, SQLITE_TRANSIENT);
+        free(counters_text);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            fprintf(stderr, "upernet-benchdb: %s: %s\n", a.db, sqlite3_errmsg(db));
+            sqlite3_finalize(st);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            sqlite3_close(db);
+            json_decref(root);
+            return 1;
+        }
+        stored++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    json_decref(root);
+
+    if (!a.quiet)
+        print_summary(db, run_id);
+    struct benchdb_run run;
+    benchdb_run_get(db, run_id, &run);
+    char label[64];
+    benchdb_run_label(&run, label, sizeof label);
+    printf("\nrecorded run %lld (%s, %zu results) in %s\n", run_id, label, stored, a.db);
+    sqlite3_close(db);
+    return 0;
+}
+
+static int cmd_runs(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT r.id, r.kind, r.started, r.commit_hash, r.dirty, r.machine,"
+                           " r.filter, (SELECT count(DISTINCT name) FROM results WHERE run_id = r.id)"
+                           " FROM runs r ORDER BY r.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 1;
+    printf("%5s %-6s %-26s %-18s %5s  %s\n", "run", "kind", "started", "commit", "bench", "machine / filter");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *commit = (const char *) sqlite3_column_text(st, 3);
+        const char *filter = (const char *) sqlite3_column_text(st, 6);
+        char label[64];
+        snprintf(label, sizeof label, "%.10s%s", commit && commit[0] ? commit : "unknown",
+                 sqlite3_column_int(st, 4) ? "+dirty" : "");
+        printf("%5lld %-6s %-26s %-18s %5d  %s%s%s\n", (long long) sqlite3_column_int64(st, 0),
+               sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), label, sqlite3_column_int(st, 7),
+               sqlite3_column_text(st, 5), filter && filter[0] ? " / filter " : "",
+               filter ? filter : "");
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: upernet-benchdb record  --db FILE --json FILE [--commit HASH] [--dirty 0|1]\n"
+          "                               [--cc CC] [--cflags FLAGS] [--filter RE] [--kind KIND]\n"
+          "       upernet-benchdb compare --db FILE [--baseline previous|COMMIT|run:ID]\n"
+          "                               [--current run:ID] [--threshold PCT] [--alpha P]\n"
+          "                               [--min-reps N] [--all]\n"
+          "       upernet-benchdb report  --db FILE [--out FILE.html]\n"
+          "       upernet-benchdb runs    --db FILE\n",
+          out);
+}
+
+/* Finds --db in argv (every subcommand but record takes it the same way). */
+static const char *find_db(int argc, char **argv)
+{
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--db") == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "record") == 0)
+        return cmd_record(argc - 2, argv + 2);
+    if (strcmp(cmd, "compare") != 0 && strcmp(cmd, "report") != 0 && strcmp(cmd, "runs") != 0) {
+        fprintf(stderr, "upernet-benchdb: unknown command '%s'\n", cmd);
+        usage(stderr);
+        return 2;
+    }
+    const char *path = find_db(argc - 2, argv + 2);
+    if (path == NULL) {
+        fprintf(stderr, "upernet-benchdb %s: --db FILE is required\n", cmd);
+        return 2;
+    }
+    sqlite3 *db = benchdb_open(path);
+    if (db == NULL)
+        return 1;
+    int rc;
+    if (strcmp(cmd, "compare") == 0)
+        rc = benchdb_compare(db, argc - 2, argv + 2);
+    else if (strcmp(cmd, "report") == 0)
+        rc = benchdb_report(db, argc - 2, argv + 2);
+    else
+        rc = cmd_runs(db);
+    sqlite3_close(db);
+    return rc;
+}
