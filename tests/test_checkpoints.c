@@ -1,0 +1,412 @@
+/* Checkpoint readers: every fixture written by real torch.save / safetensors
+ * (tools/make_checkpoint_fixtures.py) against its manifest; every hostile
+ * file refused with the expected error; truncation and byte flips never
+ * crash; the mmseg -> HF renames reproduce data/state_dict_keys.tsv; the
+ * safetensors writer round-trips and is deterministic. Tier-independent. */
+#define _GNU_SOURCE /* memmem */
+#include "config.h"
+
+#include <check.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/key_naming.h"
+#include "io/pickle.h"
+#include "tests/testutil.h"
+#include "upernet.h"
+
+static json_t *manifest;
+
+static void path_of(char *buf, size_t size, const char *file)
+{
+    snprintf(buf, size, "%s/fixtures/%s", test_data_dir(), file);
+}
+
+static void load_manifest(void)
+{
+    char path[1024];
+    path_of(path, sizeof path, "manifest.json");
+    json_error_t jerr;
+    manifest = json_load_file(path, 0, &jerr);
+    if (manifest == NULL) {
+        fprintf(stderr, "cannot read %s: %s\n", path, jerr.text);
+        exit(1);
+    }
+}
+
+static uint8_t *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    const long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc(n > 0 ? (size_t) n : 1);
+    ck_assert(buf != NULL);
+    ck_assert_uint_eq(fread(buf, 1, (size_t) n, f), (size_t) n);
+    fclose(f);
+    *size = (size_t) n;
+    return buf;
+}
+
+static const char *status_word(enum upernet_status st)
+{
+    switch (st) {
+    case UPERNET_ERR_FORMAT: return "format";
+    case UPERNET_ERR_LIMIT: return "limit";
+    case UPERNET_ERR_UNSUPPORTED: return "unsupported";
+    case UPERNET_ERR_IO: return "io";
+    case UPERNET_ERR_NOMEM: return "nomem";
+    default: return upernet_status_name(st);
+    }
+}
+
+/* Compares a loaded set with a manifest entry. */
+static void check_against(const upernet_weights *w, json_t *fx)
+{
+    const char *file = json_string_value(json_object_get(fx, "file"));
+    ck_assert_str_eq(upernet_weights_format_name(upernet_weights_format(w)),
+                     json_string_value(json_object_get(fx, "format")));
+    ck_assert_str_eq(upernet_key_naming_name(upernet_weights_naming(w)),
+                     json_string_value(json_object_get(fx, "naming")));
+    json_t *tensors = json_object_get(fx, "tensors");
+    ck_assert_uint_eq(upernet_weights_count(w), json_object_size(tensors));
+    const char *name;
+    json_t *want;
+    json_object_foreach(tensors, name, want) {
+        const struct upernet_tensor *t = upernet_weights_find(w, name);
+        ck_assert_msg(t != NULL, "%s: tensor '%s' missing", file, name);
+        ck_assert_str_eq(upernet_dtype_name(t->stored_dtype), json_string_value(json_object_get(want, "dtype")));
+        json_t *shape = json_object_get(want, "shape");
+        ck_assert_int_eq(t->ndim, (int) json_array_size(shape));
+        size_t numel = 1;
+        for (int d = 0; d < t->ndim; d++) {
+            ck_assert_int_eq(t->shape[d], json_integer_value(json_array_get(shape, (size_t) d)));
+            numel *= (size_t) t->shape[d];
+        }
+        ck_assert_uint_eq(t->numel, numel);
+        json_t *ints = json_object_get(want, "int_values");
+        if (ints != NULL) {
+            ck_assert_msg(numel == 0 || t->ints != NULL, "%s: '%s' has no int values", file, name);
+            ck_assert_ptr_null(t->data);
+            for (size_t k = 0; k < numel; k++)
+                ck_assert_int_eq(t->ints[k], json_integer_value(json_array_get(ints, k)));
+        } else {
+            ck_assert_msg(numel == 0 || t->data != NULL, "%s: '%s' has no float data", file, name);
+            ck_assert_ptr_null(t->ints);
+            double sum = 0, abs_sum = 0;
+            for (size_t k = 0; k < numel; k++) {
+                sum += t->data[k];
+                abs_sum += fabs((double) t->data[k]);
+            }
+            const double want_sum = json_real_value(json_object_get(want, "sum"));
+            const double want_abs = json_real_value(json_object_get(want, "abs_sum"));
+            ck_assert_msg(fabs(sum - want_sum) <= 1e-9 + 1e-9 * want_abs, "%s: '%s' sum %.17g != %.17g", file, name,
+                          sum, want_sum);
+            ck_assert_msg(fabs(abs_sum - want_abs) <= 1e-9 + 1e-9 * want_abs, "%s: '%s' abs sum", file, name);
+            json_t *first = json_object_get(want, "first");
+            for (size_t k = 0; k < json_array_size(first); k++)
+                ck_assert_msg((double) t->data[k] == json_real_value(json_array_get(first, k)),
+                              "%s: '%s'[%zu] = %.9g != %.9g", file, name, k, t->data[k],
+                              json_real_value(json_array_get(first, k)));
+        }
+    }
+}
+
+START_TEST(test_fixture)
+{
+    json_t *fx = json_array_get(json_object_get(manifest, "fixtures"), (size_t) _i);
+    const char *file = json_string_value(json_object_get(fx, "file"));
+    char path[1024];
+    path_of(path, sizeof path, file);
+    upernet_weights *w = NULL;
+    upernet_error err;
+    const enum upernet_status st = upernet_weights_open(path, &w, &err);
+    ck_assert_msg(st == UPERNET_OK, "%s: %s", file, err.message);
+    check_against(w, fx);
+    upernet_weights_free(w);
+
+    /* the same from memory (an exact-size heap copy, so overreads are caught by ASan) */
+    size_t size;
+    uint8_t *bytes = read_file(path, &size);
+    ck_assert_int_eq(upernet_weights_open_memory(bytes, size, file, &w, &err), UPERNET_OK);
+    check_against(w, fx);
+    upernet_weights_free(w);
+    free(bytes);
+}
+END_TEST
+
+START_TEST(test_hostile)
+{
+    json_t *h = json_array_get(json_object_get(manifest, "hostile"), (size_t) _i);
+    const char *file = json_string_value(json_object_get(h, "file"));
+    char path[1024];
+    path_of(path, sizeof path, file);
+    upernet_weights *w = (upernet_weights *) (uintptr_t) 1;
+    upernet_error err;
+    const enum upernet_status st = upernet_weights_open(path, &w, &err);
+    ck_assert_msg(st != UPERNET_OK, "%s was accepted", file);
+    ck_assert_ptr_null(w);
+    ck_assert_msg(strcmp(status_word(st), json_string_value(json_object_get(h, "status"))) == 0,
+                  "%s: status %s, expected %s (%s)", file, status_word(st),
+                  json_string_value(json_object_get(h, "status")), err.message);
+    ck_assert_msg(strstr(err.message, json_string_value(json_object_get(h, "message_contains"))) != NULL,
+                  "%s: message '%s' lacks '%s'", file, err.message,
+                  json_string_value(json_object_get(h, "message_contains")));
+    ck_assert_msg(strstr(err.message, file) != NULL, "%s: message '%s' does not name the file", file, err.message);
+}
+END_TEST
+
+/* Every prefix of a small fixture is refused, and never read past its end. */
+static void sweep_truncation(const char *file, size_t stride)
+{
+    char path[1024];
+    path_of(path, sizeof path, file);
+    size_t size;
+    uint8_t *bytes = read_file(path, &size);
+    for (size_t len = 0; len < size; len += (len < 1024 || len + 1024 > size) ? 1 : stride) {
+        uint8_t *copy = malloc(len ? len : 1);
+        memcpy(copy, bytes, len);
+        upernet_weights *w = NULL;
+        upernet_error err;
+        const enum upernet_status st = upernet_weights_open_memory(copy, len, file, &w, &err);
+        ck_assert_msg(st != UPERNET_OK, "%s truncated to %zu bytes was accepted", file, len);
+        ck_assert(err.message[0] != '\0');
+        free(copy);
+    }
+    free(bytes);
+}
+
+START_TEST(test_truncation)
+{
+    static const char *const files[] = {"views.pt", "views_legacy.pt", "dtypes.safetensors", "hf.safetensors",
+                                        "mmseg_legacy.pth", "hf_zip_fileobj.bin"};
+    sweep_truncation(files[_i], 7);
+}
+END_TEST
+
+/* Flipping any byte either still loads or fails cleanly. */
+START_TEST(test_flipped_bytes)
+{
+    static const char *const files[] = {"views.pt", "views_legacy.pt", "dtypes.safetensors"};
+    char path[1024];
+    path_of(path, sizeof path, files[_i]);
+    size_t size;
+    uint8_t *bytes = read_file(path, &size);
+    uint8_t *copy = malloc(size);
+    for (size_t pos = 0; pos < size; pos++) {
+        for (int v = 0; v < 2; v++) {
+            memcpy(copy, bytes, size);
+            copy[pos] = v ? (uint8_t) (copy[pos] ^ 0xFF) : (uint8_t) (copy[pos] + 1);
+            upernet_weights *w = NULL;
+            upernet_error err;
+            if (upernet_weights_open_memory(copy, size, files[_i], &w, &err) == UPERNET_OK) {
+                /* touch every value so a bad pointer would show */
+                double s = 0;
+                for (size_t i = 0; i < upernet_weights_count(w); i++) {
+                    const struct upernet_tensor *t = upernet_weights_at(w, i);
+                    for (size_t k = 0; k < t->numel; k++)
+                        s += t->data ? t->data[k] : (double) t->ints[k];
+                }
+                (void) s;
+                upernet_weights_free(w);
+            } else {
+                ck_assert(err.message[0] != '\0');
+            }
+        }
+    }
+    free(copy);
+    free(bytes);
+}
+END_TEST
+
+START_TEST(test_rename_table)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/state_dict_keys.tsv", test_data_dir());
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "%s missing: rename table check skipped\n", path);
+        return;
+    }
+    char line[1024];
+    size_t rows = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *fields[5];
+        char *p = line;
+        for (int i = 0; i < 5; i++) {
+            fields[i] = strsep(&p, "\t\n");
+            ck_assert_ptr_nonnull(fields[i]);
+        }
+        char hf[512];
+        ck_assert_int_eq(key_naming_mmseg_to_hf(fields[2], hf, sizeof hf), 0);
+        ck_assert_msg(strcmp(hf, fields[1]) == 0, "%s -> %s, expected %s", fields[2], hf, fields[1]);
+        if (strcmp(fields[1], fields[2]) != 0) { /* names that differ tell the convention */
+            ck_assert_int_eq(key_naming_of(fields[2]), UPERNET_NAMING_MMSEG);
+            ck_assert_int_eq(key_naming_of(fields[1]), UPERNET_NAMING_HF);
+        }
+        rows++;
+    }
+    fclose(f);
+    ck_assert_uint_eq(rows, 1988);
+    char out[256];
+    ck_assert_int_eq(key_naming_hf_alias("backbone.hidden_states_norms.2.weight", out, sizeof out), 1);
+    ck_assert_str_eq(out, "backbone.hidden_states_norms.stage3.weight");
+    ck_assert_int_eq(key_naming_hf_alias("backbone.hidden_states_norms.stage3.weight", out, sizeof out), 0);
+    ck_assert_int_eq(key_naming_mmseg_to_hf("backbone.stages.1.2.unknown.weight", out, sizeof out), 0);
+    ck_assert_str_eq(out, "backbone.stages.1.2.unknown.weight");
+}
+END_TEST
+
+static uint8_t *slurp(const char *path, size_t *size)
+{
+    return read_file(path, size);
+}
+
+START_TEST(test_safetensors_roundtrip)
+{
+    char path[1024];
+    path_of(path, sizeof path, "mmseg.pth");
+    upernet_weights *w = NULL, *back = NULL;
+    upernet_error err;
+    ck_assert_int_eq(upernet_weights_open(path, &w, &err), UPERNET_OK);
+    char out1[] = "/tmp/upernet-test-st-XXXXXX";
+    const int fd = mkstemp(out1);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_msg(upernet_weights_save_safetensors(w, out1, &err) == UPERNET_OK, "%s", err.message);
+    ck_assert_int_eq(upernet_weights_open(out1, &back, &err), UPERNET_OK);
+    ck_assert_int_eq(upernet_weights_format(back), UPERNET_WEIGHTS_SAFETENSORS);
+    ck_assert_int_eq(upernet_weights_naming(back), UPERNET_NAMING_HF);
+    ck_assert_uint_eq(upernet_weights_count(back), upernet_weights_count(w));
+    for (size_t i = 0; i < upernet_weights_count(w); i++) {
+        const struct upernet_tensor *a = upernet_weights_at(w, i);
+        const struct upernet_tensor *b = upernet_weights_find(back, a->name);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_int_eq(a->ndim, b->ndim);
+        ck_assert_uint_eq(a->numel, b->numel);
+        if (a->data != NULL)
+            ck_assert(memcmp(a->data, b->data, a->numel * sizeof(float)) == 0);
+        else
+            ck_assert(memcmp(a->ints, b->ints, a->numel * sizeof(int64_t)) == 0);
+    }
+    /* deterministic bytes: save the reloaded copy and compare */
+    char out2[] = "/tmp/upernet-test-st-XXXXXX";
+    const int fd2 = mkstemp(out2);
+    close(fd2);
+    ck_assert_int_eq(upernet_weights_save_safetensors(back, out2, &err), UPERNET_OK);
+    size_t n1, n2;
+    uint8_t *b1 = slurp(out1, &n1), *b2 = slurp(out2, &n2);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert(memcmp(b1, b2, n1) == 0);
+    ck_assert_uint_eq((b1[0] | (size_t) b1[1] << 8) % 8, 0); /* header padded to 8 */
+    ck_assert(memmem(b1, n1, "{\"__metadata__\":{\"format\":\"pt\"}", 31) != NULL);
+    free(b1);
+    free(b2);
+    /* a failed save leaves nothing behind */
+    ck_assert_int_eq(upernet_weights_save_safetensors(back, "/nonexistent-dir/x.safetensors", &err), UPERNET_ERR_IO);
+    unlink(out1);
+    unlink(out2);
+    upernet_weights_free(back);
+    upernet_weights_free(w);
+}
+END_TEST
+
+START_TEST(test_in_memory_builder)
+{
+    upernet_weights *w;
+    upernet_error err;
+    ck_assert_int_eq(upernet_weights_create(&w, &err), UPERNET_OK);
+    const int64_t shape[2] = {2, 3};
+    const float v[6] = {1, 2, 3, 4, 5, 6};
+    const int64_t count = 9;
+    ck_assert_int_eq(upernet_weights_add_f32(w, "a.weight", 2, shape, v, &err), UPERNET_OK);
+    ck_assert_int_eq(upernet_weights_add_i64(w, "a.count", 0, NULL, &count, &err), UPERNET_OK);
+    ck_assert_int_eq(upernet_weights_add_f32(w, "a.weight", 2, shape, v, &err), UPERNET_ERR_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(err.message, "a.weight"));
+    ck_assert_int_eq(upernet_weights_find(w, "a.count")->ints[0], 9);
+    ck_assert_ptr_null(upernet_weights_find(w, "nope"));
+    upernet_weights_free(w);
+}
+END_TEST
+
+/* Pickles built opcode by opcode: limits and the no-execution guarantee. */
+static enum upernet_status run_pickle(const char *bytes, size_t len, upernet_error *err)
+{
+    struct pickle_arena arena = {0};
+    struct pickle_object *root;
+    const enum upernet_status st = pickle_load(&arena, (const uint8_t *) bytes, len, "test", &root, NULL, err);
+    pickle_arena_free(&arena);
+    return st;
+}
+
+START_TEST(test_pickle_crafted)
+{
+    upernet_error err;
+    /* protocol 4 framing, MEMOIZE, STACK_GLOBAL -> placeholder, NEWOBJ, BUILD */
+    static const char ok[] = "\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01k\x94\x8c\x05numpy\x8c"
+                             "\x05" "dtype\x93)\x81}b\x8c\x01x\x94(\x8a\x01\xff\x88\x91u.";
+    ck_assert_msg(run_pickle(ok, sizeof ok - 1, &err) == UPERNET_OK, "%s", err.message);
+    static const char proto6[] = "\x80\x06N.";
+    ck_assert_int_eq(run_pickle(proto6, sizeof proto6 - 1, &err), UPERNET_ERR_UNSUPPORTED);
+    static const char unknown[] = "\x80\x02\xff.";
+    ck_assert_int_eq(run_pickle(unknown, sizeof unknown - 1, &err), UPERNET_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.message, "unknown opcode 0xff"));
+    static const char underflow[] = "\x80\x02(t0.";
+    ck_assert_int_eq(run_pickle(underflow, sizeof underflow - 1, &err), UPERNET_ERR_FORMAT);
+    static const char get_unset[] = "\x80\x02h\x05.";
+    ck_assert_int_eq(run_pickle(get_unset, sizeof get_unset - 1, &err), UPERNET_ERR_FORMAT);
+    static const char persid[] = "\x80\x02P0\n.";
+    ck_assert_int_eq(run_pickle(persid, sizeof persid - 1, &err), UPERNET_ERR_UNSUPPORTED);
+    static const char huge_bytes[] = "\x80\x04\x8e\x00\x00\x00\x00\x00\x00\x00\x10.";
+    ck_assert_int_eq(run_pickle(huge_bytes, sizeof huge_bytes - 1, &err), UPERNET_ERR_LIMIT);
+    /* a list appended to itself: a cycle, harmless since nothing recurses */
+    static const char cycle[] = "\x80\x02]q\x00h\x00" "a.";
+    ck_assert_msg(run_pickle(cycle, sizeof cycle - 1, &err) == UPERNET_OK, "%s", err.message);
+    /* no STOP */
+    static const char nostop[] = "\x80\x02N";
+    ck_assert_int_eq(run_pickle(nostop, sizeof nostop - 1, &err), UPERNET_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.message, "truncated"));
+}
+END_TEST
+
+START_TEST(test_not_found)
+{
+    upernet_weights *w;
+    upernet_error err;
+    ck_assert_int_eq(upernet_weights_open("/nonexistent/model.safetensors", &w, &err), UPERNET_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(err.message, "/nonexistent/model.safetensors"));
+    ck_assert_int_eq(upernet_weights_open_memory("", 0, "empty", &w, &err), UPERNET_ERR_FORMAT);
+}
+END_TEST
+
+int main(void)
+{
+    load_manifest();
+    Suite *s = suite_create("checkpoints");
+    TCase *tc = tcase_create("fixtures");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_fixture, 0, (int) json_array_size(json_object_get(manifest, "fixtures")));
+    tcase_add_loop_test(tc, test_hostile, 0, (int) json_array_size(json_object_get(manifest, "hostile")));
+    tcase_add_test(tc, test_rename_table);
+    tcase_add_test(tc, test_safetensors_roundtrip);
+    tcase_add_test(tc, test_in_memory_builder);
+    tcase_add_test(tc, test_pickle_crafted);
+    tcase_add_test(tc, test_not_found);
+    suite_add_tcase(s, tc);
+    TCase *robust = tcase_create("robustness");
+    tcase_set_timeout(robust, 300);
+    tcase_add_loop_test(robust, test_truncation, 0, 6);
+    tcase_add_loop_test(robust, test_flipped_bytes, 0, 3);
+    suite_add_tcase(s, robust);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    const int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    json_decref(manifest);
+    return failed == 0 ? 0 : 1;
+}
