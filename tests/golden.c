@@ -4,6 +4,7 @@
 #include "tests/golden.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,4 +468,71 @@ const struct golden_tensor *golden_tensor(const struct golden *g, const char *na
         if (strcmp(g->tensors[i].name, name) == 0)
             return &g->tensors[i];
     return NULL;
+}
+
+/* ---- comparing ---- */
+
+static size_t element_index(int c, int y, int x, int channels, int height, int width, int nhwc)
+{
+    return nhwc ? ((size_t) y * width + x) * channels + c
+                : ((size_t) c * height + y) * width + x;
+}
+
+double golden_max_sample_error(const struct golden_sample *samples, size_t n, const float *got,
+                               int channels, int height, int width, int nhwc, size_t *worst)
+{
+    double max = 0.0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct golden_sample *s = &samples[i];
+        const float v = got[element_index(s->c, s->y, s->x, channels, height, width, nhwc)];
+        double d = fabs((double) v - (double) s->value);
+        if (isnan(d))
+            d = INFINITY;
+        if (d > max) {
+            max = d;
+            at = i;
+        }
+    }
+    if (worst != NULL)
+        *worst = at;
+    return max;
+}
+
+struct golden_stats golden_stats_of(const float *x, size_t n)
+{
+    struct golden_stats s = {0.0, 0.0, INFINITY, -INFINITY};
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        sum += x[i];
+        s.min = fmin(s.min, x[i]);
+        s.max = fmax(s.max, x[i]);
+    }
+    s.mean = n > 0 ? sum / (double) n : 0.0;
+    double sq = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sq += ((double) x[i] - s.mean) * ((double) x[i] - s.mean);
+    s.std = n > 0 ? sqrt(sq / (double) n) : 0.0;
+    return s;
+}
+
+double golden_argmax_agreement(const struct golden *g, const float *logits, int nhwc)
+{
+    const int C = g->num_labels, H = g->height, W = g->width;
+    size_t agree = 0;
+    for (int y = 0; y < H; y++) {
+        for (int x = 0; x < W; x++) {
+            int best = 0;
+            float best_value = logits[element_index(0, y, x, C, H, W, nhwc)];
+            for (int c = 1; c < C; c++) {
+                const float v = logits[element_index(c, y, x, C, H, W, nhwc)];
+                if (v > best_value) {
+                    best_value = v;
+                    best = c;
+                }
+            }
+            agree += best == g->argmax[(size_t) y * W + x];
+        }
+    }
+    return (double) agree / ((double) H * (double) W);
 }

@@ -74,6 +74,23 @@ const struct golden_tensor *golden_tensor(const struct golden *g, const char *na
 /* Path of $UPERNET_DATA_DIR/golden/<file> in buf; returns buf. */
 char *golden_path(const char *file, char *buf, size_t buf_size);
 
+/* Comparing a C result with a golden. */
+
+/* Largest |got - value| over samples[0..n) of a channels x height x width
+ * tensor held in `got` (NHWC when nhwc != 0, else NCHW); *worst (may be NULL)
+ * receives the index of the worst sample. NaN counts as infinitely bad. */
+double golden_max_sample_error(const struct golden_sample *samples, size_t n, const float *got,
+                               int channels, int height, int width, int nhwc, size_t *worst);
+
+/* mean, std (ddof 0), min, max of x[0..n), accumulated in double: compare
+ * with golden_tensor.stats (the layout does not matter). */
+struct golden_stats golden_stats_of(const float *x, size_t n);
+
+/* Fraction of the height*width pixels whose argmax over classes of `logits`
+ * (num_labels x height x width, NHWC when nhwc != 0, else NCHW; first maximum
+ * on ties) equals the golden argmax map. */
+double golden_argmax_agreement(const struct golden *g, const float *logits, int nhwc);
+
 /* The deterministic input of tools/synthetic.py synthetic_input() (formula
  * "tri-hash-v1"), bit for bit: nchw receives 3*height*width floats, layout
  * (1, 3, height, width). */

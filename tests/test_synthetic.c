@@ -256,6 +256,61 @@ START_TEST(test_golden_load_errors)
 }
 END_TEST
 
+/* The comparison helpers the model tests use, on both layouts. */
+START_TEST(test_compare_helpers)
+{
+    struct golden g;
+    char err[512];
+    ck_assert_msg(golden_load_named("small-config-33x61.json.z", &g, err, sizeof err) == 0, "%s",
+                  err);
+    const int C = g.num_labels, H = g.height, W = g.width;
+    float *logits = calloc((size_t) C * H * W, sizeof *logits);
+    ck_assert(logits != NULL);
+    for (int nhwc = 0; nhwc <= 1; nhwc++) {
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                for (int c = 0; c < C; c++) {
+                    const size_t i = nhwc ? ((size_t) y * W + x) * C + c
+                                          : ((size_t) c * H + y) * W + x;
+                    logits[i] = c == g.argmax[(size_t) y * W + x] ? 1.0f : 0.0f;
+                }
+        ck_assert(golden_argmax_agreement(&g, logits, nhwc) == 1.0);
+        /* Make class C-1 win at pixel (0,0) unless it already does. */
+        const size_t i = nhwc ? (size_t) C - 1 : (size_t) (C - 1) * H * W;
+        logits[i] = g.argmax[0] == C - 1 ? -1.0f : 2.0f;
+        ck_assert(fabs(golden_argmax_agreement(&g, logits, nhwc) - (H * W - 1.0) / (H * W)) <
+                  1e-12);
+    }
+    free(logits);
+
+    const struct golden_tensor *t = golden_tensor(&g, "stage1");
+    ck_assert(t != NULL);
+    const size_t n = (size_t) t->channels * t->height * t->width;
+    float *nhwc = calloc(n, sizeof *nhwc);
+    ck_assert(nhwc != NULL);
+    for (size_t i = 0; i < t->num_samples; i++) {
+        const struct golden_sample *s = &t->samples[i];
+        nhwc[((size_t) s->y * t->width + s->x) * t->channels + s->c] = s->value;
+    }
+    size_t worst = 99;
+    ck_assert(golden_max_sample_error(t->samples, t->num_samples, nhwc, t->channels, t->height,
+                                      t->width, 1, &worst) == 0.0);
+    const struct golden_sample *last = &t->samples[t->num_samples - 1];
+    nhwc[((size_t) last->y * t->width + last->x) * t->channels + last->c] += 0.5f;
+    const double e = golden_max_sample_error(t->samples, t->num_samples, nhwc, t->channels,
+                                             t->height, t->width, 1, &worst);
+    ck_assert(fabs(e - 0.5) < 1e-5);
+    ck_assert(t->samples[worst].c == last->c && t->samples[worst].y == last->y &&
+              t->samples[worst].x == last->x);
+    free(nhwc);
+    golden_free(&g);
+
+    const float x[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+    const struct golden_stats st = golden_stats_of(x, 4);
+    ck_assert(st.mean == 2.5 && st.min == 1.0 && st.max == 4.0 && fabs(st.std - sqrt(1.25)) < 1e-15);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("synthetic");
@@ -269,6 +324,7 @@ int main(void)
     tcase_set_timeout(files, 60);
     tcase_add_loop_test(files, test_golden_file_well_formed, 0, NUM_GOLDEN_FILES);
     tcase_add_test(files, test_golden_load_errors);
+    tcase_add_test(files, test_compare_helpers);
     suite_add_tcase(s, files);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
