@@ -41,7 +41,16 @@ typedef void (*upernet_f32_layernorm_fn)(size_t pixels, size_t channels,
  *         the whole panel (NR wide) but writes only the nc columns of mr rows.
  * epilogue, in this order: activation; times scale[j] if scale != NULL; plus
  *         residual[i*residual_stride + j] if residual != NULL. scale and residual
- *         point at the tile's first column/row; residual may equal c (in place). */
+ *         point at the tile's first column/row; residual may equal c (in place,
+ *         then residual_stride == c_stride): read each residual element before
+ *         writing that c element. ep is never NULL.
+ * sizes   1 <= mr <= MR, 1 <= nc <= NR, kc >= 1, ks >= 1. The a array has exactly
+ *         ks*mr entries: for rows i >= mr a kernel may recompute a real row
+ *         (e.g. row mr-1) but must not index a[] past s*mr + mr - 1.
+ * order   any fixed summation order (tests allow a tolerance growing with
+ *         ks*kc), but the result of an element must depend only on the inputs,
+ *         never on timing: the drivers rely on it for thread-count-independent
+ *         bits. */
 enum upernet_activation { UPERNET_ACT_NONE = 0, UPERNET_ACT_RELU, UPERNET_ACT_GELU };
 
 struct upernet_gemm_epilogue {
