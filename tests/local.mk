@@ -42,3 +42,20 @@ TESTS += tests/test_dispatch \
 	tests/tier-scalar.test tests/tier-avx2.test tests/tier-avx512.test tests/tier-neon.test
 EXTRA_DIST += tests/run-tier.sh \
 	tests/tier-scalar.test tests/tier-avx2.test tests/tier-avx512.test tests/tier-neon.test
+
+# The model layer: end to end against transformers goldens (per tier), the
+# configurations and weight table, the .npy reader/writer.
+UPERNET_TIER_TESTS += tests/test_model
+check_PROGRAMS += tests/test_model tests/test_config tests/test_npy
+tests_test_model_SOURCES = tests/test_model.c tests/golden.c tests/golden.h \
+	tests/testutil.c tests/testutil.h
+tests_test_model_CFLAGS = $(UPERNET_TEST_CFLAGS) $(ZLIB_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_model_LDADD = $(UPERNET_TEST_LIBS) $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
+tests_test_config_SOURCES = tests/test_config.c tests/testutil.c tests/testutil.h
+tests_test_config_CFLAGS = $(UPERNET_TEST_CFLAGS)
+tests_test_config_LDADD = $(UPERNET_TEST_LIBS)
+tests_test_npy_SOURCES = tests/test_npy.c tests/testutil.c tests/testutil.h
+tests_test_npy_CFLAGS = $(UPERNET_TEST_CFLAGS)
+tests_test_npy_LDADD = $(UPERNET_TEST_LIBS)
+TESTS += tests/test_config tests/test_npy
+EXTRA_DIST += data/state_dict_keys.tsv

@@ -224,7 +224,6 @@ enum upernet_status upernet_params_validate(const struct upernet_param_table *ta
     size_t missing = 0, wrong = 0, unexpected = 0;
     char got[64], want[64];
 
-    append(&m, "%s: weights do not match the configuration:", origin);
     for (size_t i = 0; i < table->count; i++) {
         const struct upernet_param_spec *spec = &table->params[i];
         const struct upernet_tensor_entry *e = upernet_tensors_find(t, spec->name);
@@ -258,8 +257,13 @@ enum upernet_status upernet_params_validate(const struct upernet_param_table *ta
         upernet_error_clear(err);
         return UPERNET_OK;
     }
-    append(&m, " (%zu missing, %zu wrong shape, %zu unexpected)", missing, wrong, unexpected);
-    return upernet_fail(err, UPERNET_ERR_MISMATCH, "%s", m.text);
+    if (m.used > 0 && m.text[m.used - 1] == ';')
+        m.text[--m.used] = '\0';
+    /* The counts first: the list may be cut at the message size. */
+    return upernet_fail(err, UPERNET_ERR_MISMATCH,
+                        "%s: weights do not match the configuration (%zu missing, %zu wrong "
+                        "shape, %zu unexpected):%s",
+                        origin, missing, wrong, unexpected, m.text);
 }
 
 /* --------------------------------------------------------------- sources */
