@@ -57,5 +57,5 @@ tests_test_config_LDADD = $(UPERNET_TEST_LIBS)
 tests_test_npy_SOURCES = tests/test_npy.c tests/testutil.c tests/testutil.h
 tests_test_npy_CFLAGS = $(UPERNET_TEST_CFLAGS)
 tests_test_npy_LDADD = $(UPERNET_TEST_LIBS)
-TESTS += tests/test_config tests/test_npy
-EXTRA_DIST += data/state_dict_keys.tsv
+TESTS += tests/test_config tests/test_npy tests/test_cli_forward.sh
+EXTRA_DIST += data/state_dict_keys.tsv tests/test_cli_forward.sh
