@@ -270,9 +270,26 @@ static void add_context(void)
 #endif
 }
 
+static const char *selected_group;
+
+void upernet_bench_select_group(const char *group)
+{
+    selected_group = group;
+}
+
+bool bench_group_selected(const char *group)
+{
+    return selected_group == NULL || strcmp(selected_group, "all") == 0 ||
+           strcmp(selected_group, group) == 0;
+}
+
 void upernet_bench_register_all(void)
 {
     add_context();
-    bench_register_memory();
-    bench_register_layernorm();
+    if (bench_group_selected("kernels")) {
+        bench_register_memory();
+        bench_register_layernorm();
+    }
+    if (bench_group_selected("models"))
+        bench_register_model();
 }

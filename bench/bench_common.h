@@ -53,5 +53,9 @@ void *bench_keep(size_t size);
 /* Family registrations, called by upernet_bench_register_all. */
 void bench_register_layernorm(void);
 void bench_register_memory(void);
+void bench_register_model(void);
+
+/* Whether benchmarks of group ("kernels" or "models") are to be registered. */
+bool bench_group_selected(const char *group);
 
 #endif

@@ -7,8 +7,11 @@
  *      smallest p possible is 0.05 (every current repetition beyond every
  *      baseline one), so the default asks for complete separation there;
  *   3. the medians differ by at least max(--threshold %, the spread of either
- *      sample), spread = (max - min) / median: a change smaller than the
- *      run-to-run scatter of one run is not believed.
+ *      sample, the between-run noise): spread = (max - min) / median of one
+ *      run's repetitions; between-run noise = the largest relative range of
+ *      the medians among earlier runs of one commit on this machine (reruns
+ *      of the same code; the last 30 runs). A change smaller than what reruns
+ *      of unchanged code have shown here is not believed.
  * A slower benchmark meeting all three is a REGRESSION (exit status 1), a
  * faster one an improvement. Benchmarks that measure the machine (memory
  * bandwidth, FMA peak) are shown as such and never fail the comparison:
@@ -108,6 +111,61 @@ static void load_run(sqlite3 *db, long long id, struct series_set *set, bool cur
             push(&s->base, &s->nbase, &s->cap_base, sqlite3_column_double(st, 1));
     }
     sqlite3_finalize(st);
+}
+
+/* Between-run noise of benchmark `name` (see the rule above): runs before
+ * `before` on `machine`, grouped by commit; 0 when no commit ran twice. */
+static double rerun_noise(sqlite3 *db, const char *machine, long long before, const char *name)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT r.commit_hash, r.id, x.real_time_ns FROM results x"
+                           " JOIN runs r ON r.id = x.run_id"
+                           " WHERE x.name = ?1 AND r.machine = ?2 AND r.id < ?3 AND r.kind = 'bench'"
+                           " AND x.error IS NULL AND x.real_time_ns IS NOT NULL"
+                           " AND r.id IN (SELECT DISTINCT run_id FROM results WHERE name = ?1"
+                           "              AND run_id < ?3 ORDER BY run_id DESC LIMIT 30)"
+                           " ORDER BY r.commit_hash, r.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0.0;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, machine, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, before);
+    char commit[48] = "";
+    long long run = -1;
+    double reps[256], meds[64];
+    size_t nreps = 0, nmeds = 0;
+    double noise = 0.0;
+    int more = 1;
+    while (more) {
+        more = sqlite3_step(st) == SQLITE_ROW;
+        const char *c = more ? (const char *) sqlite3_column_text(st, 0) : "";
+        const long long id = more ? sqlite3_column_int64(st, 1) : -2;
+        if (c == NULL)
+            c = "";
+        if (nreps > 0 && id != run) { /* a run ends: keep its median */
+            if (nmeds < 64)
+                meds[nmeds++] = median(reps, nreps);
+            nreps = 0;
+        }
+        if (nmeds > 0 && (!more || strcmp(c, commit) != 0)) { /* a commit ends */
+            if (nmeds >= 2) {
+                qsort(meds, nmeds, sizeof *meds, cmp_double);
+                const double r = (meds[nmeds - 1] - meds[0]) / meds[0];
+                if (r > noise)
+                    noise = r;
+            }
+            nmeds = 0;
+        }
+        if (!more)
+            break;
+        snprintf(commit, sizeof commit, "%s", c);
+        run = id;
+        if (nreps < 256)
+            reps[nreps++] = sqlite3_column_double(st, 2);
+    }
+    sqlite3_finalize(st);
+    return noise;
 }
 
 /* The baseline runs: ids into *ids (malloc'ed), count returned; -1 on error
@@ -224,11 +282,11 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
         printf("baseline: %ld runs of %s pooled (runs %lld..%lld)\n", nbase, base_label, ids[0],
                ids[nbase - 1]);
     printf("machine:  %s\n", cur.machine);
-    printf("rule:     one-sided Mann-Whitney U p <= %.3g, |median change| >= max(%.3g%%, spread),"
+    printf("rule:     one-sided Mann-Whitney U p <= %.3g, |median change| >= max(%.3g%%, noise),"
            " >= %zu repetitions each\n\n",
            alpha, threshold, min_reps);
-    printf("%-50s %11s %11s %8s %7s  %s\n", "benchmark", "baseline", "current", "change", "p",
-           "verdict");
+    printf("%-50s %11s %11s %8s %7s %6s  %s\n", "benchmark", "baseline", "current", "change", "p",
+           "noise", "verdict");
 
     int regressions = 0, improvements = 0, unchanged = 0, few = 0, machine_moved = 0, compared = 0;
     for (size_t i = 0; i < set.count; i++) {
@@ -243,6 +301,9 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
         const double noise_cur = spread(s->cur, s->ncur, mc);
         if (noise_cur > noise)
             noise = noise_cur;
+        const double noise_rerun = rerun_noise(db, cur.machine, cur.id, s->name);
+        if (noise_rerun > noise)
+            noise = noise_rerun;
         const double p = change >= 0 ? mw.p_greater : mw.p_less;
         const bool machine = benchdb_is_machine_benchmark(s->name);
         const char *verdict;
@@ -269,7 +330,8 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
         char tb[32], tc[32];
         benchdb_format_time(mb, tb, sizeof tb);
         benchdb_format_time(mc, tc, sizeof tc);
-        printf("%-50s %11s %11s %+7.1f%% %7.3f  %s\n", s->name, tb, tc, change, p, verdict);
+        printf("%-50s %11s %11s %+7.1f%% %7.3f %5.1f%%  %s\n", s->name, tb, tc, change, p,
+               100.0 * noise, verdict);
     }
     printf("\n%d compared: %d regression%s, %d improvement%s, %d same", compared, regressions,
            regressions == 1 ? "" : "s", improvements, improvements == 1 ? "" : "s", unchanged);

@@ -11,6 +11,7 @@ noinst_PROGRAMS += bench/upernet_bench bench/upernet-benchdb bench/upernet-icoun
 bench_upernet_bench_SOURCES = bench/shim.cc bench/shim.h \
 	bench/bench_common.c bench/bench_common.h \
 	bench/bench_memory.c \
+	bench/bench_model.c \
 	bench/bench_layernorm.c
 bench_upernet_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_BUILD_CFLAGS='"$(CFLAGS)"'
 bench_upernet_bench_CFLAGS = $(AM_CFLAGS)
@@ -40,22 +41,34 @@ BENCH_THRESHOLD ?= 5
 BASELINE ?= previous
 BENCH_REPORT ?= bench-report.html
 
-# Google Benchmark prints mean, median, stddev and cv per benchmark; the
-# console keeps the medians (the JSON keeps everything), and the recorder
-# then prints one compact table of medians with % of peak.
+# Two groups, each its own run of the binary: "kernels" (kernels, memory,
+# FMA peak) with repetitions interleaved at random across benchmarks, so a
+# burst of load from elsewhere hits one repetition of many benchmarks rather
+# than all repetitions of one (bench-compare then sees spread, not a shift);
+# and "models" (end-to-end) in order, so each model is built once. Google
+# Benchmark prints mean, median, stddev and cv: the console keeps the medians
+# (the JSON keeps everything), then the recorder prints one compact table
+# and stores the run. BENCH_OUT gets both groups merged into one JSON.
 .PHONY: bench bench-compare bench-report icount-gate icount-baseline
 bench: bench/upernet_bench$(EXEEXT) bench/upernet-benchdb$(EXEEXT)
-	@json='$(BENCH_OUT)'; [ -n "$$json" ] || json=bench-last.json; rm -f "$$json"; \
+	@json='$(BENCH_OUT)'; [ -n "$$json" ] || json=bench-last.json; \
+	rm -f "$$json" "$$json.kernels" "$$json.models"; \
 	commit=`git -C '$(top_srcdir)' rev-parse HEAD 2>/dev/null || echo unknown`; \
 	dirty=0; git -C '$(top_srcdir)' status --porcelain --untracked-files=no 2>/dev/null | grep -q . && dirty=1; \
-	./bench/upernet_bench$(EXEEXT) --benchmark_repetitions=$(BENCH_REPETITIONS) \
-	  --benchmark_display_aggregates_only=true --benchmark_min_time=$(BENCH_MIN_TIME) \
-	  $(if $(BENCH_FILTER),--benchmark_filter='$(BENCH_FILTER)') \
-	  --benchmark_out="$$json" --benchmark_out_format=json $(BENCH_ARGS) \
-	  | grep --line-buffered -v -E '_(mean|stddev|cv) '; \
-	[ -s "$$json" ] || { echo "make bench: the benchmark binary failed" >&2; exit 1; }; \
-	./bench/upernet-benchdb$(EXEEXT) record --db '$(BENCH_DB)' --json "$$json" \
-	  --commit "$$commit" --dirty $$dirty --cc '$(CC)' --cflags '$(CFLAGS)' --filter '$(BENCH_FILTER)'
+	for group in kernels models; do \
+	  interleave=false; [ $$group = kernels ] && interleave=true; \
+	  ./bench/upernet_bench$(EXEEXT) --upernet_group=$$group \
+	    --benchmark_repetitions=$(BENCH_REPETITIONS) \
+	    --benchmark_enable_random_interleaving=$$interleave \
+	    --benchmark_display_aggregates_only=true --benchmark_min_time=$(BENCH_MIN_TIME) \
+	    $(if $(BENCH_FILTER),--benchmark_filter='$(BENCH_FILTER)') \
+	    --benchmark_out="$$json.$$group" --benchmark_out_format=json $(BENCH_ARGS) 2>&1 \
+	    | grep --line-buffered -v -E '_(mean|stddev|cv) |^Failed to match any benchmarks'; \
+	done; \
+	./bench/upernet-benchdb$(EXEEXT) record --db '$(BENCH_DB)' \
+	  --json "$$json.kernels" --json "$$json.models" --merged-out "$$json" \
+	  --commit "$$commit" --dirty $$dirty --cc '$(CC)' --cflags '$(CFLAGS)' \
+	  --filter '$(BENCH_FILTER)'; rc=$$?; rm -f "$$json.kernels" "$$json.models"; exit $$rc
 
 # BASELINE may be any git revision (resolved here) besides previous / run:ID.
 bench-compare: bench/upernet-benchdb$(EXEEXT)

@@ -2,6 +2,7 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cstring>
 
 #include "bench/shim.h"
 
@@ -92,6 +93,16 @@ void upernet_bench_counter(upernet_bench_state *s, const char *name, double valu
 
 int main(int argc, char **argv)
 {
+    // Our own flag, removed before Google Benchmark parses the rest.
+    static const char group_flag[] = "--upernet_group=";
+    int kept = 1;
+    for (int i = 1; i < argc; i++) {
+        if (std::strncmp(argv[i], group_flag, sizeof group_flag - 1) == 0)
+            upernet_bench_select_group(argv[i] + sizeof group_flag - 1);
+        else
+            argv[kept++] = argv[i];
+    }
+    argc = kept;
     upernet_bench_register_all();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))

@@ -50,6 +50,11 @@ void upernet_bench_counter(upernet_bench_state *state, const char *name, double 
 /* Each benchmark family's registration (bench/bench_*.c). */
 void upernet_bench_register_all(void);
 
+/* Restricts registration to one group, "kernels" (everything fast: kernels,
+ * memory, peaks) or "models" (end-to-end forwards); NULL or "all" for both.
+ * The shim's main takes it as --upernet_group=NAME. */
+void upernet_bench_select_group(const char *group);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,10 +1,12 @@
 /* upernet-benchdb: the benchmark history tool behind make bench,
  * make bench-compare and make bench-report.
  *
- *   upernet-benchdb record  --db FILE --json FILE [--commit H] [--dirty 0|1]
- *                           [--cc CC] [--cflags FLAGS] [--filter RE] [--kind K]
- *       stores every repetition of Google Benchmark's JSON output as one run
- *       and prints the medians as a table
+ *   upernet-benchdb record  --db FILE --json FILE... [--merged-out FILE]
+ *                           [--commit H] [--dirty 0|1] [--cc CC] [--cflags FLAGS]
+ *                           [--filter RE] [--kind K]
+ *       stores every repetition of Google Benchmark's JSON output (several
+ *       files: one run) and prints the medians as a table; --merged-out
+ *       writes the files' union as one Google Benchmark JSON
  *   upernet-benchdb compare --db FILE [--baseline previous|COMMIT|run:ID] ...
  *   upernet-benchdb report  --db FILE --out FILE.html
  *   upernet-benchdb runs    --db FILE        lists the runs
@@ -164,17 +166,23 @@ static const char *json_string_or(json_t *obj, const char *key, const char *fall
     return s ? s : fallback;
 }
 
-/* The benchmark's name without Google Benchmark's "/real_time" suffix. */
+/* The benchmark's name without the "/iterations:N" and "/real_time" parts
+ * Google Benchmark appends (they describe how, not what, was measured). */
 static void clean_name(const char *name, char *buf, size_t size)
 {
     snprintf(buf, size, "%s", name);
-    const size_t n = strlen(buf), k = strlen("/real_time");
-    if (n > k && strcmp(buf + n - k, "/real_time") == 0)
-        buf[n - k] = 0;
+    char *p;
+    while ((p = strstr(buf, "/real_time")) != NULL)
+        memmove(p, p + 10, strlen(p + 10) + 1);
+    while ((p = strstr(buf, "/iterations:")) != NULL) {
+        const char *end = p + 12 + strspn(p + 12, "0123456789");
+        memmove(p, end, strlen(end) + 1);
+    }
 }
 
 struct record_args {
-    const char *db, *json, *commit, *cc, *cflags, *filter, *kind;
+    const char *db, *json[8], *merged_out, *commit, *cc, *cflags, *filter, *kind;
+    int njson;
     int dirty;
     int quiet;
 };
@@ -185,7 +193,7 @@ static void print_summary(sqlite3 *db, long long run_id)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
                            "SELECT name, real_time_ns, counters_json, error FROM results"
-                           " WHERE run_id = ? ORDER BY rowid",
+                           " WHERE run_id = ? ORDER BY name, repetition",
                            -1, &st, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_int64(st, 1, run_id);
@@ -301,8 +309,10 @@ static int cmd_record(int argc, char **argv)
         i++;
         if (strcmp(opt, "--db") == 0)
             a.db = val;
-        else if (strcmp(opt, "--json") == 0)
-            a.json = val;
+        else if (strcmp(opt, "--json") == 0 && a.njson < 8)
+            a.json[a.njson++] = val;
+        else if (strcmp(opt, "--merged-out") == 0)
+            a.merged_out = val;
         else if (strcmp(opt, "--commit") == 0)
             a.commit = val;
         else if (strcmp(opt, "--dirty") == 0)
@@ -320,21 +330,52 @@ static int cmd_record(int argc, char **argv)
             return 2;
         }
     }
-    if (a.db == NULL || a.json == NULL) {
+    if (a.db == NULL || a.njson == 0) {
         fprintf(stderr, "usage: upernet-benchdb record --db FILE --json FILE [options]\n");
         return 2;
     }
-    json_error_t jerr;
-    json_t *root = json_load_file(a.json, 0, &jerr);
+    /* Several files (make bench runs its groups separately) become one run:
+     * the first file's context, every file's benchmarks. A missing or empty
+     * file is a group whose benchmarks the filter left out. */
+    json_t *root = NULL;
+    json_t *benchmarks = json_array();
+    for (int f = 0; f < a.njson; f++) {
+        FILE *probe = fopen(a.json[f], "r");
+        const bool present = probe != NULL && fgetc(probe) != EOF;
+        if (probe != NULL)
+            fclose(probe);
+        if (!present)
+            continue;
+        json_error_t jerr;
+        json_t *doc = json_load_file(a.json[f], 0, &jerr);
+        if (doc == NULL) {
+            fprintf(stderr, "upernet-benchdb: %s:%d: %s\n", a.json[f], jerr.line, jerr.text);
+            json_decref(root), json_decref(benchmarks);
+            return 1;
+        }
+        if (!json_is_object(json_object_get(doc, "context")) ||
+            !json_is_array(json_object_get(doc, "benchmarks"))) {
+            fprintf(stderr, "upernet-benchdb: %s: not Google Benchmark JSON (no context/benchmarks)\n",
+                    a.json[f]);
+            json_decref(doc), json_decref(root), json_decref(benchmarks);
+            return 1;
+        }
+        json_array_extend(benchmarks, json_object_get(doc, "benchmarks"));
+        if (root == NULL)
+            root = doc;
+        else
+            json_decref(doc);
+    }
     if (root == NULL) {
-        fprintf(stderr, "upernet-benchdb: %s:%d: %s\n", a.json, jerr.line, jerr.text);
+        fprintf(stderr, "upernet-benchdb: no benchmark results in %s%s\n", a.json[0],
+                a.njson > 1 ? " and the other files" : "");
+        json_decref(benchmarks);
         return 1;
     }
+    json_object_set_new(root, "benchmarks", benchmarks);
     json_t *ctx = json_object_get(root, "context");
-    json_t *benchmarks = json_object_get(root, "benchmarks");
-    if (!json_is_object(ctx) || !json_is_array(benchmarks)) {
-        fprintf(stderr, "upernet-benchdb: %s: not Google Benchmark JSON (no context/benchmarks)\n",
-                a.json);
+    if (a.merged_out != NULL && json_dump_file(root, a.merged_out, JSON_INDENT(2)) != 0) {
+        fprintf(stderr, "upernet-benchdb: cannot write %s\n", a.merged_out);
         json_decref(root);
         return 1;
     }
@@ -485,8 +526,9 @@ static int cmd_runs(sqlite3 *db)
 
 static void usage(FILE *out)
 {
-    fputs("usage: upernet-benchdb record  --db FILE --json FILE [--commit HASH] [--dirty 0|1]\n"
-          "                               [--cc CC] [--cflags FLAGS] [--filter RE] [--kind KIND]\n"
+    fputs("usage: upernet-benchdb record  --db FILE --json FILE... [--merged-out FILE] [--commit HASH]\n"
+          "                               [--dirty 0|1] [--cc CC] [--cflags FLAGS] [--filter RE]\n"
+          "                               [--kind KIND] [--quiet]\n"
           "       upernet-benchdb compare --db FILE [--baseline previous|COMMIT|run:ID]\n"
           "                               [--current run:ID] [--threshold PCT] [--alpha P]\n"
           "                               [--min-reps N] [--all]\n"
