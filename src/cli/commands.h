@@ -4,6 +4,8 @@
 #ifndef UPERNET_CLI_COMMANDS_H
 #define UPERNET_CLI_COMMANDS_H
 
+#include <stddef.h>
+
 enum { EXIT_USAGE = 2 };
 
 struct upernet_command {
@@ -14,6 +16,22 @@ struct upernet_command {
 
 int cmd_info(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
+int cmd_preprocess(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/* Parses --size "HxW" (or "N" for NxN), each side 1..8192; prints the error
+ * (naming `verb`) and returns -1 if malformed. */
+int cli_parse_size(const char *verb, const char *text, int *height, int *width);
+
+/* A model of `spec` (size or config.json) with the weights of `weights_path`,
+ * or the synthetic weights when it is NULL. Prints the error and returns NULL
+ * on failure. */
+struct upernet_model *cli_load_model(const char *verb, const char *spec, const char *weights_path);
+
+/* The download cache of one model size: $UPERNET_CACHE/upernet-convnext-SIZE,
+ * else $HOME/.cache/upernet/upernet-convnext-SIZE. -1 if neither is set. */
+int cli_cache_dir(const char *size, char *out, size_t out_size);
 
 /* Applies --isa (or $UPERNET_ISA when isa is NULL); prints the error and
  * returns nonzero if the tier cannot be used. */

@@ -25,3 +25,22 @@ tests_test_images_SOURCES = tests/test_images.c tests/sha256.c tests/sha256.h \
 tests_test_images_CFLAGS = $(UPERNET_TEST_CFLAGS) $(JANSSON_CFLAGS) $(ZLIB_CFLAGS)
 tests_test_images_LDADD = $(UPERNET_TEST_LIBS) $(JANSSON_LIBS) $(ZLIB_LIBS)
 TESTS += tests/test_images
+
+# The image verbs of the command-line tool.
+upernet_SOURCES += src/cli/cmd_preprocess.c src/cli/cmd_segment.c src/cli/cmd_verify.c \
+	src/cli/verify_synthetic_slices.inc
+
+# The real checkpoints: SKIP (77) unless `make fetch-weights` put some in the cache.
+check_PROGRAMS += tests/test_real_weights
+tests_test_real_weights_SOURCES = tests/test_real_weights.c
+tests_test_real_weights_CFLAGS = $(UPERNET_TEST_CFLAGS)
+tests_test_real_weights_LDADD = $(CHECK_LIBS)
+TESTS += tests/test_real_weights tests/test_cli_images.sh
+EXTRA_DIST += tools/fetch-weights.sh tools/make_verify_slices.py tests/test_cli_images.sh
+
+# make fetch-weights MODEL=upernet-convnext-SIZE: downloads a checkpoint and
+# the ADE20K check image into the cache (see tools/fetch-weights.sh).
+fetch-weights:
+	@test -n "$(MODEL)" || { echo "usage: make fetch-weights MODEL=upernet-convnext-{tiny,small,base,large,xlarge}" >&2; exit 2; }
+	$(SHELL) $(top_srcdir)/tools/fetch-weights.sh $(MODEL)
+.PHONY: fetch-weights

@@ -1,0 +1,101 @@
+/* upernet preprocess: an image file to the pixel_values transformers'
+ * SegformerImageProcessor (Pillow path) would produce, as float32 .npy. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "io/npy.h"
+#include "upernet.h"
+
+/* Input sizes above this are refused: the model's activations at 8192x8192
+ * would need hundreds of GiB anyway. */
+#define CLI_MAX_SIDE 8192
+
+int cli_parse_size(const char *verb, const char *text, int *height, int *width)
+{
+    char *end;
+    long h = strtol(text, &end, 10);
+    long w = h;
+    if (end != text && (*end == 'x' || *end == 'X')) {
+        const char *rest = end + 1;
+        w = strtol(rest, &end, 10);
+        if (end == rest)
+            w = -1;
+    }
+    if (end == text || *end != '\0' || h < 1 || w < 1 || h > CLI_MAX_SIDE || w > CLI_MAX_SIDE) {
+        fprintf(stderr, "upernet %s: --size takes HxW (or N for NxN), each in 1..%d, not '%s'\n",
+                verb, CLI_MAX_SIDE, text);
+        return -1;
+    }
+    *height = (int) h;
+    *width = (int) w;
+    return 0;
+}
+
+static void preprocess_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: upernet preprocess IMAGE [--size HxW] --output PIXELS.npy\n"
+            "Decodes IMAGE (JPEG or PNG) and writes the float32 (1,3,H,W) pixel values that\n"
+            "transformers' SegformerImageProcessor (Pillow path) produces: Pillow-exact\n"
+            "decoding and BILINEAR resize to HxW (default 512x512, aspect ratio not kept),\n"
+            "rescale by 1/255, normalise with the ImageNet mean and std.\n"
+            "  --size HxW     output height x width (default 512x512)\n"
+            "  --output FILE  the .npy file to write (written atomically)\n");
+}
+
+int cmd_preprocess(int argc, char **argv)
+{
+    static const struct option options[] = {{"size", required_argument, NULL, 's'},
+                                            {"output", required_argument, NULL, 'o'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    const char *output = NULL;
+    int height = 512, width = 512, opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+        switch (opt) {
+        case 's':
+            if (cli_parse_size("preprocess", optarg, &height, &width) != 0)
+                return EXIT_USAGE;
+            break;
+        case 'o': output = optarg; break;
+        case 'h': preprocess_usage(stdout); return 0;
+        default: preprocess_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc || output == NULL) {
+        fprintf(stderr, "upernet preprocess: one IMAGE and --output are required\n");
+        preprocess_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *path = argv[optind];
+    upernet_error err;
+    upernet_image image;
+    if (upernet_image_load(path, &image, &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet preprocess: %s\n", err.message);
+        return 1;
+    }
+    const size_t n = (size_t) 3 * (size_t) height * (size_t) width;
+    float *pixels = malloc(n * sizeof *pixels);
+    int status = 1;
+    if (pixels == NULL) {
+        fprintf(stderr, "upernet preprocess: out of memory for %dx%d pixel values\n", height,
+                width);
+    } else if (upernet_preprocess(&image, height, width, pixels, &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet preprocess: %s: %s\n", path, err.message);
+    } else {
+        const size_t shape[4] = {1, 3, (size_t) height, (size_t) width};
+        if (upernet_npy_write_f32(output, shape, 4, pixels, &err) != UPERNET_OK)
+            fprintf(stderr, "upernet preprocess: %s\n", err.message);
+        else
+            status = 0;
+    }
+    free(pixels);
+    upernet_image_free(&image);
+    return status;
+}

@@ -1,0 +1,93 @@
+#!/bin/sh
+# The image verbs of the CLI on the committed fixtures: preprocess output
+# bytes, segment outputs for a folder, bad input and unwritable outputs
+# (exit 1, no partial files), usage errors (exit 2), thread-count
+# independence, and verify with the synthetic weights.
+set -u
+bin=${UPERNET_BIN:-./upernet}
+data=${UPERNET_DATA_DIR:-data}
+work=$(mktemp -d "${TMPDIR:-/tmp}/upernet-cli-XXXXXX") || exit 99
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+# expect STATUS DESCRIPTION COMMAND...: runs COMMAND, checks its exit status.
+expect() {
+    want=$1
+    what=$2
+    shift 2
+    "$@" >"$work/stdout" 2>"$work/stderr"
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then
+        echo "ok: $what"
+        return 0
+    fi
+    echo "FAIL: $what: exit $rc, expected $want: $*"
+    sed 's/^/  | /' "$work/stderr" "$work/stdout"
+    failures=$((failures + 1))
+    return 1
+}
+check() {
+    if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1 ($2)"; failures=$((failures + 1)); fi
+}
+
+# preprocess: the float32 data equals the Pillow golden (images.json,
+# jpeg-683x512.jpg at 512x512) byte for byte.
+golden=c57644888b008801c3cd66219d4068d0e1ba27893ecfb5a0f7e59ef3af182cb0
+expect 0 "preprocess 683x512 JPEG" "$bin" preprocess "$data/images/jpeg-683x512.jpg" --output "$work/pv.npy"
+if command -v sha256sum >/dev/null 2>&1; then
+    got=$(tail -c $((3 * 512 * 512 * 4)) "$work/pv.npy" | sha256sum | cut -d' ' -f1)
+    check "preprocess output equals the transformers golden" "[ '$got' = '$golden' ]"
+fi
+expect 0 "preprocess --size 48x64" "$bin" preprocess "$data/images/png-palette4-30x22.png" --size 48x64 -o "$work/small.npy"
+check "preprocess 48x64 size" "[ \$(wc -c < '$work/small.npy') -ge $((3 * 48 * 64 * 4)) ]"
+expect 2 "preprocess without --output" "$bin" preprocess "$data/images/png-1x1.png"
+expect 2 "preprocess with a bad --size" "$bin" preprocess "$data/images/png-1x1.png" --size 0x5 -o "$work/x.npy"
+expect 1 "preprocess of a missing file" "$bin" preprocess "$work/none.png" -o "$work/x.npy"
+head -c 700 "$data/images/jpeg-422-64x48.jpg" > "$work/truncated.jpg"
+expect 1 "preprocess of a truncated JPEG" "$bin" preprocess "$work/truncated.jpg" -o "$work/x.npy"
+check "no output after a failure" "[ ! -e '$work/x.npy' ]"
+expect 0 "preprocess --help" "$bin" preprocess --help
+
+# segment: a folder of images, results per image.
+mkdir "$work/in"
+cp "$data/images/jpeg-420-37x23.jpg" "$data/images/png-rgba16-21x26.png" "$data/images/jpeg-cmyk-24x20.jpg" "$work/in/"
+expect 0 "segment a folder" "$bin" segment "$work/in"/* --model tiny --size 64x64 -o "$work/out" --threads 2
+for stem in jpeg-420-37x23 png-rgba16-21x26 jpeg-cmyk-24x20; do
+    for suffix in classes.png overlay.png json; do
+        check "segment wrote $stem.$suffix" "[ -s '$work/out/$stem.$suffix' ]"
+    done
+done
+check "progress lines on stderr" "grep -q '\\[3/3\\]' '$work/stderr'"
+check "summary lists classes" "grep -q '\"classes\"' '$work/out/jpeg-420-37x23.json'"
+# PNG width and height are the big-endian words at bytes 16..23.
+check "overlay has the original size (21x26)" "[ \"\$(od -An -tu1 -j16 -N8 '$work/out/png-rgba16-21x26.overlay.png' | tr -s ' ')\" = ' 0 0 0 21 0 0 0 26' ]"
+check "class map has the model size (64x64)" "[ \"\$(od -An -tu1 -j16 -N8 '$work/out/png-rgba16-21x26.classes.png' | tr -s ' ')\" = ' 0 0 0 64 0 0 0 64' ]"
+
+# Thread count does not change the logits.
+expect 0 "segment, 1 thread" "$bin" segment "$data/images/jpeg-444-33x31.jpg" --model tiny --size 40x56 --logits --threads 1 -o "$work/t1"
+expect 0 "segment, 2 threads" "$bin" segment "$data/images/jpeg-444-33x31.jpg" --model tiny --size 40x56 --logits --threads 2 -o "$work/t2"
+check "logits identical for 1 and 2 threads" "cmp -s '$work/t1/jpeg-444-33x31.logits.npy' '$work/t2/jpeg-444-33x31.logits.npy'"
+
+# Bad input among good: the others are done, exit 1, nothing partial.
+printf 'not an image' > "$work/in/bogus.png"
+expect 1 "segment with a bogus image" "$bin" segment "$work/in/bogus.png" "$work/in/jpeg-420-37x23.jpg" --model tiny --size 32x32 -o "$work/mixed"
+check "bogus image named in the message" "grep -q 'bogus.png' '$work/stderr'"
+check "good image still segmented" "[ -s '$work/mixed/jpeg-420-37x23.json' ]"
+check "no results for the bogus image" "[ -z \"\$(ls '$work/mixed' | grep bogus)\" ]"
+check "no temporary files left" "[ -z \"\$(ls -a '$work/mixed' '$work/out' | grep '\\.tmp')\" ]"
+: > "$work/plainfile"
+expect 1 "segment into an unusable output directory" "$bin" segment "$work/in/jpeg-420-37x23.jpg" --model tiny --size 32x32 -o "$work/plainfile/sub"
+expect 2 "segment without --model" "$bin" segment "$work/in/jpeg-420-37x23.jpg"
+expect 2 "segment with --size below 32" "$bin" segment "$work/in/jpeg-420-37x23.jpg" --model tiny --size 16x16
+expect 2 "segment with colliding names" "$bin" segment "$work/in/jpeg-420-37x23.jpg" "$work/in/../in/jpeg-420-37x23.jpg" --model tiny
+expect 1 "segment with an unknown model" "$bin" segment "$work/in/jpeg-420-37x23.jpg" --model huge -o "$work/o2"
+
+# verify with the synthetic weights (their slice is known for this image).
+expect 0 "verify tiny, synthetic weights" env UPERNET_CACHE="$work/no-cache" "$bin" verify --model tiny --image "$data/images/jpeg-683x512.jpg"
+check "verify says Looks ok!" "grep -q 'Looks ok!' '$work/stdout'"
+expect 1 "verify without an expected slice" env UPERNET_CACHE="$work/no-cache" "$bin" verify --model tiny --image "$data/images/png-1x1.png"
+expect 1 "verify without the cached image" env UPERNET_CACHE="$work/no-cache" "$bin" verify --model tiny
+expect 2 "verify with an unknown size" "$bin" verify --model huge
+
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]
