@@ -289,6 +289,9 @@ void upernet_bench_register_all(void)
     if (bench_group_selected("kernels")) {
         bench_register_memory();
         bench_register_layernorm();
+        bench_register_peak();
+        bench_register_igemm();
+        bench_register_dwconv7x7();
     }
     if (bench_group_selected("models"))
         bench_register_model();

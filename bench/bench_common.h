@@ -57,5 +57,8 @@ void bench_register_model(void);
 
 /* Whether benchmarks of group ("kernels" or "models") are to be registered. */
 bool bench_group_selected(const char *group);
+void bench_register_peak(void);
+void bench_register_igemm(void);
+void bench_register_dwconv7x7(void);
 
 #endif

@@ -27,6 +27,7 @@ int main(void)
     add_layernorm_tests(suite, tier);
     add_igemm_tests(suite, tier);
     add_dwconv7x7_tests(suite, tier);
+    add_gelu_tests(suite, tier);
 
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

@@ -1,0 +1,152 @@
+/* f32 7x7 depthwise convolution, AArch64 NEON, 4 channels per vector.
+ *
+ * Contract: as the scalar reference (f32-dwconv7x7-scalar.c, microkernels.h):
+ *   layout   x, y dense NHWC height x width x channels; y does not overlap x;
+ *            w packed [49][channels]; only output rows [row_begin, row_end).
+ *   math     y = bias + sum over in-bounds taps, ky outer, kx inner (the
+ *            reference's order, one FMA per tap); out-of-bounds taps (zero
+ *            padding) are skipped, never read.
+ *   reads    only in-bounds pixels of x, w[0..49*channels), bias[0..channels);
+ *            the last channels % 4 are computed one float at a time (NEON has
+ *            no masked loads), in the same order.
+ *   writes   only y rows [row_begin, row_end), channel tail by scalar stores.
+ *   tails    any channels >= 1, any height, width >= 1.
+ *
+ * Blocking: for one output row and one 4-channel vector, 8 consecutive
+ * output pixels are accumulated together (8 Q accumulators), the 7 taps of
+ * one kernel row are held in 7 Q registers, and each of the 14 input pixels that the
+ * 8 outputs see in that row is loaded once and feeds up to 7 FMAs: 56 FMAs
+ * per 21 loads, 8 independent FMA chains. Blocks that touch the left or
+ * right border test each input column and skip the padding; a row narrower
+ * than 8 pixels takes a one-pixel path. A last partial block is re-anchored
+ * at width-8 (recomputing some pixels with the same operations, hence the
+ * same values). Loop order: row, channel vector, pixel block, so the 49 taps
+ * of a channel vector stay in L1 while the row is swept. */
+#include "config.h"
+
+#include <arm_neon.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kernels/microkernels.h"
+
+#define BLOCK 8 /* output pixels per block */
+
+/* Output pixels ox0 .. ox0+7 of row oy, channels c .. c+3.
+ * Kernel rows ky_lo..ky_hi-1 are in bounds. With checked, input columns
+ * outside [0, width) are skipped. */
+static inline __attribute__((always_inline)) void block8(
+    size_t width, size_t channels, const float *x, const float *w, const float *bias, float *y,
+    size_t oy, size_t ky_lo, size_t ky_hi, size_t ox0, size_t c, bool checked)
+{
+    float32x4_t acc[BLOCK];
+    const float32x4_t b = vld1q_f32(bias + c);
+#pragma GCC unroll 8
+    for (int t = 0; t < BLOCK; t++)
+        acc[t] = b;
+    for (size_t ky = ky_lo; ky < ky_hi; ky++) {
+        const float *row = x + (oy + ky - 3) * width * channels + c;
+        const float *tap = w + ky * 7 * channels + c;
+        float32x4_t wv[7];
+#pragma GCC unroll 7
+        for (int kx = 0; kx < 7; kx++)
+            wv[kx] = vld1q_f32(tap + kx * channels);
+#pragma GCC unroll 14
+        for (int j = 0; j < BLOCK + 6; j++) {
+            const ptrdiff_t col = (ptrdiff_t) ox0 + j - 3;
+            if (checked && (col < 0 || col >= (ptrdiff_t) width))
+                continue;
+            const float32x4_t xv = vld1q_f32(row + col * (ptrdiff_t) channels);
+            /* Input column j is tap kx = j - t of output pixel t. */
+#pragma GCC unroll 8
+            for (int t = 0; t < BLOCK; t++)
+                if (j - t >= 0 && j - t < 7)
+                    acc[t] = vfmaq_f32(acc[t], xv, wv[j - t]);
+        }
+    }
+    float *out = y + (oy * width + ox0) * channels + c;
+#pragma GCC unroll 8
+    for (int t = 0; t < BLOCK; t++) {
+        vst1q_f32(out + t * channels, acc[t]);
+    }
+}
+
+/* One output pixel ox (rows narrower than a block). */
+static inline __attribute__((always_inline)) void pixel1(
+    size_t width, size_t channels, const float *x, const float *w, const float *bias, float *y,
+    size_t oy, size_t ky_lo, size_t ky_hi, size_t ox, size_t c)
+{
+    float32x4_t acc = vld1q_f32(bias + c);
+    for (size_t ky = ky_lo; ky < ky_hi; ky++) {
+        const float *row = x + (oy + ky - 3) * width * channels + c;
+        const float *tap = w + ky * 7 * channels + c;
+        for (size_t kx = 0; kx < 7; kx++) {
+            const size_t ix = ox + kx; /* input column + 3 */
+            if (ix < 3 || ix - 3 >= width)
+                continue;
+            acc = vfmaq_f32(acc, vld1q_f32(row + (ix - 3) * channels),
+                            vld1q_f32(tap + kx * channels));
+        }
+    }
+    float *out = y + (oy * width + ox) * channels + c;
+    vst1q_f32(out, acc);
+}
+
+/* One output row, one channel vector: all pixel blocks. */
+static inline __attribute__((always_inline)) void row_vector(
+    size_t width, size_t channels, const float *x, const float *w, const float *bias, float *y,
+    size_t oy, size_t ky_lo, size_t ky_hi, size_t c)
+{
+    if (width < BLOCK) {
+        for (size_t ox = 0; ox < width; ox++)
+            pixel1(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, ox, c);
+        return;
+    }
+    for (size_t ox0 = 0; ox0 < width; ox0 += BLOCK) {
+        if (ox0 + BLOCK > width)
+            ox0 = width - BLOCK;
+        if (ox0 >= 3 && ox0 + BLOCK + 3 <= width)
+            block8(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, ox0, c, false);
+        else
+            block8(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, ox0, c, true);
+    }
+}
+
+/* Channels c0..channels-1 (fewer than 4) of one output row, one float at a
+ * time, taps in the same order as the vector paths. */
+static void row_tail(size_t width, size_t channels, const float *x, const float *w,
+                     const float *bias, float *y, size_t oy, size_t ky_lo, size_t ky_hi, size_t c0)
+{
+    for (size_t ox = 0; ox < width; ox++) {
+        for (size_t c = c0; c < channels; c++) {
+            float acc = bias[c];
+            for (size_t ky = ky_lo; ky < ky_hi; ky++) {
+                const float *row = x + (oy + ky - 3) * width * channels + c;
+                const float *tap = w + ky * 7 * channels + c;
+                for (size_t kx = 0; kx < 7; kx++) {
+                    const size_t ix = ox + kx; /* input column + 3 */
+                    if (ix < 3 || ix - 3 >= width)
+                        continue;
+                    acc += row[(ix - 3) * channels] * tap[kx * channels];
+                }
+            }
+            y[(oy * width + ox) * channels + c] = acc;
+        }
+    }
+}
+
+void upernet_f32_dwconv7x7_ukernel_4c__neon(size_t height, size_t width, size_t channels,
+                                            size_t row_begin, size_t row_end, const float *x,
+                                            const float *w, const float *bias, float *y)
+{
+    const size_t full = channels & ~(size_t) 3;
+    for (size_t oy = row_begin; oy < row_end; oy++) {
+        /* Kernel rows whose input row oy + ky - 3 lies in [0, height). */
+        const size_t ky_lo = oy < 3 ? 3 - oy : 0;
+        const size_t ky_hi = height + 3 - oy < 7 ? height + 3 - oy : 7;
+        for (size_t c = 0; c < full; c += 4)
+            row_vector(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, c);
+        if (full < channels)
+            row_tail(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, full);
+    }
+}
