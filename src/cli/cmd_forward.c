@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_weights.h"
 #include "cli/commands.h"
 #include "io/npy.h"
 #include "upernet.h"
@@ -28,7 +29,9 @@ static void forward_usage(FILE *out)
             "(1,num_labels,H,W) to OUT.npy.\n"
             "  --model M     tiny, small, base, large, xlarge (or upernet-convnext-SIZE),\n"
             "                or the path of an HF config.json\n"
-            "  --weights F   weights file (default: the deterministic synthetic weights)\n"
+            "  --weights F   weights file: model.safetensors, pytorch_model.bin or an mmseg\n"
+            "                .pth (recognised by content), or a directory holding one\n"
+            "                (default: the deterministic synthetic weights)\n"
             "  --isa T       kernel tier: scalar, avx2, avx512, neon (can only lower it)\n"
             "  --threads N   OpenMP threads (default: all)\n"
             "  --repeat N    run the forward N times, printing forward_ms=<ms> per run on stderr\n"
@@ -125,14 +128,8 @@ int cmd_forward(int argc, char **argv)
     float *logits = NULL;
     double t0 = now_ms();
     upernet_model *model = NULL;
-    if (weights != NULL) {
-        /* The checkpoint readers plug in here (upernet_weights_open ->
-         * upernet_model_create_from_tensors). */
-        fprintf(stderr, "upernet forward: %s: loading weights files is not yet supported\n",
-                weights);
-        goto done;
-    }
-    model = upernet_model_create(model_spec, &err);
+    model = weights != NULL ? cli_model_from_weights(model_spec, weights, &err)
+                            : upernet_model_create(model_spec, &err);
     if (model == NULL) {
         fprintf(stderr, "upernet forward: %s\n", err.message);
         goto done;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli_weights.h"
 #include "cli/commands.h"
 #include "kernels/dispatch.h"
 
@@ -16,6 +17,7 @@
 static void info_usage(FILE *out)
 {
     fprintf(out, "usage: upernet info [--isa scalar|avx2|avx512|neon]\n"
+                 "       upernet info WEIGHTS   (format, naming, detected size, parameters, dtypes)\n"
                  "Prints the CPU features upernet detected, the tiers built into this binary,\n"
                  "the kernel tier in use and the kernel each dispatch slot holds.\n");
 }
@@ -34,6 +36,8 @@ int cmd_info(int argc, char **argv)
         default: info_usage(stderr); return EXIT_USAGE;
         }
     }
+    if (optind == argc - 1)
+        return cli_info_weights(argv[optind]); /* upernet info WEIGHTS */
     if (optind != argc) {
         info_usage(stderr);
         return EXIT_USAGE;

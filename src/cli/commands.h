@@ -16,6 +16,7 @@ struct upernet_command {
 
 int cmd_info(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 int cmd_preprocess(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

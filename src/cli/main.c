@@ -10,6 +10,7 @@
 static const struct upernet_command commands[] = {
     {"info", "show CPU features, the kernel tier and each kernel slot", cmd_info},
     {"forward", "run the model on a pixel tensor (.npy) and write the logits (.npy)", cmd_forward},
+    {"convert", "convert a weights file (mmseg .pth, .bin, safetensors) for transformers", cmd_convert},
     {"preprocess", "decode and preprocess an image into pixel values (.npy), as transformers", cmd_preprocess},
     {"segment", "segment images: class map, overlay and summary per image", cmd_segment},
     {"verify", "check logits[0,0,:3,:3] against the expected slice of a model size", cmd_verify},

@@ -20,3 +20,6 @@ tests_test_checkpoints_CFLAGS = $(UPERNET_TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_checkpoints_LDADD = $(UPERNET_TEST_LIBS) $(JANSSON_LIBS) -lm
 TESTS += tests/test_checkpoints
 EXTRA_DIST += data/fixtures tools/make_checkpoint_fixtures.py
+
+# The CLI side: weights -> model bridge, `upernet convert`, `upernet info WEIGHTS`.
+upernet_SOURCES += src/cli/cli_weights.c src/cli/cli_weights.h src/cli/cmd_convert.c
