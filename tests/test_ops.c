@@ -137,6 +137,13 @@ static void compare_nchw(const char *what, json_t *golden, const float *y, size_
                          size_t width, size_t c, size_t stride, double rtol, double abs_scale)
 {
     ck_assert_uint_eq(json_array_size(golden), c * height * width);
+    double max_err = 0.0;
+    for (size_t ch = 0; ch < c; ch++)
+        for (size_t h = 0; h < height; h++)
+            for (size_t w = 0; w < width; w++)
+                max_err = fmax(max_err, fabs(y[(h * width + w) * stride + ch] -
+                                             jfloat_at(golden, (ch * height + h) * width + w)));
+    printf("%s: max |got - torch| = %.3g\n", what, max_err);
     for (size_t ch = 0; ch < c; ch++)
         for (size_t h = 0; h < height; h++)
             for (size_t w = 0; w < width; w++) {
