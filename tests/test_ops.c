@@ -357,13 +357,14 @@ static const struct conv_shape naive_shapes[] = {
 };
 #define N_NAIVE (sizeof naive_shapes / sizeof naive_shapes[0])
 
-static void run_shape(const struct conv_shape *sh, enum upernet_activation act, float **out,
-                      float **x_out, float **w_out, float **b_out, size_t *xs_out,
+/* dense = 1: x has pixel stride cin (lets unpadded convs merge taps). */
+static void run_shape(const struct conv_shape *sh, int dense, enum upernet_activation act,
+                      float **out, float **x_out, float **w_out, float **b_out, size_t *xs_out,
                       size_t *ys_out)
 {
     const struct upernet_kernel_table *t = upernet_kernels();
     const size_t nr = t->igemm.nr;
-    const size_t xs = sh->cin + 3, ys = sh->cout + 1;
+    const size_t xs = dense ? sh->cin : sh->cin + 3, ys = sh->cout + 1;
     float *x = test_alloc_guarded(sh->ih * sh->iw * xs, 8);
     test_fill_uniform(x, sh->ih * sh->iw * xs, 3 + sh->cin * 17 + sh->ih, -1.0f, 1.0f);
     float *w = malloc(sh->cout * sh->cin * sh->k * sh->k * sizeof *w);
@@ -388,10 +389,10 @@ static void run_shape(const struct conv_shape *sh, enum upernet_activation act, 
 
 START_TEST(test_conv_against_naive)
 {
-    const struct conv_shape *sh = &naive_shapes[_i];
+    const struct conv_shape *sh = &naive_shapes[_i / 2];
     float *y, *x, *w, *b;
     size_t xs, ys;
-    run_shape(sh, UPERNET_ACT_NONE, &y, &x, &w, &b, &xs, &ys);
+    run_shape(sh, _i % 2, UPERNET_ACT_NONE, &y, &x, &w, &b, &xs, &ys);
     const size_t oh = upernet_conv_out_size(sh->ih, sh->k, sh->stride, sh->pad);
     const size_t ow = upernet_conv_out_size(sh->iw, sh->k, sh->stride, sh->pad);
     for (size_t oy = 0; oy < oh; oy++)
@@ -424,6 +425,45 @@ START_TEST(test_conv_against_naive)
         ck_assert(isnan(y[p * ys + sh->cout]));
     ck_assert(test_guard_intact(y, oh * ow * ys, 8));
     free(y), free(x), free(w), free(b);
+}
+END_TEST
+
+/* Unpadded convs on dense input merge the taps of a kernel row (see
+ * src/ops/conv.c); the result must be bitwise that of the per-tap path. */
+START_TEST(test_merged_taps_same_bits)
+{
+    const struct upernet_kernel_table *t = upernet_kernels();
+    const struct conv_shape shapes[] = {{17, 18, 3, 10, 4, 4, 0}, {9, 8, 6, 40, 2, 2, 0},
+                                        {7, 9, 5, 7, 3, 1, 0}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        const struct conv_shape *sh = &shapes[si];
+        const size_t nr = t->igemm.nr, xs = sh->cin + 2;
+        const size_t oh = upernet_conv_out_size(sh->ih, sh->k, sh->stride, sh->pad);
+        const size_t ow = upernet_conv_out_size(sh->iw, sh->k, sh->stride, sh->pad);
+        float *dense = malloc(sh->ih * sh->iw * sh->cin * sizeof *dense);
+        float *strided = malloc(sh->ih * sh->iw * xs * sizeof *strided);
+        test_fill_uniform(dense, sh->ih * sh->iw * sh->cin, 61 + si, -1.0f, 1.0f);
+        for (size_t p = 0; p < sh->ih * sh->iw; p++)
+            memcpy(strided + p * xs, dense + p * sh->cin, sh->cin * sizeof *dense);
+        float *w = malloc(sh->cout * sh->cin * sh->k * sh->k * sizeof *w);
+        test_fill_uniform(w, sh->cout * sh->cin * sh->k * sh->k, 67 + si, -1.0f, 1.0f);
+        float *packed = malloc(upernet_pack_conv_floats(sh->cout, sh->cin, sh->k, sh->k, nr) *
+                               sizeof *packed);
+        upernet_pack_conv(sh->cout, sh->cin, sh->k, sh->k, nr, w, NULL, NULL, packed);
+        const struct upernet_conv conv = {sh->cin, sh->cout, sh->k, sh->stride, 0, nr, packed,
+                                          UPERNET_ACT_NONE};
+        float *y1 = malloc(oh * ow * sh->cout * sizeof *y1);
+        float *y2 = malloc(oh * ow * sh->cout * sizeof *y2);
+        ck_assert_int_eq(upernet_conv_run(t, &conv, sh->ih, sh->iw, dense, sh->cin, y1, sh->cout,
+                                          NULL, NULL, 0, NULL),
+                         UPERNET_OK);
+        ck_assert_int_eq(upernet_conv_run(t, &conv, sh->ih, sh->iw, strided, xs, y2, sh->cout,
+                                          NULL, NULL, 0, NULL),
+                         UPERNET_OK);
+        ck_assert_msg(memcmp(y1, y2, oh * ow * sh->cout * sizeof *y1) == 0,
+                      "merged taps change the bits of shape %zu", si);
+        free(dense), free(strided), free(w), free(packed), free(y1), free(y2);
+    }
 }
 END_TEST
 
@@ -468,7 +508,7 @@ START_TEST(test_bitwise_identical_across_threads)
             set_threads(threads);
             float *y, *x, *w, *b;
             size_t xs, ys;
-            run_shape(&shapes[si], UPERNET_ACT_GELU, &y, &x, &w, &b, &xs, &ys);
+            run_shape(&shapes[si], 1, UPERNET_ACT_GELU, &y, &x, &w, &b, &xs, &ys);
             const size_t oh = upernet_conv_out_size(shapes[si].ih, shapes[si].k,
                                                     shapes[si].stride, shapes[si].pad);
             const size_t ow = upernet_conv_out_size(shapes[si].iw, shapes[si].k,
@@ -571,7 +611,8 @@ int main(void)
 
     tc = tcase_create("drivers");
     tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, test_conv_against_naive, 0, (int) N_NAIVE);
+    tcase_add_loop_test(tc, test_conv_against_naive, 0, (int) (2 * N_NAIVE));
+    tcase_add_test(tc, test_merged_taps_same_bits);
     tcase_add_test(tc, test_conv_rejects_mismatched_packing);
     tcase_add_test(tc, test_bitwise_identical_across_threads);
     tcase_add_test(tc, test_dwconv_driver_and_copy);

@@ -8,6 +8,14 @@
  * builds MR*taps row pointers into the input (padding taps point at a zero
  * row) on the thread's stack.
  *
+ * Merged taps: without padding and with dense pixels (x_stride ==
+ * in_channels), the kernel_w taps of one kernel row read consecutive pixels,
+ * i.e. one contiguous run of kernel_w*in_channels floats, and the packed
+ * rows (s = ky*kw + kx, then channel) are already in that order; so such a
+ * conv runs as ks = kernel, kc = kernel*in_channels: the same products in
+ * the same order (bitwise the same result) with longer, fewer rows. This
+ * turns the stem's kc = 3 into 12 and the downsampling's C into 2C.
+ *
  * Order of the tiles: row tiles are grouped into blocks whose input rows fit
  * in about L2_BUDGET bytes; within a block every panel visits every row tile
  * of the block, so the block's input stays in cache while the weight panels
@@ -34,10 +42,11 @@ size_t upernet_conv_out_size(size_t n, size_t kernel, size_t stride, size_t padd
     return (n + 2 * padding - kernel) / stride + 1;
 }
 
-/* Fills a[s*rows + i] for the `rows` output pixels starting at flat index m0. */
-static void build_indirection(const struct upernet_conv *conv, size_t in_h, size_t in_w,
-                              size_t out_w, const float *x, size_t x_stride, const float *zero,
-                              size_t m0, size_t rows, const float **a)
+/* Fills a[s*rows + i] for the `rows` output pixels starting at flat index m0;
+ * taps_x = kernel (one pointer per tap) or 1 (merged: one per kernel row). */
+static void build_indirection(const struct upernet_conv *conv, size_t taps_x, size_t in_h,
+                              size_t in_w, size_t out_w, const float *x, size_t x_stride,
+                              const float *zero, size_t m0, size_t rows, const float **a)
 {
     const size_t k = conv->kernel;
     for (size_t i = 0; i < rows; i++) {
@@ -47,13 +56,13 @@ static void build_indirection(const struct upernet_conv *conv, size_t in_h, size
             /* Input row + padding, unsigned: < padding means above the image. */
             const size_t iy = oy * conv->stride + ky;
             const int row_in = iy >= conv->padding && iy - conv->padding < in_h;
-            for (size_t kx = 0; kx < k; kx++) {
+            for (size_t kx = 0; kx < taps_x; kx++) {
                 const size_t ix = ox * conv->stride + kx;
                 const int col_in = ix >= conv->padding && ix - conv->padding < in_w;
                 const float *p = zero;
                 if (row_in && col_in)
                     p = x + ((iy - conv->padding) * in_w + (ix - conv->padding)) * x_stride;
-                a[(ky * k + kx) * rows + i] = p;
+                a[(ky * taps_x + kx) * rows + i] = p;
             }
         }
     }
@@ -94,6 +103,10 @@ enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
         zero = zero_alloc;
     }
 
+    const int merged = conv->padding == 0 && conv->kernel > 1 && x_stride == conv->in_channels;
+    const size_t taps_x = merged ? 1 : conv->kernel;
+    const size_t ks = merged ? conv->kernel : taps;
+    const size_t kc = merged ? conv->kernel * conv->in_channels : conv->in_channels;
     const size_t pixels = out_h * out_w;
     const size_t row_tiles = (pixels + mr - 1) / mr;
     const size_t panels = (conv->out_channels + nr - 1) / nr;
@@ -123,7 +136,8 @@ enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
             const size_t m0 = tile * mr;
             const size_t rows = pixels - m0 < mr ? pixels - m0 : mr;
             if (tile != built) {
-                build_indirection(conv, in_h, in_w, out_w, x, x_stride, zero, m0, rows, a);
+                build_indirection(conv, taps_x, in_h, in_w, out_w, x, x_stride, zero, m0, rows,
+                                  a);
                 built = tile;
             }
             const size_t n0 = panel * nr;
@@ -134,7 +148,7 @@ enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
                 .residual = residual != NULL ? residual + m0 * residual_stride + n0 : NULL,
                 .residual_stride = residual_stride,
             };
-            igemm(rows, cols, conv->in_channels, taps, a, conv->packed + panel * panel_floats,
+            igemm(rows, cols, kc, ks, a, conv->packed + panel * panel_floats,
                   y + m0 * y_stride + n0, y_stride, &ep);
         }
     }
