@@ -429,7 +429,7 @@ START_TEST(test_conv_against_naive)
 END_TEST
 
 /* Unpadded convs on dense input merge the taps of a kernel row (see
- * src/ops/conv.c); the result must be bitwise that of the per-tap path. */
+ * src/ops/conv.c); the result must equal that of the per-tap path. */
 START_TEST(test_merged_taps_same_bits)
 {
     const struct upernet_kernel_table *t = upernet_kernels();
@@ -460,8 +460,16 @@ START_TEST(test_merged_taps_same_bits)
         ck_assert_int_eq(upernet_conv_run(t, &conv, sh->ih, sh->iw, strided, xs, y2, sh->cout,
                                           NULL, NULL, 0, NULL),
                          UPERNET_OK);
-        ck_assert_msg(memcmp(y1, y2, oh * ow * sh->cout * sizeof *y1) == 0,
-                      "merged taps change the bits of shape %zu", si);
+        /* Bitwise with the scalar kernel (one running sum per element); a
+         * SIMD kernel may split the k loop into several partial sums, whose
+         * association then depends on kc: a tolerance there. */
+        if (t->isa == UPERNET_ISA_SCALAR)
+            ck_assert_msg(memcmp(y1, y2, oh * ow * sh->cout * sizeof *y1) == 0,
+                          "merged taps change the bits of shape %zu", si);
+        size_t worst;
+        ck_assert_msg(test_max_scaled_error(y1, y2, oh * ow * sh->cout, 1e-5, 1e-5, &worst) <= 1,
+                      "merged taps change shape %zu at %zu: %.9g vs %.9g", si, worst, y1[worst],
+                      y2[worst]);
         free(dense), free(strided), free(w), free(packed), free(y1), free(y2);
     }
 }

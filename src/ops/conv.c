@@ -13,8 +13,11 @@
  * i.e. one contiguous run of kernel_w*in_channels floats, and the packed
  * rows (s = ky*kw + kx, then channel) are already in that order; so such a
  * conv runs as ks = kernel, kc = kernel*in_channels: the same products in
- * the same order (bitwise the same result) with longer, fewer rows. This
- * turns the stem's kc = 3 into 12 and the downsampling's C into 2C.
+ * the same order with longer, fewer rows (bitwise the same result with the
+ * scalar kernel; a SIMD kernel that keeps several partial sums over k may
+ * associate differently). The choice depends only on the shapes, never on
+ * the thread count. This turns the stem's kc = 3 into 12 and the
+ * downsampling's C into 2C.
  *
  * Order of the tiles: row tiles are grouped into blocks whose input rows fit
  * in about L2_BUDGET bytes; within a block every panel visits every row tile
