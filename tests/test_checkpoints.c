@@ -384,6 +384,63 @@ START_TEST(test_not_found)
 }
 END_TEST
 
+
+/* Each fixture holding the small model's weights gives the logits
+ * transformers computed with them (the weights are the same in every
+ * format and naming). */
+START_TEST(test_forward_matches_torch)
+{
+    json_t *fx = json_array_get(json_object_get(manifest, "fixtures"), (size_t) _i);
+    const char *naming = json_string_value(json_object_get(fx, "naming"));
+    if (strcmp(naming, "unknown") == 0)
+        return; /* the dtype/view fixtures are not a model */
+    const char *file = json_string_value(json_object_get(fx, "file"));
+    json_t *small = json_object_get(manifest, "small_model");
+    json_t *golden = json_object_get(small, "logits");
+    char path[1024], config[1024];
+    path_of(path, sizeof path, file);
+    path_of(config, sizeof config, json_string_value(json_object_get(small, "config")));
+    upernet_weights *w;
+    upernet_error err;
+    ck_assert_msg(upernet_weights_open(path, &w, &err) == UPERNET_OK, "%s", err.message);
+    upernet_tensors *store = upernet_tensors_create();
+    for (size_t i = 0; i < upernet_weights_count(w); i++) {
+        const struct upernet_tensor *t = upernet_weights_at(w, i);
+        if (t->data != NULL)
+            ck_assert_msg(upernet_tensors_add(store, t->name, t->shape, (size_t) t->ndim, (float *) t->data,
+                                              UPERNET_TENSOR_BORROW, &err) == UPERNET_OK,
+                          "%s", err.message);
+    }
+    upernet_model *m = upernet_model_create_from_tensors(config, store, &err);
+    ck_assert_msg(m != NULL, "%s: %s", file, err.message);
+    upernet_tensors_free(store);
+    upernet_weights_free(w);
+    enum { H = 32, W = 32 };
+    static float pixels[3 * H * W];
+    for (size_t i = 0; i < 3 * H * W; i++)
+        pixels[i] = (float) ((int) (i % 17) - 8) / 8.0f;
+    const size_t labels = (size_t) upernet_model_num_labels(m);
+    ck_assert_int_eq((int) labels, (int) json_integer_value(json_array_get(json_object_get(golden, "shape"), 1)));
+    float *logits = malloc(labels * H * W * sizeof *logits);
+    ck_assert_msg(upernet_model_forward(m, pixels, H, W, logits, &err) == UPERNET_OK, "%s", err.message);
+    double sum = 0;
+    for (size_t i = 0; i < labels * H * W; i++)
+        sum += logits[i];
+    const double want_sum = json_real_value(json_object_get(golden, "sum"));
+    ck_assert_msg(fabs(sum - want_sum) <= 1e-4 * (double) (labels * H * W), "%s: logit sum %.9g != %.9g", file,
+                  sum, want_sum);
+    json_t *samples = json_object_get(golden, "samples");
+    for (size_t k = 0; k < json_array_size(samples); k++) {
+        const size_t at = (size_t) json_integer_value(json_array_get(json_array_get(samples, k), 0));
+        const double want = json_real_value(json_array_get(json_array_get(samples, k), 1));
+        ck_assert_msg(fabs(logits[at] - want) <= 1e-4 + 1e-4 * fabs(want), "%s: logits[%zu] = %.9g, torch %.9g",
+                      file, at, logits[at], want);
+    }
+    free(logits);
+    upernet_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     load_manifest();
@@ -391,6 +448,8 @@ int main(void)
     TCase *tc = tcase_create("fixtures");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_fixture, 0, (int) json_array_size(json_object_get(manifest, "fixtures")));
+    tcase_add_loop_test(tc, test_forward_matches_torch, 0,
+                        (int) json_array_size(json_object_get(manifest, "fixtures")));
     tcase_add_loop_test(tc, test_hostile, 0, (int) json_array_size(json_object_get(manifest, "hostile")));
     tcase_add_test(tc, test_rename_table);
     tcase_add_test(tc, test_safetensors_roundtrip);

@@ -45,9 +45,24 @@ def small_state_dict():
     for k, v in model.state_dict().items():
         if v.dtype == torch.int64:
             sd[k] = torch.randint(0, 1000, v.shape, generator=g, dtype=torch.int64)
+        elif k.endswith("running_var"):  # must stay positive
+            sd[k] = torch.rand(v.shape, generator=g, dtype=torch.float32) * 0.5 + 0.5
         else:
             sd[k] = torch.randn(v.shape, generator=g, dtype=torch.float32) * 0.1
-    return model.config, sd
+    model.load_state_dict(sd, strict=True)
+    return model, sd
+
+
+def golden_logits(model):
+    """Logits of the fixture weights on a fixed input, which the C test recomputes."""
+    n = 3 * 32 * 32
+    x = ((torch.arange(n, dtype=torch.float32) % 17) - 8) / 8
+    with torch.no_grad():
+        y = model(pixel_values=x.reshape(1, 3, 32, 32)).logits.to(torch.float64).reshape(-1)
+    step = max(1, y.numel() // 48)
+    return {"input": "x[i] = ((i % 17) - 8) / 8, i over (1, 3, 32, 32) in C order",
+            "shape": [1, model.config.num_labels, 32, 32], "sum": float(y.sum()), "abs_sum": float(y.abs().sum()),
+            "samples": [[i, float(y[i])] for i in range(0, y.numel(), step)]}
 
 
 def hf_to_mmseg():
@@ -77,9 +92,10 @@ def describe(t):
 def main(out):
     os.makedirs(out, exist_ok=True)
     manifest = {"fixtures": [], "hostile": []}
-    config, sd = small_config_sd = small_state_dict()
+    model, sd = small_state_dict()
     with open(os.path.join(out, "small_config.json"), "w") as f:
-        f.write(config.to_json_string())
+        f.write(model.config.to_json_string())
+    manifest["small_model"] = {"config": "small_config.json", "logits": golden_logits(model)}
 
     def good(name, fmt, naming, tensors, renamed=None):
         renamed = renamed or {}
