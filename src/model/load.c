@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,26 +62,35 @@ static void release_all(struct loader *L)
     L->n_held = 0;
 }
 
-/* A 64-byte aligned parameter array owned by the model. */
+/* A 64-byte aligned parameter array owned by the model. Layers load in
+ * parallel, so the model's allocation list is updated under a lock. */
 static float *alloc_floats(struct loader *L, size_t n)
 {
     upernet_model *m = L->m;
     size_t bytes = (n * sizeof(float) + 63) & ~(size_t) 63;
-    if (m->n_allocations == m->cap_allocations) {
-        size_t cap = m->cap_allocations ? 2 * m->cap_allocations : 256;
-        void **a = realloc(m->allocations, cap * sizeof *a);
-        if (a == NULL)
-            goto nomem;
-        m->allocations = a;
-        m->cap_allocations = cap;
-    }
     float *p = aligned_alloc(64, bytes ? bytes : 64);
-    if (p == NULL)
-        goto nomem;
-    m->allocations[m->n_allocations++] = p;
-    m->weight_bytes += bytes;
-    return p;
-nomem:
+    bool listed = false;
+    if (p != NULL) {
+#pragma omp critical(upernet_load_registry)
+        {
+            if (m->n_allocations == m->cap_allocations) {
+                size_t cap = m->cap_allocations ? 2 * m->cap_allocations : 256;
+                void **a = realloc(m->allocations, cap * sizeof *a);
+                if (a != NULL) {
+                    m->allocations = a;
+                    m->cap_allocations = cap;
+                }
+            }
+            if (m->n_allocations < m->cap_allocations) {
+                m->allocations[m->n_allocations++] = p;
+                m->weight_bytes += bytes;
+                listed = true;
+            }
+        }
+    }
+    if (listed)
+        return p;
+    free(p);
     upernet_fail(L->err, UPERNET_ERR_NOMEM, "out of memory packing the weights of %s",
                  m->cfg.name);
     return NULL;
@@ -204,7 +214,27 @@ static enum upernet_status load_block(struct loader *L, struct upernet_block *bl
     return UPERNET_OK;
 }
 
-static enum upernet_status load_all(struct loader *L)
+/* One unit of loading work: a layer (or a pair of LN vectors). Units touch
+ * disjoint parts of the model, so they run in parallel. */
+enum task_kind {
+    TASK_STEM,
+    TASK_DOWNSAMPLE, /* stage s > 0 */
+    TASK_BLOCK,      /* stage s, block j */
+    TASK_NORM,       /* hidden_states_norms of stage s */
+    TASK_PSP,        /* pool scale j */
+    TASK_BOTTLENECK,
+    TASK_LATERAL,    /* level j */
+    TASK_FPN,        /* level j */
+    TASK_FPN_BOTTLENECK,
+    TASK_CLASSIFIER
+};
+
+struct task {
+    enum task_kind kind;
+    int s, j;
+};
+
+static enum upernet_status run_task(struct loader *L, const struct task *t)
 {
     upernet_model *m = L->m;
     const struct upernet_config *cfg = &m->cfg;
@@ -213,49 +243,120 @@ static enum upernet_status load_all(struct loader *L)
     for (int s = 0; s < UPERNET_STAGES; s++)
         C[s] = (size_t) cfg->hidden_sizes[s];
     char a[UPERNET_PARAM_NAME_MAX], b[UPERNET_PARAM_NAME_MAX];
+    const int s = t->s, j = t->j;
+    struct upernet_stage *st = &m->stages[s];
 
-    const size_t patch = (size_t) cfg->patch_size;
-    TRY(pack_plain(L, &m->stem, C[0], (size_t) cfg->num_channels, patch, patch, 0,
-                   UPERNET_ACT_NONE, "backbone.embeddings.patch_embeddings.weight",
-                   "backbone.embeddings.patch_embeddings.bias"));
-    TRY(copy_pair(L, C[0], &m->stem_ln_gamma, &m->stem_ln_beta, "backbone.embeddings.layernorm"));
+    switch (t->kind) {
+    case TASK_STEM: {
+        const size_t patch = (size_t) cfg->patch_size;
+        TRY(pack_plain(L, &m->stem, C[0], (size_t) cfg->num_channels, patch, patch, 0,
+                       UPERNET_ACT_NONE, "backbone.embeddings.patch_embeddings.weight",
+                       "backbone.embeddings.patch_embeddings.bias"));
+        return copy_pair(L, C[0], &m->stem_ln_gamma, &m->stem_ln_beta,
+                         "backbone.embeddings.layernorm");
+    }
+    case TASK_DOWNSAMPLE:
+        snprintf(a, sizeof a, "backbone.encoder.stages.%d.downsampling_layer.0", s);
+        TRY(copy_pair(L, C[s - 1], &st->ds_ln_gamma, &st->ds_ln_beta, a));
+        snprintf(a, sizeof a, "backbone.encoder.stages.%d.downsampling_layer.1.weight", s);
+        snprintf(b, sizeof b, "backbone.encoder.stages.%d.downsampling_layer.1.bias", s);
+        return pack_plain(L, &st->ds_conv, C[s], C[s - 1], 2, 2, 0, UPERNET_ACT_NONE, a, b);
+    case TASK_BLOCK: return load_block(L, &st->blocks[j], s, j);
+    case TASK_NORM:
+        snprintf(a, sizeof a, "backbone.hidden_states_norms.stage%d", s + 1);
+        return copy_pair(L, C[s], &st->norm_gamma, &st->norm_beta, a);
+    case TASK_PSP:
+        snprintf(a, sizeof a, "decode_head.psp_modules.%d.1", j);
+        return pack_conv_module(L, &m->psp[j], K, C[3], 1, a);
+    case TASK_BOTTLENECK:
+        return pack_conv_module(L, &m->bottleneck, K, C[3] + (size_t) cfg->num_pool_scales * K, 3,
+                                "decode_head.bottleneck");
+    case TASK_LATERAL:
+        snprintf(a, sizeof a, "decode_head.lateral_convs.%d", j);
+        return pack_conv_module(L, &m->lateral[j], K, C[j], 1, a);
+    case TASK_FPN:
+        snprintf(a, sizeof a, "decode_head.fpn_convs.%d", j);
+        return pack_conv_module(L, &m->fpn[j], K, K, 3, a);
+    case TASK_FPN_BOTTLENECK:
+        return pack_conv_module(L, &m->fpn_bottleneck, K, UPERNET_STAGES * K, 3,
+                                "decode_head.fpn_bottleneck");
+    case TASK_CLASSIFIER:
+        return pack_plain(L, &m->classifier, (size_t) cfg->num_labels, K, 1, 1, 0,
+                          UPERNET_ACT_NONE, "decode_head.classifier.weight",
+                          "decode_head.classifier.bias");
+    }
+    return UPERNET_OK;
+}
 
+/* Lists the tasks, biggest first (the 3x3 head convs), so the dynamic
+ * schedule ends with small ones. Returns the count. */
+static size_t list_tasks(const struct upernet_config *cfg, struct task *tasks)
+{
+    size_t n = 0;
+    tasks[n++] = (struct task){TASK_FPN_BOTTLENECK, 0, 0};
+    tasks[n++] = (struct task){TASK_BOTTLENECK, 0, 0};
+    for (int i = 0; i < UPERNET_STAGES - 1; i++)
+        tasks[n++] = (struct task){TASK_FPN, 0, i};
+    for (int s = UPERNET_STAGES - 1; s >= 0; s--)
+        for (int j = 0; j < cfg->depths[s]; j++)
+            tasks[n++] = (struct task){TASK_BLOCK, s, j};
+    for (int s = 1; s < UPERNET_STAGES; s++)
+        tasks[n++] = (struct task){TASK_DOWNSAMPLE, s, 0};
+    for (int j = 0; j < cfg->num_pool_scales; j++)
+        tasks[n++] = (struct task){TASK_PSP, 0, j};
+    for (int i = 0; i < UPERNET_STAGES - 1; i++)
+        tasks[n++] = (struct task){TASK_LATERAL, 0, i};
+    tasks[n++] = (struct task){TASK_CLASSIFIER, 0, 0};
+    tasks[n++] = (struct task){TASK_STEM, 0, 0};
+    for (int s = 0; s < UPERNET_STAGES; s++)
+        tasks[n++] = (struct task){TASK_NORM, s, 0};
+    return n;
+}
+
+static enum upernet_status load_all(upernet_model *m, const struct upernet_param_table *table,
+                                    struct upernet_param_source *src, upernet_error *err)
+{
+    const struct upernet_config *cfg = &m->cfg;
+    size_t max_tasks = 17 + (size_t) cfg->num_pool_scales; /* see list_tasks */
     for (int s = 0; s < UPERNET_STAGES; s++) {
         struct upernet_stage *st = &m->stages[s];
-        if (s > 0) {
-            snprintf(a, sizeof a, "backbone.encoder.stages.%d.downsampling_layer.0", s);
-            TRY(copy_pair(L, C[s - 1], &st->ds_ln_gamma, &st->ds_ln_beta, a));
-            snprintf(a, sizeof a, "backbone.encoder.stages.%d.downsampling_layer.1.weight", s);
-            snprintf(b, sizeof b, "backbone.encoder.stages.%d.downsampling_layer.1.bias", s);
-            TRY(pack_plain(L, &st->ds_conv, C[s], C[s - 1], 2, 2, 0, UPERNET_ACT_NONE, a, b));
-        }
         st->depth = cfg->depths[s];
         st->blocks = calloc(st->depth ? (size_t) st->depth : 1, sizeof *st->blocks);
         if (st->blocks == NULL)
-            return upernet_fail(L->err, UPERNET_ERR_NOMEM, "out of memory loading %s", cfg->name);
-        for (int j = 0; j < st->depth; j++)
-            TRY(load_block(L, &st->blocks[j], s, j));
-        snprintf(a, sizeof a, "backbone.hidden_states_norms.stage%d", s + 1);
-        TRY(copy_pair(L, C[s], &st->norm_gamma, &st->norm_beta, a));
+            return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory loading %s", cfg->name);
+        max_tasks += (size_t) st->depth;
     }
+    struct task *tasks = malloc(max_tasks * sizeof *tasks);
+    if (tasks == NULL)
+        return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory loading %s", cfg->name);
+    const size_t n = list_tasks(cfg, tasks);
 
-    for (int j = 0; j < cfg->num_pool_scales; j++) {
-        snprintf(a, sizeof a, "decode_head.psp_modules.%d.1", j);
-        TRY(pack_conv_module(L, &m->psp[j], K, C[3], 1, a));
+    enum upernet_status status = UPERNET_OK;
+    int failed_once = 0; /* lets the other threads skip the remaining tasks */
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t i = 0; i < n; i++) {
+        int skip;
+#pragma omp atomic read
+        skip = failed_once;
+        if (skip)
+            continue;
+        upernet_error local;
+        upernet_error_clear(&local);
+        struct loader L = {.m = m, .table = table, .src = src, .n_held = 0, .err = &local};
+        enum upernet_status st = run_task(&L, &tasks[i]);
+        if (st != UPERNET_OK) {
+#pragma omp critical(upernet_load_error)
+            if (status == UPERNET_OK) {
+                status = st;
+                if (err != NULL)
+                    *err = local;
+            }
+#pragma omp atomic write
+            failed_once = 1;
+        }
     }
-    TRY(pack_conv_module(L, &m->bottleneck, K, C[3] + (size_t) cfg->num_pool_scales * K, 3,
-                         "decode_head.bottleneck"));
-    for (int i = 0; i < UPERNET_STAGES - 1; i++) {
-        snprintf(a, sizeof a, "decode_head.lateral_convs.%d", i);
-        TRY(pack_conv_module(L, &m->lateral[i], K, C[i], 1, a));
-        snprintf(a, sizeof a, "decode_head.fpn_convs.%d", i);
-        TRY(pack_conv_module(L, &m->fpn[i], K, K, 3, a));
-    }
-    TRY(pack_conv_module(L, &m->fpn_bottleneck, K, UPERNET_STAGES * K, 3,
-                         "decode_head.fpn_bottleneck"));
-    TRY(pack_plain(L, &m->classifier, (size_t) cfg->num_labels, K, 1, 1, 0, UPERNET_ACT_NONE,
-                   "decode_head.classifier.weight", "decode_head.classifier.bias"));
-    return UPERNET_OK;
+    free(tasks);
+    return status;
 }
 
 enum upernet_status upernet_model_load(const struct upernet_config *cfg,
@@ -277,11 +378,7 @@ enum upernet_status upernet_model_load(const struct upernet_config *cfg,
     m->isa = t->isa;
     m->nr = t->igemm.nr;
 
-    upernet_error local;
-    upernet_error *e = err != NULL ? err : &local;
-    upernet_error_clear(e);
-    struct loader L = {.m = m, .table = &table, .src = src, .n_held = 0, .err = e};
-    st = load_all(&L);
+    st = load_all(m, &table, src, err);
     upernet_param_table_free(&table);
     if (st != UPERNET_OK) {
         upernet_model_free(m);
