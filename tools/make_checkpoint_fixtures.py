@@ -171,6 +171,24 @@ def main(out):
                                          if not k.startswith("shared.") or k == "shared.whole")
     save_file(contiguous, os.path.join(out, "dtypes.safetensors"))
     good("dtypes.safetensors", "safetensors", "unknown", contiguous)
+    # a big-endian checkpoint (byteorder record "big"): torch's own pickle, records byte-swapped
+    be = collections.OrderedDict([("x", torch.tensor([1.5, -2.0, 3.25])), ("h", torch.tensor([0.5, -1.0]).half()),
+                                  ("n", torch.tensor(-7, dtype=torch.int64)), ("xt", torch.arange(6.0).reshape(2, 3).t())])
+    buf = io.BytesIO()
+    torch.save(be, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    item = {"0": 4, "1": 2, "2": 8, "3": 4}  # storage keys in order of first use
+    with zipfile.ZipFile(os.path.join(out, "big_endian.pt"), "w", zipfile.ZIP_STORED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            rel = info.filename.split("/", 1)[1]
+            if rel == "byteorder":
+                data = b"big"
+            elif rel.startswith("data/"):
+                n = item[rel[5:]]
+                data = b"".join(data[i:i + n][::-1] for i in range(0, len(data), n))
+            z.writestr(info.filename, data)
+    good("big_endian.pt", "torch zip", "unknown", be)
     # older HF revisions: numeric hidden_states_norms.{i}
     alias, back_alias = collections.OrderedDict(), {}
     for k, v in sd.items():
