@@ -292,6 +292,9 @@ void upernet_bench_register_all(void)
         bench_register_peak();
         bench_register_igemm();
         bench_register_dwconv7x7();
+#ifdef UPERNET_BENCH_DNNL
+        bench_register_onednn();
+#endif
     }
     if (bench_group_selected("models"))
         bench_register_model();

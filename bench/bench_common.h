@@ -54,6 +54,7 @@ void *bench_keep(size_t size);
 void bench_register_layernorm(void);
 void bench_register_memory(void);
 void bench_register_model(void);
+void bench_register_onednn(void); /* only when configure found oneDNN */
 
 /* Whether benchmarks of group ("kernels" or "models") are to be registered. */
 bool bench_group_selected(const char *group);

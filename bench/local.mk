@@ -18,6 +18,12 @@ bench_upernet_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_BUILD_CFLAGS='"$(CFLAGS)"'
 bench_upernet_bench_CFLAGS = $(AM_CFLAGS)
 bench_upernet_bench_CXXFLAGS = $(AM_CXXFLAGS) $(BENCHMARK_CFLAGS)
 bench_upernet_bench_LDADD = libupernet.la $(BENCHMARK_LIBS)
+if HAVE_DNNL
+bench_upernet_bench_SOURCES += bench/bench_onednn.c
+bench_upernet_bench_LDADD += $(DNNL_LIBS)
+else
+EXTRA_DIST += bench/bench_onednn.c
+endif
 
 bench_upernet_benchdb_SOURCES = bench/upernet-benchdb.c bench/benchdb.h \
 	bench/benchdb-compare.c bench/benchdb-report.c \

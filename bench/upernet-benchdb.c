@@ -270,6 +270,117 @@ static void print_summary(sqlite3 *db, long long run_id)
     sqlite3_finalize(st);
 }
 
+/* Medians of a run's real times, by benchmark name (sorted by name). */
+struct named_median {
+    char name[256];
+    double ns;
+};
+
+static int cmp_double_asc(const void *a, const void *b)
+{
+    const double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+static size_t load_medians(sqlite3 *db, long long run_id, struct named_median **out)
+{
+    sqlite3_stmt *st;
+    *out = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, real_time_ns FROM results WHERE run_id = ? AND error IS NULL"
+                           " AND real_time_ns IS NOT NULL ORDER BY name",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, run_id);
+    size_t n = 0, cap = 0, nreps = 0;
+    double reps[256];
+    char prev[256] = "";
+    int more = 1;
+    while (more) {
+        more = sqlite3_step(st) == SQLITE_ROW;
+        const char *name = more ? (const char *) sqlite3_column_text(st, 0) : "";
+        if (nreps > 0 && strcmp(name, prev) != 0) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                *out = realloc(*out, cap * sizeof **out);
+                if (*out == NULL)
+                    abort();
+            }
+            qsort(reps, nreps, sizeof *reps, cmp_double_asc);
+            snprintf((*out)[n].name, sizeof (*out)[n].name, "%s", prev);
+            (*out)[n].ns = nreps % 2 ? reps[nreps / 2] : 0.5 * (reps[nreps / 2 - 1] + reps[nreps / 2]);
+            n++;
+            nreps = 0;
+        }
+        if (!more)
+            break;
+        snprintf(prev, sizeof prev, "%s", name);
+        if (nreps < 256)
+            reps[nreps++] = sqlite3_column_double(st, 1);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* upernet's kernels against oneDNN on the same shapes (bench_onednn.c):
+ * onednn/LAYOUT/FAMILY/LABEL against FAMILY/TIER/.../LABEL on the best tier
+ * that ran it. */
+static void print_onednn_ratios(sqlite3 *db, long long run_id)
+{
+    struct named_median *m;
+    const size_t n = load_medians(db, run_id, &m);
+    static const char *const tiers[] = {"avx512", "neon", "avx2", "scalar"};
+    bool header = false;
+    for (size_t i = 0; i < n; i++) {
+        char family[64], label[160];
+        if (sscanf(m[i].name, "onednn/nhwc/%63[^/]/%159s", family, label) != 2)
+            continue;
+        /* The blocked twin. */
+        char blocked_name[256];
+        snprintf(blocked_name, sizeof blocked_name, "onednn/blocked/%s/%s", family, label);
+        double blocked = -1.0;
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(m[j].name, blocked_name) == 0)
+                blocked = m[j].ns;
+        /* upernet's best tier for the same label. */
+        const struct named_median *ours = NULL;
+        const char *our_tier = "";
+        for (size_t t = 0; t < sizeof tiers / sizeof tiers[0] && ours == NULL; t++) {
+            char prefix[96];
+            snprintf(prefix, sizeof prefix, "%s/%s/", family, tiers[t]);
+            for (size_t j = 0; j < n; j++) {
+                const size_t len = strlen(m[j].name), ll = strlen(label);
+                if (strncmp(m[j].name, prefix, strlen(prefix)) == 0 && len > ll &&
+                    strcmp(m[j].name + len - ll, label) == 0 && m[j].name[len - ll - 1] == '/') {
+                    ours = &m[j];
+                    our_tier = tiers[t];
+                    break;
+                }
+            }
+        }
+        if (ours == NULL)
+            continue;
+        if (!header) {
+            printf("\nupernet vs oneDNN, same run, 1 thread (ratio = oneDNN time / upernet time;"
+                   " > 1: upernet faster)\n");
+            printf("%-48s %16s %12s %6s %14s %6s\n", "kernel/shape", "upernet", "oneDNN nhwc",
+                   "ratio", "oneDNN blocked", "ratio");
+            header = true;
+        }
+        char shape[256], t_ours[32], t_nhwc[32], t_blk[32], ours_col[48];
+        snprintf(shape, sizeof shape, "%s/%s", family, label);
+        benchdb_format_time(ours->ns, t_ours, sizeof t_ours);
+        benchdb_format_time(m[i].ns, t_nhwc, sizeof t_nhwc);
+        benchdb_format_time(blocked, t_blk, sizeof t_blk);
+        snprintf(ours_col, sizeof ours_col, "%s %s", t_ours, our_tier);
+        printf("%-48s %16s %12s %6.2f %14s", shape, ours_col, t_nhwc, m[i].ns / ours->ns, t_blk);
+        if (blocked > 0)
+            printf(" %6.2f", blocked / ours->ns);
+        printf("\n");
+    }
+    free(m);
+}
+
 /* Counters: every numeric field of a benchmark entry that is not one of
  * Google Benchmark's own bookkeeping fields. */
 static json_t *extract_counters(json_t *entry)
@@ -488,8 +599,10 @@ static int cmd_record(int argc, char **argv)
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     json_decref(root);
 
-    if (!a.quiet)
+    if (!a.quiet) {
         print_summary(db, run_id);
+        print_onednn_ratios(db, run_id);
+    }
     struct benchdb_run run;
     benchdb_run_get(db, run_id, &run);
     char label[64];
