@@ -164,15 +164,11 @@ static enum upernet_status read_zip(struct zip_reader *r, upernet_error *err)
     return st;
 }
 
-enum upernet_status torch_zip_read(const uint8_t *data, size_t size, upernet_weights *map, upernet_error *err)
+/* Reads through an already created libzip source (consumed either way). */
+static enum upernet_status read_source(zip_source_t *source, size_t size, upernet_weights *map, upernet_error *err)
 {
     zip_error_t ze;
     zip_error_init(&ze);
-    zip_source_t *source = zip_source_buffer_create(data, size, 0, &ze);
-    if (source == NULL) {
-        zip_error_fini(&ze);
-        return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", map->source);
-    }
     zip_t *zip = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
     if (zip == NULL) {
         enum upernet_status st = upernet_fail(err, UPERNET_ERR_FORMAT, "%s: not a valid zip archive: %s",
@@ -186,4 +182,29 @@ enum upernet_status torch_zip_read(const uint8_t *data, size_t size, upernet_wei
     enum upernet_status st = read_zip(&r, err);
     zip_discard(zip); /* read-only: closes and frees the source */
     return st;
+}
+
+enum upernet_status torch_zip_read(const uint8_t *data, size_t size, upernet_weights *map, upernet_error *err)
+{
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *source = zip_source_buffer_create(data, size, 0, &ze);
+    zip_error_fini(&ze);
+    if (source == NULL)
+        return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", map->source);
+    return read_source(source, size, map, err);
+}
+
+enum upernet_status torch_zip_read_file(const char *path, size_t size, upernet_weights *map, upernet_error *err)
+{
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *source = zip_source_file_create(path, 0, -1, &ze);
+    if (source == NULL) {
+        enum upernet_status st = upernet_fail(err, UPERNET_ERR_IO, "%s: %s", path, zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return st;
+    }
+    zip_error_fini(&ze);
+    return read_source(source, size, map, err);
 }

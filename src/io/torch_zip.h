@@ -11,4 +11,9 @@
  * TorchScript archives are refused. */
 enum upernet_status torch_zip_read(const uint8_t *data, size_t size, upernet_weights *map, upernet_error *err);
 
+/* The same from a file, read through stdio rather than mapped: every record
+ * is copied into its own buffer anyway, so a mapping would only double the
+ * memory touched while loading. */
+enum upernet_status torch_zip_read_file(const char *path, size_t size, upernet_weights *map, upernet_error *err);
+
 #endif

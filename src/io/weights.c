@@ -80,11 +80,16 @@ static enum upernet_status apply_naming(upernet_weights *map, upernet_error *err
     return renamed ? tensor_map_reindex(map, err) : UPERNET_OK;
 }
 
-static enum upernet_status read_into(upernet_weights *map, const uint8_t *data, size_t size, upernet_error *err)
+static void set_converted_limit(upernet_weights *map, size_t size)
 {
     map->converted_limit = size <= (SIZE_MAX - CONVERTED_BYTES_EXTRA) / CONVERTED_BYTES_PER_FILE_BYTE
                                ? size * CONVERTED_BYTES_PER_FILE_BYTE + CONVERTED_BYTES_EXTRA
                                : SIZE_MAX;
+}
+
+static enum upernet_status read_into(upernet_weights *map, const uint8_t *data, size_t size, upernet_error *err)
+{
+    set_converted_limit(map, size);
     enum upernet_status st;
     switch (weights_format_detect(data, size)) {
     case WEIGHTS_GUESS_ZIP:
@@ -154,7 +159,28 @@ enum upernet_status upernet_weights_open(const char *path, upernet_weights **out
         close(fd);
         return upernet_fail(err, UPERNET_ERR_FORMAT, "%s: empty file (not a weights file)", path);
     }
-    /* mapped, not read: safetensors tensors are used in place */
+    /* a torch zip is read through libzip's file source (its records are
+     * copied anyway); everything else is mapped: safetensors tensors are
+     * used in place */
+    uint8_t head[512];
+    const ssize_t got = pread(fd, head, sizeof head, 0);
+    if (got > 0 && weights_format_detect(head, (size_t) got) == WEIGHTS_GUESS_ZIP) {
+        close(fd);
+        upernet_weights *map = tensor_map_new(path);
+        if (map == NULL)
+            return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory");
+        map->format = UPERNET_WEIGHTS_TORCH_ZIP;
+        set_converted_limit(map, size);
+        enum upernet_status st = torch_zip_read_file(path, size, map, err);
+        if (st == UPERNET_OK)
+            st = apply_naming(map, err);
+        if (st != UPERNET_OK) {
+            upernet_weights_free(map);
+            return st;
+        }
+        *out = map;
+        return UPERNET_OK;
+    }
     void *data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     const int map_errno = errno;
     close(fd);
@@ -172,6 +198,7 @@ enum upernet_status upernet_weights_open(const char *path, upernet_weights **out
         upernet_weights_free(map);
         return st;
     }
+
     *out = map;
     return UPERNET_OK;
 }
