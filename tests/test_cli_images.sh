@@ -68,6 +68,17 @@ expect 0 "segment, 1 thread" "$bin" segment "$data/images/jpeg-444-33x31.jpg" --
 expect 0 "segment, 2 threads" "$bin" segment "$data/images/jpeg-444-33x31.jpg" --model tiny --size 40x56 --logits --threads 2 -o "$work/t2"
 check "logits identical for 1 and 2 threads" "cmp -s '$work/t1/jpeg-444-33x31.logits.npy' '$work/t2/jpeg-444-33x31.logits.npy'"
 
+# --weights in every checkpoint format (the small custom config of
+# data/fixtures, 3 labels, so the generated palette): identical logits.
+for w in hf.safetensors mmseg.pth hf_zip_path.pt hf_legacy.bin; do
+    expect 0 "segment with --weights $w" "$bin" segment "$data/images/jpeg-444-33x31.jpg" --model "$data/fixtures/small_config.json" --weights "$data/fixtures/$w" --size 32x48 --logits -o "$work/w/$w/nested"
+done
+for w in mmseg.pth hf_zip_path.pt hf_legacy.bin; do
+    check "logits from $w equal those from hf.safetensors" "cmp -s '$work/w/$w/nested/jpeg-444-33x31.logits.npy' '$work/w/hf.safetensors/nested/jpeg-444-33x31.logits.npy'"
+done
+check "generated label names for a non-ADE model" "grep -q '\"name\": \"class_' '$work/w/hf.safetensors/nested/jpeg-444-33x31.json'"
+expect 1 "segment with a weights file that is not one" "$bin" segment "$data/images/jpeg-444-33x31.jpg" --model tiny --weights "$data/fixtures/not_weights.txt" -o "$work/bad-w"
+
 # Bad input among good: the others are done, exit 1, nothing partial.
 printf 'not an image' > "$work/in/bogus.png"
 expect 1 "segment with a bogus image" "$bin" segment "$work/in/bogus.png" "$work/in/jpeg-420-37x23.jpg" --model tiny --size 32x32 -o "$work/mixed"

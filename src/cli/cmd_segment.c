@@ -88,7 +88,7 @@ static void segment_usage(FILE *out)
             "                or the path of an HF config.json\n"
             "  --weights F   weights file (.safetensors, .bin, .pth); default: the\n"
             "                deterministic synthetic weights (for testing only)\n"
-            "  -o DIR        output directory (created if missing)\n"
+            "  -o DIR        output directory (created with its parents if missing)\n"
             "  --size HxW    model input size (default 512x512, each side >= 32)\n"
             "  --threads N   OpenMP threads (default: all; results do not depend on it)\n"
             "  --isa T       kernel tier: scalar, avx2, avx512, neon (can only lower it)\n"
@@ -157,6 +157,25 @@ static int segment_one(struct segment_job *job, const char *path, upernet_error 
 done:
     upernet_image_free(&image);
     return rc;
+}
+
+/* mkdir -p: creates `dir` and any missing parents. */
+static int make_directories(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int) sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = path + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int parse_threads(const char *s, long *out)
@@ -232,7 +251,7 @@ int cmd_segment(int argc, char **argv)
     if (threads > 0)
         omp_set_num_threads((int) threads);
 #endif
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    if (make_directories(dir) != 0) {
         fprintf(stderr, "upernet segment: %s: cannot create the output directory: %s\n", dir,
                 strerror(errno));
         return 1;
