@@ -3,12 +3,20 @@
 # bytes, segment outputs for a folder, bad input and unwritable outputs
 # (exit 1, no partial files), usage errors (exit 2), thread-count
 # independence, and verify with the synthetic weights.
+# Most runs use the small custom config of data/fixtures (synthetic weights,
+# fast even under qemu); UPERNET_TEST_QUICK=1 skips the one 512x512 tiny run.
 set -u
 bin=${UPERNET_BIN:-./upernet}
 data=${UPERNET_DATA_DIR:-data}
 work=$(mktemp -d "${TMPDIR:-/tmp}/upernet-cli-XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT
 failures=0
+small="$data/fixtures/small_config.json"
+UPERNET_CACHE="$work/no-cache" # never the user's real downloads
+export UPERNET_CACHE
+
+# The tool, through the test emulator of a cross build (qemu-user).
+upernet() { ${TEST_EMULATOR:-} "$bin" "$@"; }
 
 # expect STATUS DESCRIPTION COMMAND...: runs COMMAND, checks its exit status.
 expect() {
@@ -33,25 +41,25 @@ check() {
 # preprocess: the float32 data equals the Pillow golden (images.json,
 # jpeg-683x512.jpg at 512x512) byte for byte.
 golden=c57644888b008801c3cd66219d4068d0e1ba27893ecfb5a0f7e59ef3af182cb0
-expect 0 "preprocess 683x512 JPEG" "$bin" preprocess "$data/images/jpeg-683x512.jpg" --output "$work/pv.npy"
+expect 0 "preprocess 683x512 JPEG" upernet preprocess "$data/images/jpeg-683x512.jpg" --output "$work/pv.npy"
 if command -v sha256sum >/dev/null 2>&1; then
     got=$(tail -c $((3 * 512 * 512 * 4)) "$work/pv.npy" | sha256sum | cut -d' ' -f1)
     check "preprocess output equals the transformers golden" "[ '$got' = '$golden' ]"
 fi
-expect 0 "preprocess --size 48x64" "$bin" preprocess "$data/images/png-palette4-30x22.png" --size 48x64 -o "$work/small.npy"
+expect 0 "preprocess --size 48x64" upernet preprocess "$data/images/png-palette4-30x22.png" --size 48x64 -o "$work/small.npy"
 check "preprocess 48x64 size" "[ \$(wc -c < '$work/small.npy') -ge $((3 * 48 * 64 * 4)) ]"
-expect 2 "preprocess without --output" "$bin" preprocess "$data/images/png-1x1.png"
-expect 2 "preprocess with a bad --size" "$bin" preprocess "$data/images/png-1x1.png" --size 0x5 -o "$work/x.npy"
-expect 1 "preprocess of a missing file" "$bin" preprocess "$work/none.png" -o "$work/x.npy"
+expect 2 "preprocess without --output" upernet preprocess "$data/images/png-1x1.png"
+expect 2 "preprocess with a bad --size" upernet preprocess "$data/images/png-1x1.png" --size 0x5 -o "$work/x.npy"
+expect 1 "preprocess of a missing file" upernet preprocess "$work/none.png" -o "$work/x.npy"
 head -c 700 "$data/images/jpeg-422-64x48.jpg" > "$work/truncated.jpg"
-expect 1 "preprocess of a truncated JPEG" "$bin" preprocess "$work/truncated.jpg" -o "$work/x.npy"
+expect 1 "preprocess of a truncated JPEG" upernet preprocess "$work/truncated.jpg" -o "$work/x.npy"
 check "no output after a failure" "[ ! -e '$work/x.npy' ]"
-expect 0 "preprocess --help" "$bin" preprocess --help
+expect 0 "preprocess --help" upernet preprocess --help
 
 # segment: a folder of images, results per image.
 mkdir "$work/in"
 cp "$data/images/jpeg-420-37x23.jpg" "$data/images/png-rgba16-21x26.png" "$data/images/jpeg-cmyk-24x20.jpg" "$work/in/"
-expect 0 "segment a folder" "$bin" segment "$work/in"/* --model tiny --size 64x64 -o "$work/out" --threads 2
+expect 0 "segment a folder" upernet segment "$work/in"/* --model "$small" --size 64x64 -o "$work/out" --threads 2
 for stem in jpeg-420-37x23 png-rgba16-21x26 jpeg-cmyk-24x20; do
     for suffix in classes.png overlay.png json; do
         check "segment wrote $stem.$suffix" "[ -s '$work/out/$stem.$suffix' ]"
@@ -64,41 +72,44 @@ check "overlay has the original size (21x26)" "[ \"\$(od -An -tu1 -j16 -N8 '$wor
 check "class map has the model size (64x64)" "[ \"\$(od -An -tu1 -j16 -N8 '$work/out/png-rgba16-21x26.classes.png' | tr -s ' ')\" = ' 0 0 0 64 0 0 0 64' ]"
 
 # Thread count does not change the logits.
-expect 0 "segment, 1 thread" "$bin" segment "$data/images/jpeg-444-33x31.jpg" --model tiny --size 40x56 --logits --threads 1 -o "$work/t1"
-expect 0 "segment, 2 threads" "$bin" segment "$data/images/jpeg-444-33x31.jpg" --model tiny --size 40x56 --logits --threads 2 -o "$work/t2"
+expect 0 "segment, 1 thread" upernet segment "$data/images/jpeg-444-33x31.jpg" --model "$small" --size 40x56 --logits --threads 1 -o "$work/t1"
+expect 0 "segment, 2 threads" upernet segment "$data/images/jpeg-444-33x31.jpg" --model "$small" --size 40x56 --logits --threads 2 -o "$work/t2"
 check "logits identical for 1 and 2 threads" "cmp -s '$work/t1/jpeg-444-33x31.logits.npy' '$work/t2/jpeg-444-33x31.logits.npy'"
 
 # --weights in every checkpoint format (the small custom config of
 # data/fixtures, 3 labels, so the generated palette): identical logits.
 for w in hf.safetensors mmseg.pth hf_zip_path.pt hf_legacy.bin; do
-    expect 0 "segment with --weights $w" "$bin" segment "$data/images/jpeg-444-33x31.jpg" --model "$data/fixtures/small_config.json" --weights "$data/fixtures/$w" --size 32x48 --logits -o "$work/w/$w/nested"
+    expect 0 "segment with --weights $w" upernet segment "$data/images/jpeg-444-33x31.jpg" --model "$small" --weights "$data/fixtures/$w" --size 32x48 --logits -o "$work/w/$w/nested"
 done
 for w in mmseg.pth hf_zip_path.pt hf_legacy.bin; do
     check "logits from $w equal those from hf.safetensors" "cmp -s '$work/w/$w/nested/jpeg-444-33x31.logits.npy' '$work/w/hf.safetensors/nested/jpeg-444-33x31.logits.npy'"
 done
 check "generated label names for a non-ADE model" "grep -q '\"name\": \"class_' '$work/w/hf.safetensors/nested/jpeg-444-33x31.json'"
-expect 1 "segment with a weights file that is not one" "$bin" segment "$data/images/jpeg-444-33x31.jpg" --model tiny --weights "$data/fixtures/not_weights.txt" -o "$work/bad-w"
+expect 1 "segment with a weights file that is not one" upernet segment "$data/images/jpeg-444-33x31.jpg" --model "$small" --weights "$data/fixtures/not_weights.txt" -o "$work/bad-w"
 
 # Bad input among good: the others are done, exit 1, nothing partial.
 printf 'not an image' > "$work/in/bogus.png"
-expect 1 "segment with a bogus image" "$bin" segment "$work/in/bogus.png" "$work/in/jpeg-420-37x23.jpg" --model tiny --size 32x32 -o "$work/mixed"
+expect 1 "segment with a bogus image" upernet segment "$work/in/bogus.png" "$work/in/jpeg-420-37x23.jpg" --model "$small" --size 32x32 -o "$work/mixed"
 check "bogus image named in the message" "grep -q 'bogus.png' '$work/stderr'"
 check "good image still segmented" "[ -s '$work/mixed/jpeg-420-37x23.json' ]"
 check "no results for the bogus image" "[ -z \"\$(ls '$work/mixed' | grep bogus)\" ]"
 check "no temporary files left" "[ -z \"\$(ls -a '$work/mixed' '$work/out' | grep '\\.tmp')\" ]"
 : > "$work/plainfile"
-expect 1 "segment into an unusable output directory" "$bin" segment "$work/in/jpeg-420-37x23.jpg" --model tiny --size 32x32 -o "$work/plainfile/sub"
-expect 2 "segment without --model" "$bin" segment "$work/in/jpeg-420-37x23.jpg"
-expect 2 "segment with --size below 32" "$bin" segment "$work/in/jpeg-420-37x23.jpg" --model tiny --size 16x16
-expect 2 "segment with colliding names" "$bin" segment "$work/in/jpeg-420-37x23.jpg" "$work/in/../in/jpeg-420-37x23.jpg" --model tiny
-expect 1 "segment with an unknown model" "$bin" segment "$work/in/jpeg-420-37x23.jpg" --model huge -o "$work/o2"
+expect 1 "segment into an unusable output directory" upernet segment "$work/in/jpeg-420-37x23.jpg" --model "$small" --size 32x32 -o "$work/plainfile/sub"
+expect 2 "segment without --model" upernet segment "$work/in/jpeg-420-37x23.jpg"
+expect 2 "segment with --size below 32" upernet segment "$work/in/jpeg-420-37x23.jpg" --model tiny --size 16x16
+expect 2 "segment with colliding names" upernet segment "$work/in/jpeg-420-37x23.jpg" "$work/in/../in/jpeg-420-37x23.jpg" --model tiny
+expect 1 "segment with an unknown model" upernet segment "$work/in/jpeg-420-37x23.jpg" --model huge -o "$work/o2"
 
 # verify with the synthetic weights (their slice is known for this image).
-expect 0 "verify tiny, synthetic weights" env UPERNET_CACHE="$work/no-cache" "$bin" verify --model tiny --image "$data/images/jpeg-683x512.jpg"
-check "verify says Looks ok!" "grep -q 'Looks ok!' '$work/stdout'"
-expect 1 "verify without an expected slice" env UPERNET_CACHE="$work/no-cache" "$bin" verify --model tiny --image "$data/images/png-1x1.png"
-expect 1 "verify without the cached image" env UPERNET_CACHE="$work/no-cache" "$bin" verify --model tiny
-expect 2 "verify with an unknown size" "$bin" verify --model huge
+if [ "${UPERNET_TEST_QUICK:-0}" = 1 ]; then
+    echo "skip: verify tiny at 512x512 (UPERNET_TEST_QUICK=1)"
+else
+    expect 0 "verify tiny, synthetic weights" upernet verify --model tiny --image "$data/images/jpeg-683x512.jpg"
+    check "verify says Looks ok!" "grep -q 'Looks ok!' '$work/stdout'"
+fi
+expect 1 "verify without the cached image" upernet verify --model tiny
+expect 2 "verify with an unknown size" upernet verify --model huge
 
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]
