@@ -23,3 +23,5 @@ EXTRA_DIST += data/fixtures tools/make_checkpoint_fixtures.py
 
 # The CLI side: weights -> model bridge, `upernet convert`, `upernet info WEIGHTS`.
 upernet_SOURCES += src/cli/cli_weights.c src/cli/cli_weights.h src/cli/cmd_convert.c
+TESTS += tests/test_cli_checkpoints.sh
+EXTRA_DIST += tests/test_cli_checkpoints.sh tools/check_convert_roundtrip.py

@@ -1,0 +1,47 @@
+#!/bin/sh
+# upernet convert / info WEIGHTS on the checkpoint fixtures: outputs and exit
+# statuses (0 ok, 1 bad input, 2 usage), and no partial output on failure.
+set -u
+U=./upernet
+D="${UPERNET_DATA_DIR:-data}/fixtures"
+T=$(mktemp -d) || exit 99
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+expect() { # expect STATUS command...
+    want=$1; shift
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    [ "$got" -eq "$want" ] || { cat "$T/out" "$T/err"; fail "$* exited $got, expected $want"; }
+}
+
+expect 0 $U info "$D/mmseg.pth"
+grep -q '^format: *torch zip' "$T/out" || fail "info: format"
+grep -q '^naming: *mmseg' "$T/out" || fail "info: naming"
+grep -q '^tensors: *142' "$T/out" || fail "info: tensor count"
+expect 0 $U info "$D/views_legacy.pt"
+grep -q 'F16 x2 BF16 x1 F64 x1' "$T/out" || fail "info: dtypes"
+expect 1 $U info "$D/torchscript.pt"
+grep -q 'TorchScript' "$T/err" || fail "info: TorchScript message"
+expect 1 $U info "$D/not_weights.txt"
+grep -q 'not_weights.txt: not a weights file' "$T/err" || fail "info: not a weights file"
+
+expect 0 $U convert "$D/mmseg.pth" "$T/hf" --model "$D/small_config.json"
+for f in model.safetensors config.json preprocessor_config.json; do
+    [ -s "$T/hf/$f" ] || fail "convert: no $f"
+done
+ls "$T/hf" | grep -q tmp && fail "convert: temporary file left behind"
+expect 0 $U info "$T/hf/model.safetensors"
+grep -q '^naming: *hf' "$T/out" || fail "converted file: naming"
+grep -q '^tensors: *142' "$T/out" || fail "converted file: tensor count"
+grep -q 'SegformerImageProcessor' "$T/hf/preprocessor_config.json" || fail "preprocessor_config.json"
+expect 0 $U info "$T/hf" # a directory: its model.safetensors
+
+expect 1 $U convert "$D/mmseg.pth" "$T/none" # no --model, no built-in size matches
+grep -q 'none of the built-in sizes' "$T/err" || fail "convert: size message"
+expect 1 $U convert "$D/views.pt" "$T/bad" --model "$D/small_config.json"
+grep -q 'missing' "$T/err" || fail "convert: validation message"
+[ -e "$T/bad/model.safetensors" ] && fail "convert: output written for invalid weights"
+expect 1 $U convert "$D/truncated_zip.pt" "$T/trunc" --model tiny
+expect 2 $U convert "$D/mmseg.pth"
+expect 0 $U convert --help
+exit 0
