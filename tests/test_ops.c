@@ -475,6 +475,84 @@ START_TEST(test_merged_taps_same_bits)
 }
 END_TEST
 
+/* The concat-free conv equals the conv over a materialised concatenation
+ * (resize into strided slices + copy): sources at the input size, smaller
+ * (upsampled) and 1x1, unequal widths (kc = gcd = 4), 3x3 padded and 1x1. */
+START_TEST(test_conv_sources_equal_materialised)
+{
+    const struct upernet_kernel_table *t = upernet_kernels();
+    const size_t in_h = 9, in_w = 7, nr = t->igemm.nr;
+    const size_t dims[4][3] = {{9, 7, 8}, {5, 4, 8}, {3, 3, 12}, {1, 1, 4}};
+    const size_t total = 8 + 8 + 12 + 4, cout = 2 * nr + 3;
+    struct upernet_conv_source src[4];
+    float *data[4];
+    for (size_t j = 0; j < 4; j++) {
+        const size_t stride = dims[j][2] + j; /* strided and dense sources */
+        data[j] = malloc(dims[j][0] * dims[j][1] * stride * sizeof(float));
+        test_fill_uniform(data[j], dims[j][0] * dims[j][1] * stride, 71 + j, -1.0f, 1.0f);
+        src[j] = (struct upernet_conv_source){data[j], dims[j][0], dims[j][1], dims[j][2], stride};
+    }
+    float *cat = malloc(in_h * in_w * total * sizeof *cat);
+    size_t offset = 0;
+    for (size_t j = 0; j < 4; j++) {
+        if (j == 0)
+            upernet_copy_channels(in_h * in_w, dims[0][2], data[0], src[0].pixel_stride, cat,
+                                  total);
+        else
+            ck_assert_int_eq(upernet_resize_bilinear(dims[j][0], dims[j][1], dims[j][2], data[j],
+                                                     src[j].pixel_stride, in_h, in_w,
+                                                     cat + offset, total, false, NULL),
+                             UPERNET_OK);
+        offset += dims[j][2];
+    }
+    for (size_t kernel = 1; kernel <= 3; kernel += 2) {
+        const size_t pad = kernel / 2;
+        float *w = malloc(cout * total * kernel * kernel * sizeof *w);
+        test_fill_uniform(w, cout * total * kernel * kernel, 79 + kernel, -1.0f, 1.0f);
+        float *b = malloc(cout * sizeof *b);
+        test_fill_uniform(b, cout, 83, -1.0f, 1.0f);
+        float *packed = malloc(upernet_pack_conv_floats(cout, total, kernel, kernel, nr) *
+                               sizeof *packed);
+        upernet_pack_conv(cout, total, kernel, kernel, nr, w, b, NULL, packed);
+        const struct upernet_conv conv = {total, cout, kernel, 1, pad, nr, packed,
+                                          UPERNET_ACT_RELU};
+        const size_t n = in_h * in_w * cout;
+        float *want = malloc(n * sizeof *want), *got = test_alloc_guarded(n, 8);
+        upernet_error err;
+        ck_assert_int_eq(upernet_conv_run(t, &conv, in_h, in_w, cat, total, want, cout, NULL,
+                                          NULL, 0, &err),
+                         UPERNET_OK);
+        for (int threads = 1; threads <= 2; threads++) {
+#ifdef _OPENMP
+            omp_set_num_threads(threads);
+#endif
+            ck_assert_msg(upernet_conv_run_sources(t, &conv, in_h, in_w, src, 4, got, cout, NULL,
+                                                   NULL, 0, &err) == UPERNET_OK,
+                          "%s", err.message);
+            if (t->isa == UPERNET_ISA_SCALAR)
+                ck_assert_msg(memcmp(want, got, n * sizeof *got) == 0,
+                              "kernel %zu: concat-free conv differs from the materialised one",
+                              kernel);
+            size_t worst;
+            ck_assert_msg(test_max_scaled_error(got, want, n, 1e-5, 1e-5, &worst) <= 1,
+                          "kernel %zu, %d threads: element %zu got %.9g want %.9g", kernel,
+                          threads, worst, got[worst], want[worst]);
+            ck_assert(test_guard_intact(got, n, 8));
+        }
+        /* Channels that do not add up are refused. */
+        struct upernet_conv wrong = conv;
+        wrong.in_channels = total + 4;
+        ck_assert_int_eq(upernet_conv_run_sources(t, &wrong, in_h, in_w, src, 4, got, cout, NULL,
+                                                  NULL, 0, &err),
+                         UPERNET_ERR_MISMATCH);
+        free(w), free(b), free(packed), free(want), free(got);
+    }
+    for (size_t j = 0; j < 4; j++)
+        free(data[j]);
+    free(cat);
+}
+END_TEST
+
 START_TEST(test_conv_rejects_mismatched_packing)
 {
     const struct upernet_kernel_table *t = upernet_kernels();
@@ -621,6 +699,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_conv_against_naive, 0, (int) (2 * N_NAIVE));
     tcase_add_test(tc, test_merged_taps_same_bits);
+    tcase_add_test(tc, test_conv_sources_equal_materialised);
     tcase_add_test(tc, test_conv_rejects_mismatched_packing);
     tcase_add_test(tc, test_bitwise_identical_across_threads);
     tcase_add_test(tc, test_dwconv_driver_and_copy);

@@ -1,8 +1,9 @@
 # The operator layer (src/ops): whole-tensor ops over the dispatch table's
 # micro-kernels, threaded with OpenMP.
 libupernet_la_SOURCES += \
-	src/ops/ops.h src/ops/threads.h \
+	src/ops/ops.h src/ops/threads.h src/ops/bilinear.h \
 	src/ops/conv.c \
+	src/ops/conv_sources.c \
 	src/ops/dwconv7x7.c \
 	src/ops/layernorm.c \
 	src/ops/resize.c \

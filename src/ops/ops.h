@@ -72,6 +72,36 @@ enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
                                      const float *scale, const float *residual,
                                      size_t residual_stride, upernet_error *err);
 
+/* One input of a conv over a channel concatenation (upernet_conv_run_sources):
+ * an NHWC map of height x width pixels (pixel stride pixel_stride >=
+ * channels). If its size differs from the conv input size it is resized
+ * bilinearly (align_corners = False, exactly upernet_resize_bilinear) on the
+ * fly. */
+struct upernet_conv_source {
+    const float *data;
+    size_t height, width;
+    size_t channels;
+    size_t pixel_stride;
+};
+
+/* conv over the channel concatenation of n_sources sources (in order), none
+ * of which is copied: the fuse path (level 0 as is, levels 1-3 upsampled)
+ * and the PPM bottleneck. The weights are packed for the concatenated input
+ * as usual (in_channels = the sum of the sources' channels). Output,
+ * epilogue and limits as upernet_conv_run; in_h x in_w is the conv input
+ * size. Equal to upernet_conv_run on the materialised concatenation (bitwise
+ * with the scalar kernel; see src/ops/conv_sources.c). Allocates per call
+ * the resampling tables and per thread a pointer array and a buffer of at
+ * most kernel^2 * MR interpolated pixels. Fails with UPERNET_ERR_MISMATCH
+ * when the channels do not add up or the packing nr differs. */
+enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *t,
+                                             const struct upernet_conv *conv, size_t in_h,
+                                             size_t in_w,
+                                             const struct upernet_conv_source *sources,
+                                             size_t n_sources, float *y, size_t y_stride,
+                                             const float *scale, const float *residual,
+                                             size_t residual_stride, upernet_error *err);
+
 /* ------------------------------------------------------ depthwise conv 7x7 */
 
 /* 7x7 depthwise conv, stride 1, zero padding 3, with bias, on a dense NHWC

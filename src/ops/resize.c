@@ -15,14 +15,12 @@
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "ops/bilinear.h"
 #include "ops/ops.h"
 
-struct axis_tap {
-    size_t i0, i1;
-    float l0, l1;
-};
+#define axis_tap upernet_bilinear_tap
 
-static void build_axis(size_t n_in, size_t n_out, struct axis_tap *taps)
+void upernet_bilinear_axis(size_t n_in, size_t n_out, struct axis_tap *taps)
 {
     const float r = (float) n_in / (float) n_out;
     for (size_t i = 0; i < n_out; i++) {
@@ -54,37 +52,9 @@ static enum upernet_status build_tables(size_t in_h, size_t in_w, size_t out_h, 
         return upernet_fail(err, UPERNET_ERR_NOMEM,
                             "bilinear resize: no memory for %zu+%zu index entries", out_h, out_w);
     *cols = *rows + out_h;
-    build_axis(in_h, out_h, *rows);
-    build_axis(in_w, out_w, *cols);
+    upernet_bilinear_axis(in_h, out_h, *rows);
+    upernet_bilinear_axis(in_w, out_w, *cols);
     return UPERNET_OK;
-}
-
-/* One output pixel, all channels. The fixed 8-wide inner loop is what lets
- * the compiler vectorise this generic code at -O2 (its cheap cost model
- * skips loops of unknown length); the arithmetic is the same either way. */
-#define BLOCK 8
-static void lerp_pixel(float *out, const float *x00, const float *x01, const float *x10,
-                       const float *x11, struct axis_tap ry, struct axis_tap rx, size_t channels,
-                       bool accumulate)
-{
-    size_t c = 0;
-    if (accumulate) {
-        for (; c + BLOCK <= channels; c += BLOCK)
-            for (size_t j = c; j < c + BLOCK; j++)
-                out[j] += ry.l0 * (rx.l0 * x00[j] + rx.l1 * x01[j]) +
-                          ry.l1 * (rx.l0 * x10[j] + rx.l1 * x11[j]);
-        for (; c < channels; c++)
-            out[c] += ry.l0 * (rx.l0 * x00[c] + rx.l1 * x01[c]) +
-                      ry.l1 * (rx.l0 * x10[c] + rx.l1 * x11[c]);
-    } else {
-        for (; c + BLOCK <= channels; c += BLOCK)
-            for (size_t j = c; j < c + BLOCK; j++)
-                out[j] = ry.l0 * (rx.l0 * x00[j] + rx.l1 * x01[j]) +
-                         ry.l1 * (rx.l0 * x10[j] + rx.l1 * x11[j]);
-        for (; c < channels; c++)
-            out[c] = ry.l0 * (rx.l0 * x00[c] + rx.l1 * x01[c]) +
-                     ry.l1 * (rx.l0 * x10[c] + rx.l1 * x11[c]);
-    }
 }
 
 enum upernet_status upernet_resize_bilinear(size_t in_h, size_t in_w, size_t channels,
@@ -105,9 +75,9 @@ enum upernet_status upernet_resize_bilinear(size_t in_h, size_t in_w, size_t cha
         const float *x1row = x + ry.i1 * in_w * x_stride;
         for (size_t ox = 0; ox < out_w; ox++) {
             const struct axis_tap rx = cols[ox];
-            lerp_pixel(y + (oy * out_w + ox) * y_stride, x0row + rx.i0 * x_stride,
-                       x0row + rx.i1 * x_stride, x1row + rx.i0 * x_stride,
-                       x1row + rx.i1 * x_stride, ry, rx, channels, accumulate);
+            upernet_bilinear_pixel(y + (oy * out_w + ox) * y_stride, x0row + rx.i0 * x_stride,
+                                   x0row + rx.i1 * x_stride, x1row + rx.i0 * x_stride,
+                                   x1row + rx.i1 * x_stride, ry, rx, channels, accumulate);
         }
     }
     free(rows);
@@ -179,8 +149,8 @@ enum upernet_status upernet_resize_bilinear_to_planes(size_t in_h, size_t in_w, 
                 const float *a = r[0] + c * out_w, *b = r[1] + c * out_w;
                 float *out = y + c * plane + oy * out_w;
                 size_t ox = 0;
-                for (; ox + BLOCK <= out_w; ox += BLOCK)
-                    for (size_t j = ox; j < ox + BLOCK; j++)
+                for (; ox + 8 <= out_w; ox += 8)
+                    for (size_t j = ox; j < ox + 8; j++)
                         out[j] = ry.l0 * a[j] + ry.l1 * b[j];
                 for (; ox < out_w; ox++)
                     out[ox] = ry.l0 * a[ox] + ry.l1 * b[ox];
