@@ -282,6 +282,24 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
         printf("baseline: %ld runs of %s pooled (runs %lld..%lld)\n", nbase, base_label, ids[0],
                ids[nbase - 1]);
     printf("machine:  %s\n", cur.machine);
+    /* The 1-minute load average each run started under: the usual reason
+     * for large scatter on a shared machine. */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, json_extract(context_json, '$.load_avg[0]'), num_cpus"
+                           " FROM runs WHERE id IN (?, ?)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, ids[nbase - 1]);
+        sqlite3_bind_int64(st, 2, cur.id);
+        printf("load:    ");
+        while (sqlite3_step(st) == SQLITE_ROW)
+            if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+                printf(" run %lld started at load %.1f on %d cpus;",
+                       (long long) sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1),
+                       sqlite3_column_int(st, 2));
+        printf("\n");
+        sqlite3_finalize(st);
+    }
     printf("rule:     one-sided Mann-Whitney U p <= %.3g, |median change| >= max(%.3g%%, noise),"
            " >= %zu repetitions each\n\n",
            alpha, threshold, min_reps);

@@ -35,6 +35,13 @@ bench_upernet_icount_SOURCES = bench/upernet-icount.c
 bench_upernet_icount_CFLAGS = $(AM_CFLAGS)
 bench_upernet_icount_LDADD = libupernet.la
 
+# The rank test of bench-compare, checked against scipy's values.
+check_PROGRAMS += tests/test_bench_stats
+TESTS += tests/test_bench_stats
+tests_test_bench_stats_SOURCES = tests/test_bench_stats.c bench/mann-whitney.c bench/mann-whitney.h
+tests_test_bench_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_test_bench_stats_LDADD = $(CHECK_LIBS) -lm
+
 EXTRA_DIST += bench/icount-gate.sh bench/icount-baseline.tsv
 CLEANFILES += bench-last.json
 
