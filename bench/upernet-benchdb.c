@@ -197,7 +197,7 @@ static void print_summary(sqlite3 *db, long long run_id)
                            -1, &st, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_int64(st, 1, run_id);
-    printf("\n%-52s %11s %6s %9s %7s %9s %7s\n", "benchmark (median of repetitions)", "time",
+    printf("\n%-58s %11s %6s %9s %7s %9s %7s\n", "benchmark (median of repetitions)", "time",
            "cv%", "GFLOP/s", "%peak", "GB/s", "%bw");
     char prev[256] = "";
     double times[256], gflops[256], pct[256], gbps[256], pctbw[256];
@@ -237,9 +237,9 @@ static void print_summary(sqlite3 *db, long long run_id)
             snprintf(b, sizeof b, isnan(med[3]) ? "" : "%.1f", med[3]);
             snprintf(pb, sizeof pb, isnan(med[4]) ? "" : "%.1f", med[4]);
             if (error[0])
-                printf("%-52s %s\n", prev, error);
+                printf("%-58s %s\n", prev, error);
             else
-                printf("%-52s %11s %6s %9s %7s %9s %7s\n", prev, t, cv, g, p, b, pb);
+                printf("%-58s %11s %6s %9s %7s %9s %7s\n", prev, t, cv, g, p, b, pb);
             n = 0;
             error[0] = 0;
         }
