@@ -93,12 +93,29 @@ void upernet_image_free(upernet_image *image);
 enum upernet_status upernet_image_resize(const upernet_image *src, int width, int height,
                                          upernet_image *dst, upernet_error *err);
 
+/* Which Pillow's pass order to reproduce. Pillow up to 12 (and the
+ * reference the expected logits were made with) always filters horizontally
+ * first; Pillow 13 filters vertically first when both sides change and the
+ * height loses more than twice as many pixels as the width (e.g. a portrait
+ * photo to 512x512), which moves some pixels by one step. */
+enum upernet_resize_compat {
+    UPERNET_RESIZE_PILLOW_CLASSIC = 0, /* Pillow <= 12; the default */
+    UPERNET_RESIZE_PILLOW_13
+};
+
+enum upernet_status upernet_image_resize_compat(const upernet_image *src, int width, int height,
+                                                enum upernet_resize_compat compat,
+                                                upernet_image *dst, upernet_error *err);
+
 /* SegformerImageProcessor (Pillow path): resize to height x width as above,
  * rescale by 1/255 and normalise with the ImageNet mean/std in float32, and
  * write NCHW pixel values, out[(c * height + y) * width + x], 3*height*width
  * floats. */
 enum upernet_status upernet_preprocess(const upernet_image *image, int height, int width,
                                        float *out, upernet_error *err);
+enum upernet_status upernet_preprocess_compat(const upernet_image *image, int height, int width,
+                                              enum upernet_resize_compat compat, float *out,
+                                              upernet_error *err);
 
 /* ------------------------------------------------------- segmentation output */
 

@@ -48,6 +48,13 @@ if command -v sha256sum >/dev/null 2>&1; then
 fi
 expect 0 "preprocess --size 48x64" upernet preprocess "$data/images/png-palette4-30x22.png" --size 48x64 -o "$work/small.npy"
 check "preprocess 48x64 size" "[ \$(wc -c < '$work/small.npy') -ge $((3 * 48 * 64 * 4)) ]"
+# Pillow 13's pass order (golden: images-pillow13.json, png-rgb8-41x37.png at 37x10).
+expect 0 "preprocess --resize-order pillow13" upernet preprocess "$data/images/png-rgb8-41x37.png" --size 10x37 --resize-order pillow13 -o "$work/p13.npy"
+if command -v sha256sum >/dev/null 2>&1; then
+    got=$(tail -c $((3 * 10 * 37 * 4)) "$work/p13.npy" | sha256sum | cut -d' ' -f1)
+    check "pillow13 output equals transformers on Pillow 13" "[ '$got' = 'e78bb436f9c24343b18f77f01bbb9ef9d70b2213434dfe3964ecf7ca3e71be59' ]"
+fi
+expect 2 "preprocess with a bad --resize-order" upernet preprocess "$data/images/png-1x1.png" --resize-order pillow9 -o "$work/x.npy"
 expect 2 "preprocess without --output" upernet preprocess "$data/images/png-1x1.png"
 expect 2 "preprocess with a bad --size" upernet preprocess "$data/images/png-1x1.png" --size 0x5 -o "$work/x.npy"
 expect 1 "preprocess of a missing file" upernet preprocess "$work/none.png" -o "$work/x.npy"

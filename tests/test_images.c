@@ -21,6 +21,7 @@
 
 static json_t *golden;      /* the parsed images.json */
 static size_t golden_count; /* entries in golden["images"] */
+static json_t *golden13;    /* images-pillow13.json: transformers on Pillow 13 */
 
 static char *data_path(const char *relative)
 {
@@ -153,6 +154,51 @@ START_TEST(test_golden_image)
         free(values);
     }
     upernet_image_free(&image);
+}
+END_TEST
+
+/* The same images through transformers' processor on Pillow 13, whose
+ * resize runs the vertical pass first for some shapes: reproduced by
+ * UPERNET_RESIZE_PILLOW_13, and at least one case must differ from the
+ * classic order (or this test would not test the switch). */
+START_TEST(test_golden_pillow13)
+{
+    json_t *images = json_object_get(golden13, "images");
+    int differing_cases = 0;
+    size_t i;
+    json_t *entry;
+    json_array_foreach(images, i, entry) {
+        const char *file = json_string_value(json_object_get(entry, "file"));
+        char relative[512];
+        snprintf(relative, sizeof relative, "images/%s", file);
+        upernet_image image;
+        upernet_error err;
+        ck_assert_msg(upernet_image_load(data_path(relative), &image, &err) == UPERNET_OK, "%s: %s",
+                      file, err.message);
+        size_t k;
+        json_t *pv;
+        json_array_foreach(json_object_get(entry, "pixel_values"), k, pv) {
+            const int h = (int) json_integer_value(json_object_get(pv, "height"));
+            const int w = (int) json_integer_value(json_object_get(pv, "width"));
+            const size_t n = (size_t) 3 * (size_t) h * (size_t) w;
+            float *values = malloc(n * sizeof *values);
+            ck_assert_ptr_nonnull(values);
+            ck_assert_int_eq(upernet_preprocess_compat(&image, h, w, UPERNET_RESIZE_PILLOW_13,
+                                                       values, NULL),
+                             UPERNET_OK);
+            char hex[65];
+            test_sha256_hex(values, n * sizeof *values, hex);
+            ck_assert_msg(strcmp(hex, json_string_value(json_object_get(pv, "sha256"))) == 0,
+                          "%s: Pillow 13 pixel_values at %dx%d differ", file, w, h);
+            differing_cases += !json_is_true(json_object_get(pv, "same_as_classic"));
+            ck_assert_int_eq(!json_is_true(json_object_get(pv, "same_as_classic")),
+                             upernet_resize_vertical_first(image.width, image.height, w, h,
+                                                           UPERNET_RESIZE_PILLOW_13));
+            free(values);
+        }
+        upernet_image_free(&image);
+    }
+    ck_assert_int_gt(differing_cases, 0);
 }
 END_TEST
 
@@ -524,6 +570,7 @@ static Suite *images_suite(void)
     TCase *goldens = tcase_create("pillow-goldens");
     tcase_set_timeout(goldens, 120);
     tcase_add_loop_test(goldens, test_golden_image, 0, (int) golden_count);
+    tcase_add_test(goldens, test_golden_pillow13);
     suite_add_tcase(s, goldens);
     TCase *hostile = tcase_create("hostile");
     tcase_set_timeout(hostile, 120);
@@ -556,6 +603,12 @@ int main(void)
         return 1;
     }
     golden_count = json_array_size(json_object_get(golden, "images"));
+    snprintf(path, sizeof path, "%s/golden/images-pillow13.json", test_data_dir());
+    golden13 = json_load_file(path, 0, &jerr);
+    if (golden13 == NULL) {
+        fprintf(stderr, "%s: %s (line %d)\n", path, jerr.text, jerr.line);
+        return 1;
+    }
     if (golden_count == 0) {
         fprintf(stderr, "%s: no images\n", path);
         return 1;
@@ -565,5 +618,6 @@ int main(void)
     const int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
     json_decref(golden);
+    json_decref(golden13);
     return failed == 0 ? 0 : 1;
 }

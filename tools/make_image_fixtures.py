@@ -13,6 +13,10 @@ its own libjpeg-turbo).
     /work/venv/bin/python tools/make_image_fixtures.py --crosscheck
         # checks the goldens against transformers' SegformerImageProcessorPil
         # and reports whether that Pillow decodes every image identically
+    /work/venv/bin/python tools/make_image_fixtures.py --pillow13-goldens
+        # data/golden/images-pillow13.json: pixel_values straight from
+        # transformers' SegformerImageProcessorPil on Pillow 13, whose resize
+        # runs the vertical pass first for some shapes
 
 The fixtures are deterministic (seeded numpy); the script rewrites them only
 when asked to (default), so the committed files and goldens always agree.
@@ -338,12 +342,56 @@ def crosscheck():
     return 1 if bad else 0
 
 
+def pillow13_goldens():
+    """pixel_values from transformers' own processor on the venv's Pillow
+    (13.x), for every image and size of the main goldens."""
+    from transformers import SegformerImageProcessorPil
+    import transformers
+    processor = SegformerImageProcessorPil()
+    with open(GOLDEN) as f:
+        golden = json.load(f)
+    out = {
+        "generator": "tools/make_image_fixtures.py --pillow13-goldens",
+        "pillow": __import__("PIL").__version__,
+        "libjpeg_turbo": features.version("libjpeg_turbo"),
+        "transformers": transformers.__version__,
+        "pipeline": "SegformerImageProcessorPil()(Image.open(f).convert('RGB'), size=...)",
+        "images": [],
+    }
+    for entry in golden["images"]:
+        rgb = Image.open(os.path.join(IMAGE_DIR, entry["file"])).convert("RGB")
+        if hashlib.sha256(np.asarray(rgb).tobytes()).hexdigest() != entry["rgb_sha256"]:
+            raise SystemExit("%s: this Pillow decodes differently" % entry["file"])
+        e = {"file": entry["file"], "pixel_values": []}
+        for pv in entry["pixel_values"]:
+            h, w = pv["height"], pv["width"]
+            arr = processor(images=rgb, size={"height": h, "width": w},
+                            return_tensors="np").pixel_values.astype("<f4")
+            flat = arr.reshape(-1)
+            e["pixel_values"].append({
+                "height": h, "width": w,
+                "sha256": hashlib.sha256(arr.tobytes()).hexdigest(),
+                "same_as_classic": hashlib.sha256(arr.tobytes()).hexdigest() == pv["sha256"],
+                "samples": [[p, float(flat[p])] for p in sample_positions(flat.size, h * 7 + w)],
+            })
+        out["images"].append(e)
+    path = os.path.join(os.path.dirname(GOLDEN), "images-pillow13.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    print("wrote", path)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--crosscheck", action="store_true")
+    ap.add_argument("--pillow13-goldens", action="store_true")
     args = ap.parse_args()
     if args.crosscheck:
         return crosscheck()
+    if args.pillow13_goldens:
+        return pillow13_goldens()
     names = make_fixtures()
     golden = make_goldens(names)
     total = sum(os.path.getsize(os.path.join(IMAGE_DIR, n)) for n in names)

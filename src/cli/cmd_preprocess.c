@@ -36,15 +36,33 @@ int cli_parse_size(const char *verb, const char *text, int *height, int *width)
     return 0;
 }
 
+int cli_parse_resize_order(const char *verb, const char *text, int *compat)
+{
+    if (strcmp(text, "pillow12") == 0) {
+        *compat = UPERNET_RESIZE_PILLOW_CLASSIC;
+        return 0;
+    }
+    if (strcmp(text, "pillow13") == 0) {
+        *compat = UPERNET_RESIZE_PILLOW_13;
+        return 0;
+    }
+    fprintf(stderr, "upernet %s: --resize-order takes pillow12 or pillow13, not '%s'\n", verb, text);
+    return -1;
+}
+
 static void preprocess_usage(FILE *out)
 {
     fprintf(out,
-            "usage: upernet preprocess IMAGE [--size HxW] --output PIXELS.npy\n"
+            "usage: upernet preprocess IMAGE [--size HxW] [--resize-order pillow12|pillow13]\n"
+            "                          --output PIXELS.npy\n"
             "Decodes IMAGE (JPEG or PNG) and writes the float32 (1,3,H,W) pixel values that\n"
             "transformers' SegformerImageProcessor (Pillow path) produces: Pillow-exact\n"
             "decoding and BILINEAR resize to HxW (default 512x512, aspect ratio not kept),\n"
             "rescale by 1/255, normalise with the ImageNet mean and std.\n"
             "  --size HxW     output height x width (default 512x512)\n"
+            "  --resize-order pillow12 (default, the reference) or pillow13: Pillow 13\n"
+            "                 filters vertically first when both sides change and the\n"
+            "                 height loses over twice as many pixels as the width\n"
             "  --output FILE  the .npy file to write (written atomically)\n");
 }
 
@@ -52,10 +70,11 @@ int cmd_preprocess(int argc, char **argv)
 {
     static const struct option options[] = {{"size", required_argument, NULL, 's'},
                                             {"output", required_argument, NULL, 'o'},
+                                            {"resize-order", required_argument, NULL, 'r'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     const char *output = NULL;
-    int height = 512, width = 512, opt;
+    int height = 512, width = 512, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
         switch (opt) {
@@ -64,6 +83,10 @@ int cmd_preprocess(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'o': output = optarg; break;
+        case 'r':
+            if (cli_parse_resize_order("preprocess", optarg, &compat) != 0)
+                return EXIT_USAGE;
+            break;
         case 'h': preprocess_usage(stdout); return 0;
         default: preprocess_usage(stderr); return EXIT_USAGE;
         }
@@ -86,7 +109,8 @@ int cmd_preprocess(int argc, char **argv)
     if (pixels == NULL) {
         fprintf(stderr, "upernet preprocess: out of memory for %dx%d pixel values\n", height,
                 width);
-    } else if (upernet_preprocess(&image, height, width, pixels, &err) != UPERNET_OK) {
+    } else if (upernet_preprocess_compat(&image, height, width,
+                                         (enum upernet_resize_compat) compat, pixels, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet preprocess: %s: %s\n", path, err.message);
     } else {
         const size_t shape[4] = {1, 3, (size_t) height, (size_t) width};

@@ -76,7 +76,7 @@ static void segment_usage(FILE *out)
     fprintf(out,
             "usage: upernet segment IMAGE... --model SIZE|CONFIG.json [--weights FILE] [-o DIR]\n"
             "                       [--size HxW] [--threads N] [--isa TIER] [--logits]\n"
-            "                       [--labels FILE]\n"
+            "                       [--labels FILE] [--resize-order pillow12|pillow13]\n"
             "Segments each IMAGE (JPEG or PNG) and writes, in DIR (default: .), for an\n"
             "image NAME.jpg:\n"
             "  NAME.classes.png   class map at the model input size, 8-bit palette PNG\n"
@@ -94,6 +94,8 @@ static void segment_usage(FILE *out)
             "  --isa T       kernel tier: scalar, avx2, avx512, neon (can only lower it)\n"
             "  --labels F    class names/colours, TSV 'index<TAB>name<TAB>r<TAB>g<TAB>b'\n"
             "                (default: ADE20K for 150 labels, generated otherwise)\n"
+            "  --resize-order pillow12 (default, the reference) or pillow13 (see\n"
+            "                `upernet preprocess --help`)\n"
             "Progress and the time per image go to stderr when several images are given.\n"
             "Exit status 1 if any image failed (the others are still processed).\n");
 }
@@ -115,6 +117,7 @@ struct segment_job {
     const char *dir;
     int height, width;
     int write_logits;
+    int compat; /* enum upernet_resize_compat */
     float *pixels;      /* 3 * height * width */
     float *logits;      /* labels * height * width */
     uint16_t *class_map; /* height * width */
@@ -128,7 +131,8 @@ static int segment_one(struct segment_job *job, const char *path, upernet_error 
     int rc = -1;
     char stem[1024], out[4096];
     output_stem(path, stem, sizeof stem);
-    if (upernet_preprocess(&image, job->height, job->width, job->pixels, err) != UPERNET_OK)
+    if (upernet_preprocess_compat(&image, job->height, job->width,
+                                  (enum upernet_resize_compat) job->compat, job->pixels, err) != UPERNET_OK)
         goto done;
     if (upernet_model_forward(job->model, job->pixels, (size_t) job->height, (size_t) job->width,
                               job->logits, err) != UPERNET_OK)
@@ -199,7 +203,7 @@ int cmd_segment(int argc, char **argv)
         {"logits", no_argument, NULL, 'l'},       {"labels", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *model_spec = NULL, *weights = NULL, *dir = ".", *isa = NULL, *labels_path = NULL;
-    int height = 512, width = 512, write_logits = 0, opt;
+    int height = 512, width = 512, write_logits = 0, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
     long threads = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
@@ -222,6 +226,10 @@ int cmd_segment(int argc, char **argv)
         case 'I': isa = optarg; break;
         case 'l': write_logits = 1; break;
         case 'L': labels_path = optarg; break;
+        case 'r':
+            if (cli_parse_resize_order("segment", optarg, &compat) != 0)
+                return EXIT_USAGE;
+            break;
         case 'h': segment_usage(stdout); return 0;
         default: segment_usage(stderr); return EXIT_USAGE;
         }
@@ -270,6 +278,7 @@ int cmd_segment(int argc, char **argv)
     job.height = height;
     job.width = width;
     job.write_logits = write_logits;
+    job.compat = compat;
     job.labels = &labels;
     const double load_start = seconds_now();
     job.model = cli_load_model("segment", model_spec, weights);

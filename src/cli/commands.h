@@ -25,6 +25,10 @@ int cmd_verify(int argc, char **argv);
  * (naming `verb`) and returns -1 if malformed. */
 int cli_parse_size(const char *verb, const char *text, int *height, int *width);
 
+/* Parses --resize-order pillow12|pillow13 into an enum upernet_resize_compat;
+ * prints the error and returns -1 if unknown. */
+int cli_parse_resize_order(const char *verb, const char *text, int *compat);
+
 /* A model of `spec` (size or config.json) with the weights of `weights_path`,
  * or the synthetic weights when it is NULL. Prints the error and returns NULL
  * on failure. */

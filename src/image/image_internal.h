@@ -37,6 +37,10 @@ struct upernet_resample_axis {
 
 #define UPERNET_RESAMPLE_PRECISION_BITS 22
 
+/* Whether `compat` runs the vertical pass first for this resize. */
+int upernet_resize_vertical_first(int in_width, int in_height, int out_width, int out_height,
+                                  enum upernet_resize_compat compat);
+
 enum upernet_status upernet_resample_axis_init(struct upernet_resample_axis *axis, int in_size,
                                                int out_size, upernet_error *err);
 void upernet_resample_axis_free(struct upernet_resample_axis *axis);

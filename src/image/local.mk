@@ -16,7 +16,8 @@ libupernet_la_SOURCES += \
 AM_CPPFLAGS += $(TURBOJPEG_CFLAGS) $(SPNG_CFLAGS) $(JANSSON_CFLAGS)
 
 # Pillow-parity fixtures and goldens (tools/make_image_fixtures.py).
-EXTRA_DIST += data/images data/golden/images.json data/ade20k_labels.tsv \
+EXTRA_DIST += data/images data/golden/images.json data/golden/images-pillow13.json \
+	data/ade20k_labels.tsv \
 	tools/make_image_fixtures.py tools/gen-ade20k-table.sh
 
 check_PROGRAMS += tests/test_images

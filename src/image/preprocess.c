@@ -28,10 +28,19 @@ static void build_tables(float table[3][256])
 enum upernet_status upernet_preprocess(const upernet_image *image, int height, int width,
                                        float *out, upernet_error *err)
 {
+    return upernet_preprocess_compat(image, height, width, UPERNET_RESIZE_PILLOW_CLASSIC, out,
+                                     err);
+}
+
+enum upernet_status upernet_preprocess_compat(const upernet_image *image, int height, int width,
+                                              enum upernet_resize_compat compat, float *out,
+                                              upernet_error *err)
+{
     if (out == NULL)
         return upernet_fail(err, UPERNET_ERR_ARGUMENT, "preprocess: no output buffer");
     upernet_image resized;
-    enum upernet_status status = upernet_image_resize(image, width, height, &resized, err);
+    enum upernet_status status =
+        upernet_image_resize_compat(image, width, height, compat, &resized, err);
     if (status != UPERNET_OK)
         return status;
     float table[3][256];
