@@ -1,6 +1,7 @@
 # The library (core, model, readers/writers, images) and the command-line tool.
 libupernet_la_SOURCES += \
 	src/core/error.c src/core/error.h \
+	src/core/alloc.c src/core/alloc.h \
 	src/model/synthetic.c src/model/synthetic.h
 
 libupernet_la_LIBADD += $(ZLIB_LIBS) $(TURBOJPEG_LIBS) $(SPNG_LIBS) $(LIBZIP_LIBS) $(JANSSON_LIBS) -lm

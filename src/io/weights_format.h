@@ -9,7 +9,7 @@ enum weights_format_guess {
     WEIGHTS_GUESS_UNKNOWN = 0,
     WEIGHTS_GUESS_ZIP,         /* "PK\3\4": torch zip (or TorchScript, refused later) */
     WEIGHTS_GUESS_LEGACY,      /* the legacy torch magic pickle */
-    WEIGHTS_GUESS_SAFETENSORS, /* u64 header length <= 100 MB, then '{' */
+    WEIGHTS_GUESS_SAFETENSORS, /* u64 header length (any), then '{' */
     WEIGHTS_GUESS_TAR          /* "ustar" at 257 */
 };
 
