@@ -59,13 +59,17 @@ static enum upernet_status read_entry(struct zip_reader *r, zip_uint64_t index, 
                             src, name, (unsigned long long) st.size);
     if (st.size > SIZE_MAX - 1)
         return upernet_fail(err, UPERNET_ERR_LIMIT, "%s: zip entry '%s' is too large", src, name);
-    uint8_t *buf = malloc((size_t) st.size + 1);
-    if (buf == NULL)
-        return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory reading '%s' (%llu bytes)", src, name,
-                            (unsigned long long) st.size);
-    enum upernet_status status = tensor_map_own(r->map, buf, (size_t) st.size + 1, 0, err);
+    /* Counted against the map's copy budget (a few times the file size): a
+     * deflate bomb claiming 1000x its size is refused before the buffer. */
+    if (st.size >= r->map->converted_limit - r->map->converted_bytes)
+        return upernet_fail(err, UPERNET_ERR_LIMIT,
+                            "%s: zip entry '%s' expands to %llu bytes, more than a file of %zu bytes may need", src,
+                            name, (unsigned long long) st.size, r->file_size);
+    void *block;
+    enum upernet_status status = tensor_map_alloc(r->map, (size_t) st.size + 1, &block, err);
     if (status != UPERNET_OK)
         return status;
+    uint8_t *buf = block;
     zip_file_t *f = zip_fopen_index(r->zip, index, 0);
     if (f == NULL)
         return upernet_fail(err, UPERNET_ERR_FORMAT, "%s: cannot open zip entry '%s': %s", src, name,
