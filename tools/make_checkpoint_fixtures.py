@@ -220,7 +220,7 @@ def main(out):
         good_zip = f.read()
     with open(os.path.join(out, "truncated_zip.pt"), "wb") as f:
         f.write(good_zip[: len(good_zip) // 2])
-    hostile("truncated_zip.pt", "format", "not a valid zip archive")
+    hostile("truncated_zip.pt", "format", "not a valid zip archive: truncated")
 
     def write_zip(name, entries):
         with zipfile.ZipFile(os.path.join(out, name), "w", zipfile.ZIP_STORED) as z:
@@ -304,6 +304,10 @@ def main(out):
     clash = {"decode_head.conv_seg.weight": torch.ones(2), "decode_head.classifier.weight": torch.ones(2)}
     torch.save(clash, os.path.join(out, "rename_clash.pt"))
     hostile("rename_clash.pt", "format", "mixes mmseg names")
+    clash = {"backbone.hidden_states_norms.0.weight": torch.ones(2),
+             "backbone.hidden_states_norms.stage1.weight": torch.ones(2)}
+    save_file(clash, os.path.join(out, "alias_clash.safetensors"))
+    hostile("alias_clash.safetensors", "format", "both map to the name")
 
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, sort_keys=True, separators=(",", ":"))

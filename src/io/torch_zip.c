@@ -175,8 +175,12 @@ static enum upernet_status read_source(zip_source_t *source, size_t size, uperne
     zip_error_init(&ze);
     zip_t *zip = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
     if (zip == NULL) {
-        enum upernet_status st = upernet_fail(err, UPERNET_ERR_FORMAT, "%s: not a valid zip archive: %s",
-                                              map->source, zip_error_strerror(&ze));
+        /* torch's files start with a local header but are read from the
+         * central directory at the end: "not a zip" then means cut short */
+        const int cut = zip_error_code_zip(&ze) == ZIP_ER_NOZIP;
+        enum upernet_status st = upernet_fail(err, UPERNET_ERR_FORMAT, "%s: not a valid zip archive: %s", map->source,
+                                              cut ? "truncated or damaged (no valid central directory at its end)"
+                                                  : zip_error_strerror(&ze));
         zip_source_free(source);
         zip_error_fini(&ze);
         return st;
