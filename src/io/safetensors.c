@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "io/dtype.h"
 
@@ -210,22 +211,6 @@ static int by_size_then_name(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static enum upernet_status write_all(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n > 0) {
-        const ssize_t w = write(fd, b, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return UPERNET_ERR_IO;
-        }
-        b += w;
-        n -= (size_t) w;
-    }
-    return UPERNET_OK;
-}
-
 enum upernet_status upernet_weights_save_safetensors(const upernet_weights *map, const char *path, upernet_error *err)
 {
     if (map == NULL || path == NULL)
@@ -233,8 +218,7 @@ enum upernet_status upernet_weights_save_safetensors(const upernet_weights *map,
     enum upernet_status st = UPERNET_OK;
     const struct upernet_tensor **order = malloc((map->count ? map->count : 1) * sizeof *order);
     json_t *header = json_object();
-    char *text = NULL, *tmp = NULL;
-    int fd = -1;
+    char *text = NULL;
     if (order == NULL || header == NULL) {
         st = upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
         goto done;
@@ -262,8 +246,12 @@ enum upernet_status upernet_weights_save_safetensors(const upernet_weights *map,
                                       : json_pack("{s:s, s:o, s:[I,I]}", "dtype", is_int ? "I64" : "F32", "shape",
                                                   shape, "data_offsets", (json_int_t) offset,
                                                   (json_int_t) (offset + bytes));
-        if (entry == NULL || json_object_set_new(header, t->name, entry) != 0) {
+        if (entry == NULL) {
             st = upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        if (json_object_set_new(header, t->name, entry) != 0) { /* jansson wants UTF-8 keys */
+            st = upernet_fail(err, UPERNET_ERR_FORMAT, "%s: tensor name '%s' is not valid UTF-8", path, t->name);
             goto done;
         }
         offset += bytes;
@@ -276,29 +264,18 @@ enum upernet_status upernet_weights_save_safetensors(const upernet_weights *map,
     }
     const size_t len = strlen(text);
     const size_t padded = (len + 7) & ~(size_t) 7; /* keeps the data 8-byte aligned */
-    const size_t tmp_size = strlen(path) + sizeof ".tmp.XXXXXX";
-    if ((tmp = malloc(tmp_size)) == NULL) {
-        st = upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
+    struct upernet_atomic_file f;
+    if ((st = upernet_atomic_open(&f, path, err)) != UPERNET_OK)
         goto done;
-    }
-    snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = upernet_fail(err, UPERNET_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-        free(tmp);
-        tmp = NULL;
-        goto done;
-    }
-    (void) fchmod(fd, 0644); /* mkstemp creates 0600 */
     uint8_t prefix[8];
     for (int i = 0; i < 8; i++)
         prefix[i] = (uint8_t) ((uint64_t) padded >> (8 * i));
     static const char spaces[8] = "        ";
-    st = write_all(fd, prefix, 8);
+    st = upernet_atomic_write(&f, prefix, 8, err);
     if (st == UPERNET_OK)
-        st = write_all(fd, text, len);
+        st = upernet_atomic_write(&f, text, len, err);
     if (st == UPERNET_OK)
-        st = write_all(fd, spaces, padded - len);
+        st = upernet_atomic_write(&f, spaces, padded - len, err);
     for (size_t i = 0; st == UPERNET_OK && i < map->count; i++) {
         const struct upernet_tensor *t = order[i];
         if (t->numel == 0)
@@ -310,29 +287,17 @@ enum upernet_status upernet_weights_save_safetensors(const upernet_weights *map,
                 const uint64_t v = t->ints != NULL ? (uint64_t) t->ints[k] : 0;
                 for (int j = 0; j < 8; j++)
                     b[j] = (uint8_t) (v >> (8 * j));
-                st = write_all(fd, b, 8);
+                st = upernet_atomic_write(&f, b, 8, err);
             }
         } else {
-            st = write_all(fd, t->data, t->numel * sizeof(float));
+            st = upernet_atomic_write(&f, t->data, t->numel * sizeof(float), err);
         }
     }
-    if (st == UPERNET_OK && fsync(fd) != 0)
-        st = UPERNET_ERR_IO;
-    if (close(fd) != 0 && st == UPERNET_OK)
-        st = UPERNET_ERR_IO;
-    fd = -1;
-    if (st == UPERNET_OK && rename(tmp, path) != 0)
-        st = UPERNET_ERR_IO;
-    if (st != UPERNET_OK) {
-        st = upernet_fail(err, UPERNET_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-    }
+    if (st == UPERNET_OK)
+        st = upernet_atomic_commit(&f, err);
+    else
+        upernet_atomic_abort(&f);
 done:
-    if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-    }
-    free(tmp);
     free(text);
     json_decref(header);
     free(order);

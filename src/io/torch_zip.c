@@ -27,6 +27,7 @@ struct zip_reader {
     zip_t *zip;
     upernet_weights *map;
     size_t file_size;
+    size_t bytes_read; /* all records so far, against map->converted_limit */
     char prefix[512]; /* "<A>/" */
 };
 
@@ -57,8 +58,10 @@ static enum upernet_status read_entry(struct zip_reader *r, zip_uint64_t index, 
                                        : st.size / MAX_COMPRESSION_RATIO > st.comp_size)
         return upernet_fail(err, UPERNET_ERR_FORMAT, "%s: zip entry '%s' declares an implausible size of %llu bytes",
                             src, name, (unsigned long long) st.size);
-    if (st.size > SIZE_MAX - 1)
-        return upernet_fail(err, UPERNET_ERR_LIMIT, "%s: zip entry '%s' is too large", src, name);
+    if (st.size > SIZE_MAX - 1 || st.size > r->map->converted_limit - r->bytes_read)
+        return upernet_fail(err, UPERNET_ERR_LIMIT, "%s: zip entry '%s' (%llu bytes) would exceed the memory limit",
+                            src, name, (unsigned long long) st.size);
+    r->bytes_read += (size_t) st.size;
     /* Counted against the map's copy budget (a few times the file size): a
      * deflate bomb claiming 1000x its size is refused before the buffer. */
     if (st.size >= r->map->converted_limit - r->map->converted_bytes)

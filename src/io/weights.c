@@ -18,7 +18,8 @@
 #include "io/torch_zip.h"
 #include "io/weights_format.h"
 
-/* Copies made while reading (dtype conversions, strided views) may not
+/* Copies made while reading (dtype conversions, strided views; zip records,
+ * which could be deflated from far fewer bytes, count too) may not
  * exceed this multiple of the file size, plus a constant: a valid file needs
  * at most 2x (f16 -> f32) and a little for integer scalars, while a hostile
  * one could otherwise make many views of one large storage. */
