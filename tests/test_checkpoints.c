@@ -441,6 +441,58 @@ START_TEST(test_forward_matches_torch)
 }
 END_TEST
 
+
+/* Legacy format with a storage view (view_metadata, written by old torch
+ * versions): ('storage', FloatStorage, 'k', 'cpu', 4, ('v', 1, 2)) is
+ * elements 1..2 of storage 'k' = {1, 2, 3, 4}. Built byte by byte. */
+START_TEST(test_legacy_storage_view)
+{
+    static const char magic[] = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19" ".";
+    static const char version[] = "\x80\x02M\xe9\x03" ".";
+    static const char sys_info[] = "\x80\x02}.";
+    static const char object[] =
+        "\x80\x02}(X\x01\x00\x00\x00" "w"
+        "ctorch._utils\n_rebuild_tensor_v2\n"
+        "((X\x07\x00\x00\x00" "storage" "ctorch\nFloatStorage\n"
+        "X\x01\x00\x00\x00" "k" "X\x03\x00\x00\x00" "cpu" "K\x04"
+        "(X\x01\x00\x00\x00" "v" "K\x01K\x02" "tt" "Q"
+        "K\x00" "K\x02\x85" "K\x01\x85" "\x89" "ccollections\nOrderedDict\n)R" "tR" "u.";
+    static const char keys[] = "\x80\x02]X\x01\x00\x00\x00" "k" "a.";
+    const float values[4] = {1, 2, 3, 4};
+    uint8_t buf[1024];
+    size_t n = 0;
+    const char *parts[] = {magic, version, sys_info, object, keys};
+    const size_t lens[] = {sizeof magic - 1, sizeof version - 1, sizeof sys_info - 1, sizeof object - 1,
+                           sizeof keys - 1};
+    for (int i = 0; i < 5; i++) {
+        memcpy(buf + n, parts[i], lens[i]);
+        n += lens[i];
+    }
+    const uint8_t count[8] = {4, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(buf + n, count, 8);
+    n += 8;
+    memcpy(buf + n, values, sizeof values);
+    n += sizeof values;
+    upernet_weights *w;
+    upernet_error err;
+    ck_assert_msg(upernet_weights_open_memory(buf, n, "view.pt", &w, &err) == UPERNET_OK, "%s", err.message);
+    const struct upernet_tensor *t = upernet_weights_find(w, "w");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(upernet_weights_format(w), UPERNET_WEIGHTS_TORCH_LEGACY);
+    ck_assert_uint_eq(t->numel, 2);
+    ck_assert(t->data[0] == 2.0f && t->data[1] == 3.0f);
+    upernet_weights_free(w);
+    /* the view may not reach past its own size */
+    uint8_t bad[1024];
+    memcpy(bad, buf, n);
+    uint8_t *k2 = memmem(bad, n, "K\x01\x85\x89", 4); /* stride 1 -> 2: reaches element 2 of 2 */
+    ck_assert_ptr_nonnull(k2);
+    k2[1] = 2;
+    ck_assert_int_eq(upernet_weights_open_memory(bad, n, "view.pt", &w, &err), UPERNET_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.message, "reaches element"));
+}
+END_TEST
+
 int main(void)
 {
     load_manifest();
@@ -455,6 +507,7 @@ int main(void)
     tcase_add_test(tc, test_safetensors_roundtrip);
     tcase_add_test(tc, test_in_memory_builder);
     tcase_add_test(tc, test_pickle_crafted);
+    tcase_add_test(tc, test_legacy_storage_view);
     tcase_add_test(tc, test_not_found);
     suite_add_tcase(s, tc);
     TCase *robust = tcase_create("robustness");
