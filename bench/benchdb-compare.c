@@ -12,6 +12,11 @@
  *      the medians among earlier runs of one commit on this machine (reruns
  *      of the same code; the last 30 runs). A change smaller than what reruns
  *      of unchanged code have shown here is not believed.
+ * Before that, when both runs hold at least 8 code benchmarks, the current
+ * repetitions are divided by the machine drift, the median over benchmarks of
+ * current/baseline median: load from elsewhere slows a whole run, a code
+ * change slows some benchmarks (one slowing more than half of them all alike
+ * is left to the instruction-count gate; --no-normalize judges raw times).
  * A slower benchmark meeting all three is a REGRESSION (exit status 1), a
  * faster one an improvement. Benchmarks that measure the machine (memory
  * bandwidth, FMA peak) are shown as such and never fail the comparison:
@@ -30,6 +35,12 @@
 
 #include "bench/benchdb.h"
 #include "bench/mann-whitney.h"
+
+/* Below this many code benchmarks in both runs, the median ratio says more
+ * about the benchmarks than about the machine: no drift correction. */
+#define MIN_BENCHMARKS_FOR_DRIFT 8
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 struct series {
     char name[256];
@@ -224,11 +235,15 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
     long long current_id = 0;
     double threshold = 5.0, alpha = 0.05;
     size_t min_reps = 3;
-    bool all = false;
+    bool all = false, normalize = true;
     for (int i = 0; i < argc; i++) {
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : "";
         if (strcmp(opt, "--all") == 0) {
             all = true;
+            continue;
+        }
+        if (strcmp(opt, "--no-normalize") == 0) {
+            normalize = false;
             continue;
         }
         if (i + 1 >= argc) {
@@ -300,11 +315,46 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
         printf("\n");
         sqlite3_finalize(st);
     }
+    /* Machine drift: the median ratio current/baseline over every code
+     * benchmark both runs hold. Load from elsewhere slows a whole run; a code
+     * change slows some benchmarks. With enough benchmarks the current
+     * samples are divided by the drift before judging. */
+    double drift = 1.0;
+    {
+        double *ratios = malloc((set.count + 1) * sizeof *ratios);
+        size_t nr = 0;
+        for (size_t i = 0; ratios != NULL && i < set.count; i++) {
+            struct series *s = &set.items[i];
+            if (s->nbase == 0 || s->ncur == 0 || benchdb_is_machine_benchmark(s->name))
+                continue;
+            double *b = malloc(s->nbase * sizeof *b), *q = malloc(s->ncur * sizeof *q);
+            if (b == NULL || q == NULL)
+                abort();
+            memcpy(b, s->base, s->nbase * sizeof *b);
+            memcpy(q, s->cur, s->ncur * sizeof *q);
+            const double mb = median(b, s->nbase), mc = median(q, s->ncur);
+            free(b), free(q);
+            if (mb > 0 && mc > 0)
+                ratios[nr++] = mc / mb;
+        }
+        if (normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT)
+            drift = median(ratios, nr);
+        printf("drift:    %s", normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT ? "" : "not applied: ");
+        if (normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT)
+            printf("the median benchmark moved %+.1f%%; code benchmarks are judged relative to "
+                   "that (--no-normalize: raw)\n",
+                   100.0 * (drift - 1.0));
+        else
+            printf("%s\n", normalize ? "fewer than " STRINGIFY(MIN_BENCHMARKS_FOR_DRIFT)
+                                            " code benchmarks in both runs"
+                                      : "--no-normalize");
+        free(ratios);
+    }
     printf("rule:     one-sided Mann-Whitney U p <= %.3g, |median change| >= max(%.3g%%, noise),"
            " >= %zu repetitions each\n\n",
            alpha, threshold, min_reps);
-    printf("%-50s %11s %11s %8s %7s %6s  %s\n", "benchmark", "baseline", "current", "change", "p",
-           "noise", "verdict");
+    printf("%-50s %11s %11s %8s %7s %6s  %s\n", "benchmark", "baseline", "current",
+           drift != 1.0 ? "change*" : "change", "p", "noise", "verdict");
 
     int regressions = 0, improvements = 0, unchanged = 0, few = 0, machine_moved = 0, compared = 0;
     for (size_t i = 0; i < set.count; i++) {
@@ -312,6 +362,10 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
         if (s->nbase == 0)
             continue; /* new benchmark: nothing to compare with */
         compared++;
+        const bool machine = benchdb_is_machine_benchmark(s->name);
+        if (!machine && drift != 1.0)
+            for (size_t k = 0; k < s->ncur; k++)
+                s->cur[k] /= drift;
         const struct mann_whitney mw = mann_whitney_test(s->base, s->nbase, s->cur, s->ncur);
         const double mb = median(s->base, s->nbase), mc = median(s->cur, s->ncur);
         const double change = mb > 0 ? 100.0 * (mc - mb) / mb : 0.0;
@@ -323,7 +377,6 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
         if (noise_rerun > noise)
             noise = noise_rerun;
         const double p = change >= 0 ? mw.p_greater : mw.p_less;
-        const bool machine = benchdb_is_machine_benchmark(s->name);
         const char *verdict;
         if (s->nbase < min_reps || s->ncur < min_reps) {
             verdict = "too few repetitions";
@@ -347,10 +400,12 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
             continue;
         char tb[32], tc[32];
         benchdb_format_time(mb, tb, sizeof tb);
-        benchdb_format_time(mc, tc, sizeof tc);
+        benchdb_format_time(machine ? mc : mc * drift, tc, sizeof tc); /* as measured */
         printf("%-50s %11s %11s %+7.1f%% %7.3f %5.1f%%  %s\n", s->name, tb, tc, change, p,
                100.0 * noise, verdict);
     }
+    if (drift != 1.0)
+        printf("(* relative to the drift; times as measured)\n");
     printf("\n%d compared: %d regression%s, %d improvement%s, %d same", compared, regressions,
            regressions == 1 ? "" : "s", improvements, improvements == 1 ? "" : "s", unchanged);
     if (few)
