@@ -2,6 +2,7 @@
 libupernet_la_SOURCES += \
 	src/core/error.c src/core/error.h \
 	src/core/alloc.c src/core/alloc.h \
+	src/core/atomic_file.c src/core/atomic_file.h \
 	src/model/synthetic.c src/model/synthetic.h
 
 libupernet_la_LIBADD += $(ZLIB_LIBS) $(TURBOJPEG_LIBS) $(SPNG_LIBS) $(LIBZIP_LIBS) $(JANSSON_LIBS) -lm

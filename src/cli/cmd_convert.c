@@ -16,6 +16,7 @@
 
 #include "cli/cli_weights.h"
 #include "cli/commands.h"
+#include "core/atomic_file.h"
 #include "model/model_config.h"
 #include "upernet.h"
 
@@ -31,15 +32,21 @@ static void convert_usage(FILE *out)
             "              (default: the built-in size whose shapes IN matches)\n");
 }
 
-/* json_dump_file to a temporary name, then rename: never a partial file. */
+/* Through the atomic-file helper: never a partial file. */
 static int write_json(json_t *json, const char *dir, const char *name)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long) getpid());
-    if (json_dump_file(json, tmp, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(16)) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "upernet convert: %s: cannot write: %s\n", path, strerror(errno));
-        unlink(tmp);
+    char *text = json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(16));
+    if (text == NULL) {
+        fprintf(stderr, "upernet convert: %s: out of memory\n", path);
+        return 1;
+    }
+    upernet_error err;
+    const enum upernet_status st = upernet_write_file_atomic(path, text, strlen(text), &err);
+    free(text);
+    if (st != UPERNET_OK) {
+        fprintf(stderr, "upernet convert: %s\n", err.message);
         return 1;
     }
     return 0;

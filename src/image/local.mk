@@ -10,7 +10,6 @@ libupernet_la_SOURCES += \
 	src/image/argmax.c \
 	src/image/labels.c src/image/labels_internal.h \
 	src/image/ade20k_labels.c \
-	src/image/output_file.c src/image/output_file.h \
 	src/image/png_write.c \
 	src/image/summary.c
 AM_CPPFLAGS += $(TURBOJPEG_CFLAGS) $(SPNG_CFLAGS) $(JANSSON_CFLAGS)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "image/output_file.h"
+#include "core/atomic_file.h"
 #include "upernet.h"
 
 static enum upernet_status encode_and_write(const char *path, const void *pixels, size_t size,

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "image/output_file.h"
+#include "core/atomic_file.h"
 #include "upernet.h"
 
 struct class_count {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
@@ -300,52 +301,29 @@ enum upernet_status upernet_npy_write_f32(const char *path, const size_t *shape,
     memset(header + 10 + n, ' ', padded - total);
     header[padded - 1] = '\n';
 
-    size_t tmp_len = strlen(path) + 16;
-    char *tmp = malloc(tmp_len);
-    if (tmp == NULL)
-        return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, tmp_len, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        enum upernet_status st = upernet_fail(err, UPERNET_ERR_IO, "%s: cannot create %s: %s",
-                                              path, tmp, strerror(errno));
-        free(tmp);
+    struct upernet_atomic_file f;
+    enum upernet_status st = upernet_atomic_open(&f, path, err);
+    if (st != UPERNET_OK)
+        return st;
+    st = upernet_atomic_write(&f, header, padded, err);
+    if (st == UPERNET_OK && host_is_little_endian()) {
+        st = upernet_atomic_write(&f, data, numel * sizeof(float), err);
+    } else {
+        /* big-endian host: swap in blocks */
+        float block[1024];
+        for (size_t i = 0; st == UPERNET_OK && i < numel; i += 1024) {
+            const size_t count = numel - i < 1024 ? numel - i : 1024;
+            memcpy(block, data + i, count * sizeof(float));
+            swap_floats(block, count);
+            st = upernet_atomic_write(&f, block, count * sizeof(float), err);
+        }
+    }
+    if (st != UPERNET_OK) {
+        upernet_atomic_abort(&f);
         return st;
     }
-    /* mkstemp makes the file 0600; give it the usual permissions. */
-    const mode_t mask = umask(022);
-    umask(mask);
-    (void) fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "wb");
-    bool ok = f != NULL && fwrite(header, 1, padded, f) == padded;
-    if (ok && host_is_little_endian()) {
-        ok = fwrite(data, sizeof(float), numel, f) == numel;
-    } else if (ok) {
-        for (size_t i = 0; ok && i < numel; i++) {
-            float v = data[i];
-            swap_floats(&v, 1);
-            ok = fwrite(&v, sizeof v, 1, f) == 1;
-        }
-    }
-    int saved = errno;
-    if (f != NULL) {
-        if (fclose(f) != 0 && ok) {
-            ok = false;
-            saved = errno;
-        }
-    } else {
-        close(fd);
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        return upernet_fail(err, UPERNET_ERR_IO, "%s: write failed: %s", path, strerror(saved));
-    }
-    free(tmp);
+    if ((st = upernet_atomic_commit(&f, err)) != UPERNET_OK)
+        return st;
     upernet_error_clear(err);
     return UPERNET_OK;
 }
