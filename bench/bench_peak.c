@@ -88,15 +88,16 @@ static void run_peak(upernet_bench_state *s, const void *arg)
 void bench_register_peak(void)
 {
     const int counts[2] = {1, bench_max_threads()};
-    for (int tier = 0; tier < UPERNET_ISA_COUNT; tier++) {
-        if (peak_loop((enum upernet_isa) tier) == NULL || !bench_tier_on_host((enum upernet_isa) tier))
+    for (int t = 0; t < UPERNET_ISA_COUNT; t++) {
+        const enum upernet_isa tier = (enum upernet_isa) t;
+        if (peak_loop(tier) == NULL || !bench_tier_on_host(tier))
             continue;
         for (int i = 0; i < (counts[1] > 1 ? 2 : 1); i++) {
             struct peak_case *c = bench_keep(sizeof *c);
-            *c = (struct peak_case){(enum upernet_isa) tier, counts[i]};
+            *c = (struct peak_case){tier, counts[i]};
             char name[96];
-            snprintf(name, sizeof name, "peak/fma/%s/threads:%d",
-                     upernet_isa_name((enum upernet_isa) tier), counts[i]);
+            snprintf(name, sizeof name, "peak/fma/%s/threads:%d", upernet_isa_name(tier),
+                     counts[i]);
             upernet_bench_register(name, run_peak, c);
         }
     }

@@ -20,8 +20,15 @@
  * right border test each input column and skip the padding; a row narrower
  * than 8 pixels takes a one-pixel path. A last partial block is re-anchored
  * at width-8 (recomputing some pixels with the same operations, hence the
- * same values). Loop order: row, channel vector, pixel block, so the 49 taps
- * of a channel vector stay in L1 while the row is swept. */
+ * same values).
+ * Loop order: up to 255 channels, row -> channel vector -> pixel block ->
+ * kernel row, so the 49 taps of a channel vector stay in L1 while the row is
+ * swept. From 256 channels on (pixels of >= 1 KiB) the 7 x 14 input vectors
+ * of one block fall into a few L1 sets (UperNet's row strides are multiples
+ * of 4 KiB) and evict each other, so the order becomes row -> pixel block ->
+ * kernel row -> channel vector, with the running sums kept in y between
+ * kernel rows: x is then streamed contiguously. Both orders add the taps of
+ * an output in the same sequence, so they give the same bits. */
 #include "config.h"
 
 #include <immintrin.h>
@@ -57,12 +64,15 @@ static inline __attribute__((always_inline)) void block8(
 #pragma GCC unroll 7
         for (int kx = 0; kx < 7; kx++)
             wv[kx] = load(tap + kx * channels, masked, mask);
+        /* One pointer stepped by a pixel: a table of 14 column offsets
+         * would not fit the general registers next to the rest. */
+        const float *xp = row + ((ptrdiff_t) ox0 - 3) * (ptrdiff_t) channels;
 #pragma GCC unroll 14
-        for (int j = 0; j < BLOCK + 6; j++) {
+        for (int j = 0; j < BLOCK + 6; j++, xp += channels) {
             const ptrdiff_t col = (ptrdiff_t) ox0 + j - 3;
             if (checked && (col < 0 || col >= (ptrdiff_t) width))
                 continue;
-            const __m512 xv = load(row + col * (ptrdiff_t) channels, masked, mask);
+            const __m512 xv = load(xp, masked, mask);
             /* Input column j is tap kx = j - t of output pixel t. */
 #pragma GCC unroll 8
             for (int t = 0; t < BLOCK; t++)
@@ -78,6 +88,73 @@ static inline __attribute__((always_inline)) void block8(
         else
             _mm512_storeu_ps(out + t * channels, acc[t]);
     }
+}
+
+/* Adds kernel row ky to output pixels ox0 .. ox0+7 of row oy, channels
+ * c .. c+15 (masked: c+tail): the running sums live in y between kernel rows
+ * (first: they start from the bias). With checked, input columns outside
+ * [0, width) are skipped. Storing a float sum and loading it back is exact,
+ * so the order of operations per output is still bias, ky, kx. */
+static inline __attribute__((always_inline)) void block8_row(
+    size_t width, size_t channels, const float *x, const float *w, const float *bias, float *y,
+    size_t oy, size_t ky, bool first, size_t ox0, size_t c, bool checked, bool masked,
+    __mmask16 mask)
+{
+    float *out = y + (oy * width + ox0) * channels + c;
+    __m512 acc[BLOCK];
+    if (first) {
+        const __m512 b = load(bias + c, masked, mask);
+#pragma GCC unroll 8
+        for (int t = 0; t < BLOCK; t++)
+            acc[t] = b;
+    } else {
+#pragma GCC unroll 8
+        for (int t = 0; t < BLOCK; t++)
+            acc[t] = load(out + t * channels, masked, mask);
+    }
+    const float *row = x + (oy + ky - 3) * width * channels + c;
+    const float *tap = w + ky * 7 * channels + c;
+    __m512 wv[7];
+#pragma GCC unroll 7
+    for (int kx = 0; kx < 7; kx++)
+        wv[kx] = load(tap + kx * channels, masked, mask);
+    /* One pointer stepped by a pixel: a table of 14 column offsets would not
+     * fit the general registers next to the rest. Columns left of the image
+     * (checked blocks only) are skipped before xp is dereferenced. */
+    const float *xp = row + ((ptrdiff_t) ox0 - 3) * (ptrdiff_t) channels;
+#pragma GCC unroll 14
+    for (int j = 0; j < BLOCK + 6; j++, xp += channels) {
+        const ptrdiff_t col = (ptrdiff_t) ox0 + j - 3;
+        if (checked && (col < 0 || col >= (ptrdiff_t) width))
+            continue;
+        const __m512 xv = load(xp, masked, mask);
+        /* Input column j is tap kx = j - t of output pixel t. */
+#pragma GCC unroll 8
+        for (int t = 0; t < BLOCK; t++)
+            if (j - t >= 0 && j - t < 7)
+                acc[t] = _mm512_fmadd_ps(xv, wv[j - t], acc[t]);
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < BLOCK; t++) {
+        if (masked)
+            _mm512_mask_storeu_ps(out + t * channels, mask, acc[t]);
+        else
+            _mm512_storeu_ps(out + t * channels, acc[t]);
+    }
+}
+
+/* Kernel row ky of one pixel block, every channel vector (contiguous in x,
+ * w and y). */
+static inline __attribute__((always_inline)) void block_pass(
+    size_t width, size_t channels, const float *x, const float *w, const float *bias, float *y,
+    size_t oy, size_t ky, bool first, size_t ox0, bool checked, size_t full, __mmask16 tail_mask)
+{
+    for (size_t c = 0; c < full; c += 16)
+        block8_row(width, channels, x, w, bias, y, oy, ky, first, ox0, c, checked, false,
+                   tail_mask);
+    if (full < channels)
+        block8_row(width, channels, x, w, bias, y, oy, ky, first, ox0, full, checked, true,
+                   tail_mask);
 }
 
 /* One output pixel ox (rows narrower than a block). */
@@ -134,9 +211,38 @@ void upernet_f32_dwconv7x7_ukernel_16c__avx512(size_t height, size_t width, size
         /* Kernel rows whose input row oy + ky - 3 lies in [0, height). */
         const size_t ky_lo = oy < 3 ? 3 - oy : 0;
         const size_t ky_hi = height + 3 - oy < 7 ? height + 3 - oy : 7;
-        for (size_t c = 0; c < full; c += 16)
-            row_vector(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, c, false, tail_mask);
-        if (full < channels)
-            row_vector(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, full, true, tail_mask);
+        if (channels < 256 || width < BLOCK) {
+            /* Channel vector outer, the whole 7x7 window per pixel block. */
+            for (size_t c = 0; c < full; c += 16)
+                row_vector(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, c, false, tail_mask);
+            if (full < channels)
+                row_vector(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, full, true,
+                           tail_mask);
+            continue;
+        }
+        /* Wide pixels (>= 1 KiB): a block's 7 rows x 14 columns of one
+         * channel vector fall into a few L1 sets (row strides are multiples
+         * of 4 KiB, column strides of 1 KiB) and evict each other; one
+         * kernel row at a time over all channels streams x instead. */
+        for (size_t ox0 = 0; ox0 < width; ox0 += BLOCK) {
+            if (ox0 + BLOCK > width)
+                ox0 = width - BLOCK;
+            const bool inside = ox0 >= 3 && ox0 + BLOCK + 3 <= width;
+            for (size_t ky = ky_lo; ky < ky_hi; ky++) {
+                const bool first = ky == ky_lo;
+                if (inside && first)
+                    block_pass(width, channels, x, w, bias, y, oy, ky, true, ox0, false, full,
+                               tail_mask);
+                else if (inside)
+                    block_pass(width, channels, x, w, bias, y, oy, ky, false, ox0, false, full,
+                               tail_mask);
+                else if (first)
+                    block_pass(width, channels, x, w, bias, y, oy, ky, true, ox0, true, full,
+                               tail_mask);
+                else
+                    block_pass(width, channels, x, w, bias, y, oy, ky, false, ox0, true, full,
+                               tail_mask);
+            }
+        }
     }
 }

@@ -14,19 +14,25 @@
  *
  * Blocking: for one output row and one 4-channel vector, 8 consecutive
  * output pixels are accumulated together (8 Q accumulators), the 7 taps of
- * one kernel row are held in 7 Q registers, and each of the 14 input pixels that the
- * 8 outputs see in that row is loaded once and feeds up to 7 FMAs: 56 FMAs
+ * one kernel row are held in 7 Q registers, and each of the 14 input pixels
+ * that the 8 outputs see in that row is loaded once and feeds up to 7 FMAs: 56 FMAs
  * per 21 loads, 8 independent FMA chains. Blocks that touch the left or
  * right border test each input column and skip the padding; a row narrower
  * than 8 pixels takes a one-pixel path. A last partial block is re-anchored
  * at width-8 (recomputing some pixels with the same operations, hence the
- * same values). Loop order: row, channel vector, pixel block, so the 49 taps
- * of a channel vector stay in L1 while the row is swept. */
+ * same values).
+ * Loop order: up to 255 channels, row -> channel vector -> pixel block ->
+ * kernel row, so the 49 taps of a channel vector stay in L1 while the row is
+ * swept. From 256 channels on (pixels of >= 1 KiB) the 7 x 14 input vectors
+ * of one block fall into a few L1 sets (UperNet's row strides are multiples
+ * of 4 KiB) and evict each other, so the order becomes row -> pixel block ->
+ * kernel row -> channel vector, with the running sums kept in y between
+ * kernel rows: x is then streamed contiguously. Both orders add the taps of
+ * an output in the same sequence, so they give the same bits. */
 #include "config.h"
 
 #include <arm_neon.h>
 #include <stdbool.h>
-#include <stddef.h>
 
 #include "kernels/microkernels.h"
 
@@ -51,12 +57,15 @@ static inline __attribute__((always_inline)) void block8(
 #pragma GCC unroll 7
         for (int kx = 0; kx < 7; kx++)
             wv[kx] = vld1q_f32(tap + kx * channels);
+        /* One pointer stepped by a pixel: a table of 14 column offsets
+         * would not fit the general registers next to the rest. */
+        const float *xp = row + ((ptrdiff_t) ox0 - 3) * (ptrdiff_t) channels;
 #pragma GCC unroll 14
-        for (int j = 0; j < BLOCK + 6; j++) {
+        for (int j = 0; j < BLOCK + 6; j++, xp += channels) {
             const ptrdiff_t col = (ptrdiff_t) ox0 + j - 3;
             if (checked && (col < 0 || col >= (ptrdiff_t) width))
                 continue;
-            const float32x4_t xv = vld1q_f32(row + col * (ptrdiff_t) channels);
+            const float32x4_t xv = vld1q_f32(xp);
             /* Input column j is tap kx = j - t of output pixel t. */
 #pragma GCC unroll 8
             for (int t = 0; t < BLOCK; t++)
@@ -66,12 +75,59 @@ static inline __attribute__((always_inline)) void block8(
     }
     float *out = y + (oy * width + ox0) * channels + c;
 #pragma GCC unroll 8
-    for (int t = 0; t < BLOCK; t++) {
+    for (int t = 0; t < BLOCK; t++)
         vst1q_f32(out + t * channels, acc[t]);
-    }
 }
 
-/* One output pixel ox (rows narrower than a block). */
+/* Adds kernel row ky to output pixels ox0 .. ox0+7 of row oy, channels
+ * c .. c+3: the running sums live in y between kernel rows
+ * (first: they start from the bias). With checked, input columns outside
+ * [0, width) are skipped. Storing a float sum and loading it back is exact,
+ * so the order of operations per output is still bias, ky, kx. */
+static inline __attribute__((always_inline)) void block8_row(
+    size_t width, size_t channels, const float *x, const float *w, const float *bias, float *y,
+    size_t oy, size_t ky, bool first, size_t ox0, size_t c, bool checked)
+{
+    float *out = y + (oy * width + ox0) * channels + c;
+    float32x4_t acc[BLOCK];
+    if (first) {
+        const float32x4_t b = vld1q_f32(bias + c);
+#pragma GCC unroll 8
+        for (int t = 0; t < BLOCK; t++)
+            acc[t] = b;
+    } else {
+#pragma GCC unroll 8
+        for (int t = 0; t < BLOCK; t++)
+            acc[t] = vld1q_f32(out + t * channels);
+    }
+    const float *row = x + (oy + ky - 3) * width * channels + c;
+    const float *tap = w + ky * 7 * channels + c;
+    float32x4_t wv[7];
+#pragma GCC unroll 7
+    for (int kx = 0; kx < 7; kx++)
+        wv[kx] = vld1q_f32(tap + kx * channels);
+    /* One pointer stepped by a pixel: a table of 14 column offsets would not
+     * fit the general registers next to the rest. Columns left of the image
+     * (checked blocks only) are skipped before xp is dereferenced. */
+    const float *xp = row + ((ptrdiff_t) ox0 - 3) * (ptrdiff_t) channels;
+#pragma GCC unroll 14
+    for (int j = 0; j < BLOCK + 6; j++, xp += channels) {
+        const ptrdiff_t col = (ptrdiff_t) ox0 + j - 3;
+        if (checked && (col < 0 || col >= (ptrdiff_t) width))
+            continue;
+        const float32x4_t xv = vld1q_f32(xp);
+        /* Input column j is tap kx = j - t of output pixel t. */
+#pragma GCC unroll 8
+        for (int t = 0; t < BLOCK; t++)
+            if (j - t >= 0 && j - t < 7)
+                acc[t] = vfmaq_f32(acc[t], xv, wv[j - t]);
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < BLOCK; t++)
+        vst1q_f32(out + t * channels, acc[t]);
+}
+
+/* One output pixel ox (rows narrower than a block), channels c .. c+3. */
 static inline __attribute__((always_inline)) void pixel1(
     size_t width, size_t channels, const float *x, const float *w, const float *bias, float *y,
     size_t oy, size_t ky_lo, size_t ky_hi, size_t ox, size_t c)
@@ -88,14 +144,13 @@ static inline __attribute__((always_inline)) void pixel1(
                             vld1q_f32(tap + kx * channels));
         }
     }
-    float *out = y + (oy * width + ox) * channels + c;
-    vst1q_f32(out, acc);
+    vst1q_f32(y + (oy * width + ox) * channels + c, acc);
 }
 
 /* One output row, one channel vector: all pixel blocks. */
-static inline __attribute__((always_inline)) void row_vector(
-    size_t width, size_t channels, const float *x, const float *w, const float *bias, float *y,
-    size_t oy, size_t ky_lo, size_t ky_hi, size_t c)
+static void row_vector(size_t width, size_t channels, const float *x, const float *w,
+                       const float *bias, float *y, size_t oy, size_t ky_lo, size_t ky_hi,
+                       size_t c)
 {
     if (width < BLOCK) {
         for (size_t ox = 0; ox < width; ox++)
@@ -110,6 +165,15 @@ static inline __attribute__((always_inline)) void row_vector(
         else
             block8(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, ox0, c, true);
     }
+}
+
+/* Kernel row ky of one pixel block, every full channel vector. */
+static inline __attribute__((always_inline)) void block_pass(
+    size_t width, size_t channels, const float *x, const float *w, const float *bias, float *y,
+    size_t oy, size_t ky, bool first, size_t ox0, bool checked, size_t full)
+{
+    for (size_t c = 0; c < full; c += 4)
+        block8_row(width, channels, x, w, bias, y, oy, ky, first, ox0, c, checked);
 }
 
 /* Channels c0..channels-1 (fewer than 4) of one output row, one float at a
@@ -144,9 +208,31 @@ void upernet_f32_dwconv7x7_ukernel_4c__neon(size_t height, size_t width, size_t 
         /* Kernel rows whose input row oy + ky - 3 lies in [0, height). */
         const size_t ky_lo = oy < 3 ? 3 - oy : 0;
         const size_t ky_hi = height + 3 - oy < 7 ? height + 3 - oy : 7;
-        for (size_t c = 0; c < full; c += 4)
-            row_vector(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, c);
         if (full < channels)
             row_tail(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, full);
+        if (channels < 256 || width < BLOCK) {
+            /* Channel vector outer, the whole 7x7 window per pixel block. */
+            for (size_t c = 0; c < full; c += 4)
+                row_vector(width, channels, x, w, bias, y, oy, ky_lo, ky_hi, c);
+            continue;
+        }
+        /* Wide pixels: one kernel row at a time over all channels (see the
+         * file's header). */
+        for (size_t ox0 = 0; ox0 < width; ox0 += BLOCK) {
+            if (ox0 + BLOCK > width)
+                ox0 = width - BLOCK;
+            const bool inside = ox0 >= 3 && ox0 + BLOCK + 3 <= width;
+            for (size_t ky = ky_lo; ky < ky_hi; ky++) {
+                const bool first = ky == ky_lo;
+                if (inside && first)
+                    block_pass(width, channels, x, w, bias, y, oy, ky, true, ox0, false, full);
+                else if (inside)
+                    block_pass(width, channels, x, w, bias, y, oy, ky, false, ox0, false, full);
+                else if (first)
+                    block_pass(width, channels, x, w, bias, y, oy, ky, true, ox0, true, full);
+                else
+                    block_pass(width, channels, x, w, bias, y, oy, ky, false, ox0, true, full);
+            }
+        }
     }
 }

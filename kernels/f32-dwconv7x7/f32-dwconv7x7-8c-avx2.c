@@ -20,8 +20,15 @@
  * right border test each input column and skip the padding; a row narrower
  * than 8 pixels takes a one-pixel path. A last partial block is re-anchored
  * at width-8 (recomputing some pixels with the same operations, hence the
- * same values). Loop order: row, channel vector, pixel block, so the 49 taps
- * of a channel vector stay in L1 while the row is swept. */
+ * same values).
+ * Loop order: up to 255 channels, row -> channel vector -> pixel block ->
+ * kernel row, so the 49 taps of a channel vector stay in L1 while the row is
+ * swept. From 256 channels on (pixels of >= 1 KiB) the 7 x 14 input vectors
+ * of one block fall into a few L1 sets (UperNet's row strides are multiples
+ * of 4 KiB) and evict each other, so the order becomes row -> pixel block ->
+ * kernel row -> channel vector, with the running sums kept in y between
+ * kernel rows: x is then streamed contiguously. Both orders add the taps of
+ * an output in the same sequence, so they give the same bits. */
 #include "config.h"
 
 #include <immintrin.h>

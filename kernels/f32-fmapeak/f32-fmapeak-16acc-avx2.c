@@ -43,7 +43,8 @@ double upernet_f32_fmapeak_ukernel_16acc__avx2(size_t iterations, float *sink)
     }
     __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
                              _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)),
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a8, a9),
+                                                     _mm256_add_ps(a10, a11)),
                                        _mm256_add_ps(_mm256_add_ps(a12, a13),
                                                      _mm256_add_ps(a14, a15))));
     *sink = _mm256_cvtss_f32(s);

@@ -32,7 +32,8 @@ double upernet_f32_fmapeak_ukernel_16acc__avx512(size_t iterations, float *sink)
     }
     __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
                              _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)),
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a8, a9),
+                                                     _mm512_add_ps(a10, a11)),
                                        _mm512_add_ps(_mm512_add_ps(a12, a13),
                                                      _mm512_add_ps(a14, a15))));
     *sink = _mm512_reduce_add_ps(s);
