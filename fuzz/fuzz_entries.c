@@ -43,7 +43,8 @@ static enum upernet_status weights_entry(const uint8_t *data, size_t size, upern
 }
 
 /* The unpickler alone: up to five pickles in a row (as the legacy format
- * has), then the legacy torch reader on the same bytes. */
+ * has), then, for input starting with the legacy magic, the legacy torch
+ * reader on the same bytes. */
 static enum upernet_status pickle_entry(const uint8_t *data, size_t size, upernet_error *err)
 {
     struct pickle_arena arena = {0};
@@ -59,6 +60,8 @@ static enum upernet_status pickle_entry(const uint8_t *data, size_t size, uperne
         pos += used;
     }
     pickle_arena_free(&arena);
+    if (size < sizeof torch_legacy_magic || memcmp(data, torch_legacy_magic, sizeof torch_legacy_magic) != 0)
+        return st;
     upernet_weights *map = tensor_map_new("fuzz");
     if (map == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "fuzz: out of memory");
@@ -115,9 +118,52 @@ static enum upernet_status image_check(enum upernet_status st, upernet_image *im
     return st;
 }
 
+/* The decoders accept up to UPERNET_IMAGE_MAX_PIXELS (2^28), and a file of a
+ * few hundred bytes may declare that many: libjpeg fills missing entropy
+ * data with zeros. Decoding 2^28 pixels under ASan and coverage takes
+ * minutes, which stalls the fuzzer without finding anything (a normal build
+ * does it in a second or two), so the fuzz entries skip inputs declaring
+ * more than FUZZ_MAX_PIXELS (only in the fuzz build, -DUPERNET_FUZZING:
+ * tests/test_regressions runs the full path, and the limit itself is
+ * checked by the *-limit-huge-dims regressions). */
+#ifdef UPERNET_FUZZING
+#define FUZZ_MAX_PIXELS ((uint64_t) 1 << 20)
+
+/* Width x height of the first JPEG frame header found, 0 if none. */
+static uint64_t jpeg_declared_pixels(const uint8_t *d, size_t n)
+{
+    for (size_t i = 2; i + 9 <= n; i++) {
+        const uint8_t m = d[i + 1];
+        if (d[i] == 0xff && m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc)
+            return (uint64_t) ((d[i + 5] << 8) | d[i + 6]) * (uint64_t) ((d[i + 7] << 8) | d[i + 8]);
+    }
+    return 0;
+}
+
+/* Width x height of a PNG's IHDR (right after the signature). */
+static uint64_t png_declared_pixels(const uint8_t *d, size_t n)
+{
+    if (n < 24)
+        return 0;
+    const uint64_t w = (uint64_t) d[16] << 24 | (uint64_t) d[17] << 16 | (uint64_t) d[18] << 8 | d[19];
+    const uint64_t h = (uint64_t) d[20] << 24 | (uint64_t) d[21] << 16 | (uint64_t) d[22] << 8 | d[23];
+    return w * h;
+}
+
+static int too_many_pixels(const uint8_t *data, size_t size)
+{
+    return jpeg_declared_pixels(data, size) > FUZZ_MAX_PIXELS || png_declared_pixels(data, size) > FUZZ_MAX_PIXELS;
+}
+#endif
+
 static enum upernet_status jpeg_entry(const uint8_t *data, size_t size, upernet_error *err)
 {
     upernet_image image = {0, 0, NULL};
+#ifdef UPERNET_FUZZING
+    if (too_many_pixels(data, size))
+        return upernet_fail(err, UPERNET_ERR_LIMIT, "fuzz: skipped, more than %llu pixels",
+                            (unsigned long long) FUZZ_MAX_PIXELS);
+#endif
     if (size < 3 || data[0] != 0xff || data[1] != 0xd8)
         return image_check(upernet_image_decode(data, size, "fuzz.jpg", &image, err), &image);
     return image_check(upernet_jpeg_decode(data, size, "fuzz.jpg", &image, err), &image);
@@ -126,6 +172,11 @@ static enum upernet_status jpeg_entry(const uint8_t *data, size_t size, upernet_
 static enum upernet_status png_entry(const uint8_t *data, size_t size, upernet_error *err)
 {
     upernet_image image = {0, 0, NULL};
+#ifdef UPERNET_FUZZING
+    if (too_many_pixels(data, size))
+        return upernet_fail(err, UPERNET_ERR_LIMIT, "fuzz: skipped, more than %llu pixels",
+                            (unsigned long long) FUZZ_MAX_PIXELS);
+#endif
     return image_check(upernet_image_decode(data, size, "fuzz.png", &image, err), &image);
 }
 

@@ -26,3 +26,8 @@ tests_test_regressions_SOURCES = tests/test_regressions.c fuzz/fuzz_entries.c fu
 tests_test_regressions_CFLAGS = $(UPERNET_TEST_CFLAGS)
 tests_test_regressions_LDADD = $(UPERNET_TEST_LIBS)
 TESTS += tests/test_regressions
+
+# Exit statuses of every verb on hostile input (0 / 1 with one line / 2, no
+# signal, no partial output).
+TESTS += tests/test_exit_status.sh
+EXTRA_DIST += tests/test_exit_status.sh
