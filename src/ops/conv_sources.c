@@ -32,6 +32,7 @@
 #include "core/error.h"
 #include "ops/bilinear.h"
 #include "ops/ops.h"
+#include "ops/tiles.h"
 
 #define MAX_MR 32
 #define L2_BUDGET (256u * 1024u)
@@ -199,14 +200,9 @@ enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *
     const size_t row_tiles = (pixels + mr - 1) / mr;
     const size_t panels = (conv->out_channels + nr - 1) / nr;
     const size_t panel_floats = upernet_pack_conv_panel_floats(total, k, k, nr);
-    size_t block_tiles = L2_BUDGET / (mr * total * sizeof(float));
-    if (block_tiles == 0)
-        block_tiles = 1;
-    if (block_tiles > row_tiles)
-        block_tiles = row_tiles;
-    const size_t blocks = (row_tiles + block_tiles - 1) / block_tiles;
-    const size_t per_block = panels * block_tiles;
-    const size_t n_tiles = blocks * per_block;
+    const struct upernet_tile_order order =
+        upernet_tile_order(row_tiles, panels, L2_BUDGET / (mr * total * sizeof(float)));
+    const size_t block_tiles = order.block_tiles;
     const size_t max_positions = taps * mr;
     const struct tile_plan plan = {conv, sources, n_sources, chunks, n_chunks, res,
                                    up_channels, in_h, in_w, out_w, taps};
@@ -231,11 +227,10 @@ enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *
         for (size_t b = 0; ok && b < block_tiles; b++)
             planned[b] = SIZE_MAX;
 #pragma omp for schedule(static)
-        for (size_t index = 0; index < n_tiles; index++) {
-            const size_t block = index / per_block, rest = index % per_block;
-            const size_t panel = rest / block_tiles, slot = rest % block_tiles;
-            const size_t tile = block * block_tiles + slot;
-            if (!ok || tile >= row_tiles)
+        for (size_t index = 0; index < order.count; index++) {
+            size_t tile, panel, slot;
+            upernet_tile_at(&order, index, &tile, &panel, &slot);
+            if (!ok)
                 continue;
             const size_t m0 = tile * mr;
             const size_t rows = pixels - m0 < mr ? pixels - m0 : mr;

@@ -1,7 +1,7 @@
 # The operator layer (src/ops): whole-tensor ops over the dispatch table's
 # micro-kernels, threaded with OpenMP.
 libupernet_la_SOURCES += \
-	src/ops/ops.h src/ops/threads.h src/ops/bilinear.h \
+	src/ops/ops.h src/ops/threads.h src/ops/bilinear.h src/ops/tiles.h \
 	src/ops/conv.c \
 	src/ops/conv_sources.c \
 	src/ops/dwconv7x7.c \

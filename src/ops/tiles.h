@@ -1,0 +1,57 @@
+/* Internal to src/ops: the order in which the conv drivers visit their
+ * (row tile, panel) pairs. Row tiles are grouped into blocks of block_tiles
+ * (the last block may be shorter); within a block the panels are outer and
+ * the block's tiles inner, so the block's input stays in cache while the
+ * weight panels pass. index 0..count-1 enumerates exactly the valid pairs,
+ * so a static OpenMP schedule gives every thread the same amount of work. */
+#ifndef UPERNET_OPS_TILES_H
+#define UPERNET_OPS_TILES_H
+
+#include <stddef.h>
+
+struct upernet_tile_order {
+    size_t panels, block_tiles;
+    size_t full_count; /* pairs in the full blocks */
+    size_t last_start; /* first tile of the short last block */
+    size_t last_tiles; /* its tiles (0 if none) */
+    size_t count;      /* all pairs: row_tiles * panels */
+};
+
+static inline struct upernet_tile_order upernet_tile_order(size_t row_tiles, size_t panels,
+                                                           size_t block_tiles)
+{
+    if (block_tiles == 0)
+        block_tiles = 1;
+    if (block_tiles > row_tiles)
+        block_tiles = row_tiles;
+    const size_t full_blocks = block_tiles ? row_tiles / block_tiles : 0;
+    struct upernet_tile_order o = {
+        .panels = panels,
+        .block_tiles = block_tiles,
+        .full_count = full_blocks * block_tiles * panels,
+        .last_start = full_blocks * block_tiles,
+        .last_tiles = row_tiles - full_blocks * block_tiles,
+        .count = row_tiles * panels,
+    };
+    return o;
+}
+
+/* The pair at index; *slot = the tile's position inside its block. */
+static inline void upernet_tile_at(const struct upernet_tile_order *o, size_t index, size_t *tile,
+                                   size_t *panel, size_t *slot)
+{
+    if (index < o->full_count) {
+        const size_t per_block = o->block_tiles * o->panels;
+        const size_t block = index / per_block, rest = index % per_block;
+        *panel = rest / o->block_tiles;
+        *slot = rest % o->block_tiles;
+        *tile = block * o->block_tiles + *slot;
+    } else {
+        const size_t rest = index - o->full_count;
+        *panel = rest / o->last_tiles;
+        *slot = rest % o->last_tiles;
+        *tile = o->last_start + *slot;
+    }
+}
+
+#endif
