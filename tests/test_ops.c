@@ -354,6 +354,9 @@ static const struct conv_shape naive_shapes[] = {
     {6, 5, 33, 9, 3, 1, 1},  {13, 9, 4, 21, 3, 2, 1}, {17, 18, 3, 10, 4, 4, 0},
     {9, 8, 6, 40, 2, 2, 0},  {3, 2, 2, 5, 3, 1, 1},   {2, 2, 3, 4, 3, 1, 2},
     {11, 13, 16, 35, 1, 1, 0},
+    /* Enough row tiles for several cache blocks and a short last one (and,
+     * with a wide panel, the L3-sized blocks): see src/ops/tiles.h. */
+    {40, 30, 300, 6, 1, 1, 0},   {70, 70, 256, 3, 3, 1, 1},
 };
 #define N_NAIVE (sizeof naive_shapes / sizeof naive_shapes[0])
 
@@ -586,7 +589,7 @@ START_TEST(test_bitwise_identical_across_threads)
 {
     const struct upernet_kernel_table *t = upernet_kernels();
     const struct conv_shape shapes[] = {{17, 13, 16, 24, 3, 1, 1}, {16, 15, 9, 37, 2, 2, 0},
-                                        {23, 19, 40, 12, 1, 1, 0}};
+                                        {23, 19, 40, 12, 1, 1, 0}, {40, 30, 300, 6, 1, 1, 0}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         float *ref = NULL;
         size_t n = 0;
