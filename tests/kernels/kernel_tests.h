@@ -14,5 +14,6 @@ void add_layernorm_tests(Suite *suite, enum upernet_isa tier);
 void add_igemm_tests(Suite *suite, enum upernet_isa tier);
 void add_dwconv7x7_tests(Suite *suite, enum upernet_isa tier);
 void add_gelu_tests(Suite *suite, enum upernet_isa tier);
+void add_dwconv7x7_wide_tests(Suite *suite, enum upernet_isa tier);
 
 #endif
