@@ -31,3 +31,11 @@ TESTS += tests/test_regressions
 # signal, no partial output).
 TESTS += tests/test_exit_status.sh
 EXTRA_DIST += tests/test_exit_status.sh
+
+# Every allocation of a full load -> preprocess -> forward -> write run made
+# to fail in turn (src/core/alloc.c): each must end in UPERNET_ERR_NOMEM.
+check_PROGRAMS += tests/test_alloc_failure
+tests_test_alloc_failure_SOURCES = tests/test_alloc_failure.c tests/testutil.c tests/testutil.h
+tests_test_alloc_failure_CFLAGS = $(UPERNET_TEST_CFLAGS)
+tests_test_alloc_failure_LDADD = $(UPERNET_TEST_LIBS)
+TESTS += tests/test_alloc_failure

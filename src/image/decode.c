@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "image/image_internal.h"
 
@@ -30,7 +31,7 @@ enum upernet_status upernet_image_alloc(upernet_image *image, int64_t width, int
                             "%s: image of %lldx%lld pixels exceeds the limit of %llu pixels", name,
                             (long long) width, (long long) height,
                             (unsigned long long) UPERNET_IMAGE_MAX_PIXELS);
-    image->rgb = malloc((size_t) width * (size_t) height * 3);
+    image->rgb = upernet_malloc((size_t) width * (size_t) height * 3);
     if (image->rgb == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory for a %lldx%lld image", name,
                             (long long) width, (long long) height);
@@ -92,7 +93,7 @@ enum upernet_status upernet_image_load(const char *path, upernet_image *out, upe
                             path, (long long) st.st_size, (unsigned long long) IMAGE_FILE_MAX_BYTES);
     }
     const size_t size = (size_t) st.st_size;
-    uint8_t *data = malloc(size > 0 ? size : 1);
+    uint8_t *data = upernet_malloc(size > 0 ? size : 1);
     if (data == NULL) {
         fclose(f);
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, size);

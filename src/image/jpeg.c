@@ -20,6 +20,7 @@
 #include <string.h>
 #include <turbojpeg.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "image/image_internal.h"
 
@@ -154,7 +155,7 @@ enum upernet_status upernet_jpeg_decode(const uint8_t *data, size_t size, const 
     const int format = cmyk ? TJPF_CMYK : TJPF_RGB;
     uint8_t *pixels = out->rgb;
     if (cmyk) {
-        pixels = malloc((size_t) width * (size_t) height * 4);
+        pixels = upernet_malloc((size_t) width * (size_t) height * 4);
         if (pixels == NULL) {
             upernet_image_free(out);
             return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory for a %dx%d CMYK image",

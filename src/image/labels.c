@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "image/labels_internal.h"
 #include "upernet.h"
@@ -31,8 +32,8 @@ void upernet_labels_free(upernet_labels *labels)
 static enum upernet_status labels_alloc(upernet_labels *out, int count, upernet_error *err)
 {
     out->count = 0;
-    out->names = calloc((size_t) count, sizeof *out->names);
-    out->colors = calloc((size_t) count, 3);
+    out->names = upernet_calloc((size_t) count, sizeof *out->names);
+    out->colors = upernet_calloc((size_t) count, 3);
     if (out->names == NULL || out->colors == NULL) {
         free(out->names);
         free(out->colors);
@@ -50,7 +51,7 @@ enum upernet_status upernet_labels_ade20k(upernet_labels *out, upernet_error *er
     if (status != UPERNET_OK)
         return status;
     for (int i = 0; i < UPERNET_ADE20K_CLASSES; i++) {
-        out->names[i] = strdup(upernet_ade20k_labels[i].name);
+        out->names[i] = upernet_strdup(upernet_ade20k_labels[i].name);
         if (out->names[i] == NULL) {
             upernet_labels_free(out);
             return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory for label names");
@@ -88,7 +89,7 @@ enum upernet_status upernet_labels_generic(int count, upernet_labels *out, upern
     for (int i = 0; i < count; i++) {
         char name[32];
         snprintf(name, sizeof name, "class_%d", i);
-        out->names[i] = strdup(name);
+        out->names[i] = upernet_strdup(name);
         if (out->names[i] == NULL) {
             upernet_labels_free(out);
             return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory for label names");
@@ -156,10 +157,10 @@ enum upernet_status upernet_labels_load(const char *path, upernet_labels *out, u
         }
         if (out->count == capacity) {
             const int grown = capacity ? capacity * 2 : 256;
-            char **names = realloc(out->names, (size_t) grown * sizeof *names);
+            char **names = upernet_realloc(out->names, (size_t) grown * sizeof *names);
             if (names != NULL)
                 out->names = names;
-            uint8_t *colors = names != NULL ? realloc(out->colors, (size_t) grown * 3) : NULL;
+            uint8_t *colors = names != NULL ? upernet_realloc(out->colors, (size_t) grown * 3) : NULL;
             if (colors == NULL) {
                 status = upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
                 goto fail;
@@ -167,7 +168,7 @@ enum upernet_status upernet_labels_load(const char *path, upernet_labels *out, u
             out->colors = colors;
             capacity = grown;
         }
-        out->names[out->count] = strdup(fields[1]);
+        out->names[out->count] = upernet_strdup(fields[1]);
         if (out->names[out->count] == NULL) {
             status = upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
             goto fail;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "image/image_internal.h"
 
@@ -163,7 +164,7 @@ enum upernet_status upernet_png_decode(const uint8_t *data, size_t size, const c
         status = upernet_fail(err, UPERNET_ERR_FORMAT, "%s: unexpected PNG row layout", name);
         goto done;
     }
-    png = malloc(png_size);
+    png = upernet_malloc(png_size);
     if (png == NULL) {
         status = upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory decoding a %ux%u PNG",
                               name, ihdr.width, ihdr.height);

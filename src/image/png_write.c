@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "core/atomic_file.h"
 #include "upernet.h"
@@ -80,7 +81,7 @@ enum upernet_status upernet_write_class_map_png(const char *path, const uint16_t
         plte.entries[i].alpha = 255;
     }
     const size_t n = (size_t) width * (size_t) height;
-    uint8_t *indices = malloc(n);
+    uint8_t *indices = upernet_malloc(n);
     if (indices == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
     for (size_t i = 0; i < n; i++)
@@ -110,7 +111,7 @@ enum upernet_status upernet_write_overlay_png(const char *path, const upernet_im
         return upernet_fail(err, UPERNET_ERR_ARGUMENT, "%s: empty image", path);
     upernet_image blended = {image->width, image->height, NULL};
     const size_t n = (size_t) image->width * (size_t) image->height;
-    blended.rgb = malloc(n * 3);
+    blended.rgb = upernet_malloc(n * 3);
     if (blended.rgb == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
     /* Nearest neighbour with pixel centres aligned (Pillow's NEAREST):

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "image/image_internal.h"
 
@@ -45,10 +46,10 @@ enum upernet_status upernet_resample_axis_init(struct upernet_resample_axis *axi
     const double filter_scale = scale < 1.0 ? 1.0 : scale;
     const double support = 1.0 * filter_scale; /* bilinear support is 1 */
     const int ksize = (int) ceil(support) * 2 + 1;
-    double *weights = malloc((size_t) ksize * sizeof *weights);
-    axis->first = malloc((size_t) out_size * sizeof *axis->first);
-    axis->count = malloc((size_t) out_size * sizeof *axis->count);
-    axis->coeffs = malloc((size_t) out_size * (size_t) ksize * sizeof *axis->coeffs);
+    double *weights = upernet_malloc((size_t) ksize * sizeof *weights);
+    axis->first = upernet_malloc((size_t) out_size * sizeof *axis->first);
+    axis->count = upernet_malloc((size_t) out_size * sizeof *axis->count);
+    axis->coeffs = upernet_malloc((size_t) out_size * (size_t) ksize * sizeof *axis->coeffs);
     if (weights == NULL || axis->first == NULL || axis->count == NULL || axis->coeffs == NULL) {
         free(weights);
         upernet_resample_axis_free(axis);

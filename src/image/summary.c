@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "core/atomic_file.h"
 #include "upernet.h"
@@ -30,7 +31,7 @@ enum upernet_status upernet_write_summary_json(const char *path, const char *sou
     if (class_map == NULL || labels == NULL || labels->count <= 0 || height <= 0 || width <= 0)
         return upernet_fail(err, UPERNET_ERR_ARGUMENT, "%s: empty class map or labels", path);
     const size_t n = (size_t) width * (size_t) height;
-    struct class_count *counts = calloc((size_t) labels->count, sizeof *counts);
+    struct class_count *counts = upernet_calloc((size_t) labels->count, sizeof *counts);
     if (counts == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
     for (int k = 0; k < labels->count; k++)
@@ -72,7 +73,7 @@ enum upernet_status upernet_write_summary_json(const char *path, const char *sou
     } else {
         const size_t len = strlen(text);
         text[len] = '\0';
-        char *with_newline = realloc(text, len + 2);
+        char *with_newline = upernet_realloc(text, len + 2);
         if (with_newline == NULL) {
             status = upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
         } else {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 
@@ -214,7 +215,7 @@ enum upernet_status upernet_npy_parse_f32(const void *bytes, size_t size, const 
                             "follow",
                             name, numel, numel * sizeof(float), data_bytes);
     out->numel = numel;
-    out->data = malloc(numel ? numel * sizeof(float) : 1);
+    out->data = upernet_malloc(numel ? numel * sizeof(float) : 1);
     if (out->data == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", name);
     memcpy(out->data, b + prefix + header_len, numel * sizeof(float));
@@ -245,7 +246,7 @@ enum upernet_status upernet_npy_read_f32(const char *path, struct upernet_npy *o
         st = upernet_fail(err, UPERNET_ERR_LIMIT, "%s: file too large", path);
         goto done;
     }
-    bytes = malloc(size ? (size_t) size : 1);
+    bytes = upernet_malloc(size ? (size_t) size : 1);
     if (bytes == NULL) {
         st = upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
         goto done;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "io/dtype.h"
 
@@ -49,7 +50,7 @@ static struct pickle_object *new_object(struct unpickler *u, enum pickle_kind ki
 {
     if (account(u, sizeof(struct pickle_object)) != UPERNET_OK)
         return NULL;
-    struct pickle_object *o = calloc(1, sizeof *o);
+    struct pickle_object *o = upernet_calloc(1, sizeof *o);
     if (o == NULL) {
         fail(u, UPERNET_ERR_NOMEM, "out of memory");
         return NULL;
@@ -126,7 +127,7 @@ static char *copy_bytes(struct unpickler *u, const void *src, size_t len)
 {
     if (account(u, len + 1) != UPERNET_OK)
         return NULL;
-    char *s = malloc(len + 1);
+    char *s = upernet_malloc(len + 1);
     if (s == NULL) {
         fail(u, UPERNET_ERR_NOMEM, "out of memory");
         return NULL;
@@ -147,7 +148,7 @@ static enum upernet_status push(struct unpickler *u, struct pickle_object *o)
         if (u->stack_cap >= PICKLE_MAX_STACK)
             return fail(u, UPERNET_ERR_LIMIT, "more than %zu values on the stack", (size_t) PICKLE_MAX_STACK);
         const size_t cap = u->stack_cap ? 2 * u->stack_cap : 256;
-        struct pickle_object **s = realloc(u->stack, cap * sizeof *s);
+        struct pickle_object **s = upernet_realloc(u->stack, cap * sizeof *s);
         if (s == NULL)
             return fail(u, UPERNET_ERR_NOMEM, "out of memory");
         u->stack = s;
@@ -199,7 +200,7 @@ static enum upernet_status seq_append(struct unpickler *u, struct pickle_object 
         enum upernet_status st = account(u, (cap - c->u.seq.cap) * sizeof(struct pickle_object *));
         if (st != UPERNET_OK)
             return st;
-        struct pickle_object **items = realloc(c->u.seq.items, cap * sizeof *items);
+        struct pickle_object **items = upernet_realloc(c->u.seq.items, cap * sizeof *items);
         if (items == NULL)
             return fail(u, UPERNET_ERR_NOMEM, "out of memory");
         c->u.seq.items = items;
@@ -451,7 +452,7 @@ static struct pickle_object *make_storage(struct unpickler *u, const struct pick
         const size_t cap = ar->storages_cap ? 2 * ar->storages_cap : 64;
         if (account(u, (cap - ar->storages_cap) * sizeof(void *)) != UPERNET_OK)
             return NULL;
-        struct pickle_object **list = realloc(ar->storages, cap * sizeof *list);
+        struct pickle_object **list = upernet_realloc(ar->storages, cap * sizeof *list);
         if (list == NULL) {
             fail(u, UPERNET_ERR_NOMEM, "out of memory");
             return NULL;
@@ -504,7 +505,7 @@ static enum upernet_status memo_put(struct unpickler *u, uint64_t index)
             cap *= 2;
         if ((st = account(u, (cap - u->memo_cap) * sizeof(void *))) != UPERNET_OK)
             return st;
-        struct pickle_object **m = realloc(u->memo, cap * sizeof *m);
+        struct pickle_object **m = upernet_realloc(u->memo, cap * sizeof *m);
         if (m == NULL)
             return fail(u, UPERNET_ERR_NOMEM, "out of memory");
         memset(m + u->memo_cap, 0, (cap - u->memo_cap) * sizeof *m);

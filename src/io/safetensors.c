@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "io/dtype.h"
@@ -150,7 +151,7 @@ enum upernet_status safetensors_read(const uint8_t *data, size_t size, upernet_w
         goto done;
     }
     const size_t count = json_object_size(header);
-    entries = calloc(count ? count : 1, sizeof *entries);
+    entries = upernet_calloc(count ? count : 1, sizeof *entries);
     if (entries == NULL) {
         st = upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", src);
         goto done;
@@ -216,7 +217,7 @@ enum upernet_status upernet_weights_save_safetensors(const upernet_weights *map,
     if (map == NULL || path == NULL)
         return upernet_fail(err, UPERNET_ERR_ARGUMENT, "no weights or path to save");
     enum upernet_status st = UPERNET_OK;
-    const struct upernet_tensor **order = malloc((map->count ? map->count : 1) * sizeof *order);
+    const struct upernet_tensor **order = upernet_malloc((map->count ? map->count : 1) * sizeof *order);
     json_t *header = json_object();
     char *text = NULL;
     if (order == NULL || header == NULL) {

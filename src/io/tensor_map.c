@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 
 static uint64_t name_hash(const char *s)
@@ -20,10 +21,10 @@ static uint64_t name_hash(const char *s)
 
 upernet_weights *tensor_map_new(const char *source)
 {
-    upernet_weights *map = calloc(1, sizeof *map);
+    upernet_weights *map = upernet_calloc(1, sizeof *map);
     if (map == NULL)
         return NULL;
-    map->source = strdup(source != NULL ? source : "");
+    map->source = upernet_strdup(source != NULL ? source : "");
     if (map->source == NULL) {
         free(map);
         return NULL;
@@ -61,7 +62,7 @@ enum upernet_status tensor_map_own(upernet_weights *map, void *ptr, size_t size,
 {
     if (map->n_blocks == map->blocks_capacity) {
         const size_t cap = map->blocks_capacity ? 2 * map->blocks_capacity : 16;
-        struct tensor_map_block *b = realloc(map->blocks, cap * sizeof *b);
+        struct tensor_map_block *b = upernet_realloc(map->blocks, cap * sizeof *b);
         if (b == NULL) {
             if (is_mapping)
                 munmap(ptr, size);
@@ -83,7 +84,7 @@ enum upernet_status tensor_map_alloc(upernet_weights *map, size_t bytes, void **
         return upernet_fail(err, UPERNET_ERR_LIMIT,
                             "%s: converting the tensors would need more than %zu bytes of memory",
                             map->source, map->converted_limit);
-    void *p = malloc(bytes ? bytes : 1);
+    void *p = upernet_malloc(bytes ? bytes : 1);
     if (p == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory (%zu bytes)", map->source, bytes);
     enum upernet_status st = tensor_map_own(map, p, bytes, 0, err);
@@ -131,7 +132,7 @@ static enum upernet_status index_resize(upernet_weights *map, size_t min_count, 
         slots *= 2;
     if (slots <= map->index_slots)
         return UPERNET_OK;
-    size_t *index = calloc(slots, sizeof *index);
+    size_t *index = upernet_calloc(slots, sizeof *index);
     if (index == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", map->source);
     free(map->index);
@@ -159,13 +160,13 @@ enum upernet_status tensor_map_add(upernet_weights *map, const char *name, enum 
         return st;
     if (map->count == map->capacity) {
         const size_t cap = map->capacity ? 2 * map->capacity : 64;
-        struct upernet_tensor *t = realloc(map->tensors, cap * sizeof *t);
+        struct upernet_tensor *t = upernet_realloc(map->tensors, cap * sizeof *t);
         if (t == NULL)
             return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", map->source);
         map->tensors = t;
         map->capacity = cap;
     }
-    char *copy = strdup(name);
+    char *copy = upernet_strdup(name);
     if (copy == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", map->source);
     struct upernet_tensor *t = &map->tensors[map->count];
@@ -186,7 +187,7 @@ enum upernet_status tensor_map_add(upernet_weights *map, const char *name, enum 
 
 enum upernet_status tensor_map_rename(upernet_weights *map, size_t i, const char *name, upernet_error *err)
 {
-    char *copy = strdup(name);
+    char *copy = upernet_strdup(name);
     if (copy == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", map->source);
     struct upernet_tensor *t = &map->tensors[i];

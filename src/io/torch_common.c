@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "io/dtype.h"
 
@@ -35,7 +36,7 @@ enum upernet_status torch_records_add(struct torch_records *r, const char *key, 
 {
     if (2 * (r->count + 1) > r->n_slots) {
         const size_t n = r->n_slots ? 2 * r->n_slots : 64;
-        struct torch_record *slots = calloc(n, sizeof *slots);
+        struct torch_record *slots = upernet_calloc(n, sizeof *slots);
         if (slots == NULL)
             return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory");
         for (size_t i = 0; i < r->n_slots; i++) {
@@ -50,7 +51,7 @@ enum upernet_status torch_records_add(struct torch_records *r, const char *key, 
         r->slots = slots;
         r->n_slots = n;
     }
-    char *copy = strdup(key);
+    char *copy = upernet_strdup(key);
     if (copy == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory");
     size_t j = (size_t) key_hash(key) & (r->n_slots - 1);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "kernels/pack.h"
 #include "model/model.h"
@@ -68,14 +69,14 @@ static float *alloc_floats(struct loader *L, size_t n)
 {
     upernet_model *m = L->m;
     size_t bytes = (n * sizeof(float) + 63) & ~(size_t) 63;
-    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    float *p = upernet_aligned_alloc(64, bytes ? bytes : 64);
     bool listed = false;
     if (p != NULL) {
 #pragma omp critical(upernet_load_registry)
         {
             if (m->n_allocations == m->cap_allocations) {
                 size_t cap = m->cap_allocations ? 2 * m->cap_allocations : 256;
-                void **a = realloc(m->allocations, cap * sizeof *a);
+                void **a = upernet_realloc(m->allocations, cap * sizeof *a);
                 if (a != NULL) {
                     m->allocations = a;
                     m->cap_allocations = cap;
@@ -142,7 +143,7 @@ static enum upernet_status pack_conv_module(struct loader *L, struct upernet_con
     const float *var = mean ? get(L, "%s.batch_norm.running_var", prefix) : NULL;
     if (var == NULL)
         return failed(L);
-    float *alpha = malloc(2 * out * sizeof *alpha);
+    float *alpha = upernet_malloc(2 * out * sizeof *alpha);
     float *packed = alpha ? alloc_floats(L, upernet_pack_conv_floats(out, in, kernel, kernel,
                                                                        L->m->nr))
                           : NULL;
@@ -321,12 +322,12 @@ static enum upernet_status load_all(upernet_model *m, const struct upernet_param
     for (int s = 0; s < UPERNET_STAGES; s++) {
         struct upernet_stage *st = &m->stages[s];
         st->depth = cfg->depths[s];
-        st->blocks = calloc(st->depth ? (size_t) st->depth : 1, sizeof *st->blocks);
+        st->blocks = upernet_calloc(st->depth ? (size_t) st->depth : 1, sizeof *st->blocks);
         if (st->blocks == NULL)
             return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory loading %s", cfg->name);
         max_tasks += (size_t) st->depth;
     }
-    struct task *tasks = malloc(max_tasks * sizeof *tasks);
+    struct task *tasks = upernet_malloc(max_tasks * sizeof *tasks);
     if (tasks == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory loading %s", cfg->name);
     const size_t n = list_tasks(cfg, tasks);
@@ -368,7 +369,7 @@ enum upernet_status upernet_model_load(const struct upernet_config *cfg,
     enum upernet_status st = upernet_param_table_build(cfg, &table, err);
     if (st != UPERNET_OK)
         return st;
-    upernet_model *m = calloc(1, sizeof *m);
+    upernet_model *m = upernet_calloc(1, sizeof *m);
     if (m == NULL) {
         upernet_param_table_free(&table);
         return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory creating %s", cfg->name);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 
 /* ------------------------------------------------------------ built-ins */
@@ -367,7 +368,7 @@ enum upernet_status upernet_config_parse_json(const char *path, struct upernet_c
         return upernet_fail(err, UPERNET_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     /* Config files are small; refuse anything absurd before reading it. */
     enum { MAX_CONFIG_BYTES = 16 << 20 };
-    char *text = malloc(MAX_CONFIG_BYTES + 1);
+    char *text = upernet_malloc(MAX_CONFIG_BYTES + 1);
     if (text == NULL) {
         fclose(f);
         return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "model/weights.h"
 
@@ -28,7 +29,7 @@ static uint64_t hash_name(const char *s)
 
 upernet_tensors *upernet_tensors_create(void)
 {
-    return calloc(1, sizeof(upernet_tensors));
+    return upernet_calloc(1, sizeof(upernet_tensors));
 }
 
 size_t upernet_tensors_count(const upernet_tensors *t)
@@ -77,7 +78,7 @@ const struct upernet_tensor_entry *upernet_tensors_at(const upernet_tensors *t, 
 static int grow_slots(upernet_tensors *t)
 {
     size_t n = t->n_slots ? t->n_slots * 2 : 64;
-    size_t *slots = calloc(n, sizeof *slots);
+    size_t *slots = upernet_calloc(n, sizeof *slots);
     if (slots == NULL)
         return -1;
     free(t->slots);
@@ -125,7 +126,7 @@ enum upernet_status upernet_tensors_add(upernet_tensors *t, const char *name,
         goto nomem;
     if (t->count == t->capacity) {
         size_t cap = t->capacity ? 2 * t->capacity : 64;
-        struct upernet_tensor_entry *e = realloc(t->entries, cap * sizeof *e);
+        struct upernet_tensor_entry *e = upernet_realloc(t->entries, cap * sizeof *e);
         if (e == NULL)
             goto nomem;
         t->entries = e;
@@ -133,13 +134,13 @@ enum upernet_status upernet_tensors_add(upernet_tensors *t, const char *name,
     }
     stored = data;
     if (ownership == UPERNET_TENSOR_COPY) {
-        stored = malloc((numel ? numel : 1) * sizeof(float));
+        stored = upernet_malloc((numel ? numel : 1) * sizeof(float));
         if (stored == NULL)
             goto nomem;
         if (numel)
             memcpy(stored, data, numel * sizeof(float));
     }
-    char *name_copy = strdup(name);
+    char *name_copy = upernet_strdup(name);
     if (name_copy == NULL)
         goto nomem;
     struct upernet_tensor_entry *e = &t->entries[t->count];

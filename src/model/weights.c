@@ -2,6 +2,7 @@
  * validation against a tensor store, and the parameter sources. */
 #include "config.h"
 
+#include "core/alloc.h"
 #include "model/weights.h"
 
 #include <stdarg.h>
@@ -31,7 +32,7 @@ static void add_param(struct table_builder *b, bool is_counter, size_t ndim, con
     struct upernet_param_table *t = b->table;
     if (t->count == b->capacity) {
         size_t cap = b->capacity ? 2 * b->capacity : 512;
-        struct upernet_param_spec *p = realloc(t->params, cap * sizeof *p);
+        struct upernet_param_spec *p = upernet_realloc(t->params, cap * sizeof *p);
         if (p == NULL) {
             b->failed = 1;
             return;
@@ -295,7 +296,7 @@ static const float *synthetic_get(void *ctx, const struct upernet_param_spec *sp
 {
     (void) ctx;
     size_t n = upernet_param_numel(spec);
-    float *data = malloc((n ? n : 1) * sizeof *data);
+    float *data = upernet_malloc((n ? n : 1) * sizeof *data);
     if (data == NULL) {
         upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory for synthetic tensor %s", spec->name);
         return NULL;

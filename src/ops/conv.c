@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "ops/ops.h"
 #include "ops/tiles.h"
@@ -109,7 +110,7 @@ enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
     const float *zero = zero_row;
     float *zero_alloc = NULL;
     if (conv->padding > 0 && conv->in_channels > UPERNET_CONV_ZERO_FLOATS) {
-        zero_alloc = calloc(conv->in_channels, sizeof *zero_alloc);
+        zero_alloc = upernet_calloc(conv->in_channels, sizeof *zero_alloc);
         if (zero_alloc == NULL)
             return upernet_fail(err, UPERNET_ERR_NOMEM, "conv: no memory for a %zu-float zero row",
                                 conv->in_channels);

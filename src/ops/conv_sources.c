@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "ops/bilinear.h"
 #include "ops/ops.h"
@@ -178,13 +179,13 @@ enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *
 
     const size_t n_chunks = total / kc;
     const size_t ks = taps * n_chunks;
-    struct chunk *chunks = malloc(n_chunks * sizeof *chunks);
-    struct resampled *res = calloc(n_sources, sizeof *res);
+    struct chunk *chunks = upernet_malloc(n_chunks * sizeof *chunks);
+    struct resampled *res = upernet_calloc(n_sources, sizeof *res);
     size_t table_entries = 0, up_channels = 0;
     for (size_t j = 0; j < n_sources; j++)
         if (sources[j].height != in_h || sources[j].width != in_w)
             table_entries += in_h + in_w;
-    struct upernet_bilinear_tap *tables = malloc((table_entries + 1) * sizeof *tables);
+    struct upernet_bilinear_tap *tables = upernet_malloc((table_entries + 1) * sizeof *tables);
     if (chunks == NULL || res == NULL || tables == NULL) {
         free(chunks), free(res), free(tables);
         return upernet_fail(err, UPERNET_ERR_NOMEM, "multi-source conv: no memory for tables");
@@ -225,10 +226,10 @@ enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *
      * once per thread rather than once per panel. */
 #pragma omp parallel reduction(| : failed)
     {
-        const float **a = malloc(block_tiles * ks * mr * sizeof *a);
-        size_t *keys = malloc(max_positions * sizeof *keys);
-        size_t *planned = malloc(block_tiles * sizeof *planned);
-        float *buffer = up_channels > 0 ? malloc(block_tiles * max_positions * up_channels *
+        const float **a = upernet_malloc(block_tiles * ks * mr * sizeof *a);
+        size_t *keys = upernet_malloc(max_positions * sizeof *keys);
+        size_t *planned = upernet_malloc(block_tiles * sizeof *planned);
+        float *buffer = up_channels > 0 ? upernet_malloc(block_tiles * max_positions * up_channels *
                                                  sizeof *buffer)
                                         : NULL;
         const int ok = a != NULL && keys != NULL && planned != NULL &&

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "ops/bilinear.h"
 #include "ops/ops.h"
@@ -47,7 +48,7 @@ static enum upernet_status build_tables(size_t in_h, size_t in_w, size_t out_h, 
                                         struct axis_tap **rows, struct axis_tap **cols,
                                         upernet_error *err)
 {
-    *rows = malloc((out_h + out_w) * sizeof **rows);
+    *rows = upernet_malloc((out_h + out_w) * sizeof **rows);
     if (*rows == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM,
                             "bilinear resize: no memory for %zu+%zu index entries", out_h, out_w);
@@ -119,7 +120,7 @@ enum upernet_status upernet_resize_bilinear_to_planes(size_t in_h, size_t in_w, 
      * vertical step then writes every plane's row as one contiguous run. */
 #pragma omp parallel reduction(| : failed)
     {
-        float *cache = malloc(2 * row_floats * sizeof *cache);
+        float *cache = upernet_malloc(2 * row_floats * sizeof *cache);
         float *h[2] = {cache, cache != NULL ? cache + row_floats : NULL};
         size_t held[2] = {SIZE_MAX, SIZE_MAX};
         failed = cache == NULL;
