@@ -87,16 +87,11 @@ static enum upernet_status backbone(const struct run *r, const float *pixels)
         for (int j = 0; j < st->depth; j++)
             TRY(block(r, &st->blocks[j], s, h, w, x));
 
-        /* F_s = LN(S_s); F_3 goes straight into the PPM concatenation. */
+        /* F_s = LN(S_s), the feature map the head reads. */
         float *feature = r->buf[BUF_FEATURE0 + s];
-        size_t feature_stride = C;
-        if (s == UPERNET_STAGES - 1) {
-            feature = r->buf[BUF_PPM_CAT];
-            feature_stride = C + (size_t) cfg->num_pool_scales * (size_t) cfg->hidden_size;
-        }
-        upernet_layernorm_run(r->t, h * w, C, x, C, feature, feature_stride, st->norm_gamma,
-                              st->norm_beta, UPERNET_LN_EPS);
-        tap(r, tap_names[s], feature, h, w, C, feature_stride);
+        upernet_layernorm_run(r->t, h * w, C, x, C, feature, C, st->norm_gamma, st->norm_beta,
+                              UPERNET_LN_EPS);
+        tap(r, tap_names[s], feature, h, w, C, C);
 
         /* The next stage consumes the raw S_s: LN, then 2x2 stride-2 conv. */
         if (s < UPERNET_STAGES - 1) {
@@ -111,45 +106,49 @@ static enum upernet_status backbone(const struct run *r, const float *pixels)
     return UPERNET_OK;
 }
 
-/* Pyramid pooling on F3 (already in the first C3 channels of the PPM
- * concatenation): each scale's pooled map through its 1x1 ConvModule,
- * upsampled into its channel slice; then the 3x3 bottleneck -> L_3. */
+/* Pyramid pooling on F3: each scale's pooled map through its 1x1
+ * ConvModule (P_j, s_j x s_j), then the 3x3 bottleneck over
+ * [F3, up(P_0), .., up(P_n)] -> L_3. The concatenation is never built: the
+ * conv reads F3 in place and upsamples each P_j to F3's size on the fly. */
 static enum upernet_status pyramid_pooling(const struct run *r)
 {
     upernet_model *m = r->m;
     const struct upernet_config *cfg = &m->cfg;
     const size_t h = m->plan.level_h[3], w = m->plan.level_w[3];
     const size_t C3 = (size_t) cfg->hidden_sizes[3], K = (size_t) cfg->hidden_size;
-    const size_t stride = C3 + (size_t) cfg->num_pool_scales * K;
-    float *cat = r->buf[BUF_PPM_CAT];
+    const float *f3 = r->buf[BUF_FEATURE0 + 3];
+    struct upernet_conv_source sources[1 + UPERNET_MAX_POOL_SCALES];
+    sources[0] = (struct upernet_conv_source){f3, h, w, C3, C3};
+    float *pooled_conv = r->buf[BUF_POOLED_CONV];
     for (int j = 0; j < cfg->num_pool_scales; j++) {
         const size_t scale = (size_t) cfg->pool_scales[j];
-        upernet_adaptive_avg_pool(h, w, C3, cat, stride, scale, r->buf[BUF_POOLED], C3);
-        TRY(upernet_conv_run(r->t, &m->psp[j], scale, scale, r->buf[BUF_POOLED], C3,
-                             r->buf[BUF_POOLED_CONV], K, NULL, NULL, 0, r->err));
-        TRY(upernet_resize_bilinear(scale, scale, K, r->buf[BUF_POOLED_CONV], K, h, w,
-                                    cat + C3 + (size_t) j * K, stride, false, r->err));
+        upernet_adaptive_avg_pool(h, w, C3, f3, C3, scale, r->buf[BUF_POOLED], C3);
+        TRY(upernet_conv_run(r->t, &m->psp[j], scale, scale, r->buf[BUF_POOLED], C3, pooled_conv,
+                             K, NULL, NULL, 0, r->err));
+        sources[1 + j] = (struct upernet_conv_source){pooled_conv, scale, scale, K, K};
+        pooled_conv += scale * scale * K;
     }
-    return upernet_conv_run(r->t, &m->bottleneck, h, w, cat, stride, r->buf[BUF_LATERAL0 + 3], K,
-                            NULL, NULL, 0, r->err);
+    return upernet_conv_run_sources(r->t, &m->bottleneck, h, w, sources,
+                                    1 + (size_t) cfg->num_pool_scales, r->buf[BUF_LATERAL0 + 3],
+                                    K, NULL, NULL, 0, r->err);
 }
 
-/* fpn_bottleneck on the 4-way concatenation [O_0, up(O_1), up(O_2),
- * up(O_3)] at level-0 size -> G. The concatenation is materialised here
- * (and only here), so a concat-free version replaces this one function. */
+/* fpn_bottleneck over [O_0, up(O_1), up(O_2), up(O_3)] at level-0 size -> G.
+ * The 4-way concatenation (4K channels at level 0, the largest tensor of
+ * the model) is never built: the conv reads O_0 in place and upsamples the
+ * coarser levels on the fly. */
 static enum upernet_status fuse_levels(const struct run *r, float *const levels[UPERNET_STAGES],
                                        float *fused)
 {
     upernet_model *m = r->m;
-    const size_t K = (size_t) m->cfg.hidden_size, stride = UPERNET_STAGES * K;
-    const size_t h0 = m->plan.level_h[0], w0 = m->plan.level_w[0];
-    float *cat = r->buf[BUF_FUSE_CAT];
-    upernet_copy_channels(h0 * w0, K, levels[0], K, cat, stride);
-    for (int i = 1; i < UPERNET_STAGES; i++)
-        TRY(upernet_resize_bilinear(m->plan.level_h[i], m->plan.level_w[i], K, levels[i], K, h0,
-                                    w0, cat + (size_t) i * K, stride, false, r->err));
-    return upernet_conv_run(r->t, &m->fpn_bottleneck, h0, w0, cat, stride, fused, K, NULL, NULL,
-                            0, r->err);
+    const size_t K = (size_t) m->cfg.hidden_size;
+    struct upernet_conv_source sources[UPERNET_STAGES];
+    for (int i = 0; i < UPERNET_STAGES; i++)
+        sources[i] = (struct upernet_conv_source){levels[i], m->plan.level_h[i],
+                                                  m->plan.level_w[i], K, K};
+    return upernet_conv_run_sources(r->t, &m->fpn_bottleneck, m->plan.level_h[0],
+                                    m->plan.level_w[0], sources, UPERNET_STAGES, fused, K, NULL,
+                                    NULL, 0, r->err);
 }
 
 static enum upernet_status decode_head(const struct run *r, float *logits)

@@ -40,14 +40,12 @@ enum upernet_buffer {
     BUF_DW0 = BUF_STAGE0 + UPERNET_STAGES,    /* dwconv output of stage s's blocks */
     BUF_HIDDEN = BUF_DW0 + UPERNET_STAGES,    /* MLP hidden rows, one pixel chunk */
     BUF_DOWNSAMPLE0,  /* LN(S_s) before downsampling into stage s+1 (s = 0..2) */
-    BUF_FEATURE0 = BUF_DOWNSAMPLE0 + UPERNET_STAGES - 1, /* F_0..F_2 */
-    BUF_PPM_CAT = BUF_FEATURE0 + UPERNET_STAGES - 1,      /* [F3, P_0..P_n] */
-    BUF_POOLED,       /* pooled F3, s x s x C3 (largest scale) */
-    BUF_POOLED_CONV,  /* its 1x1 ConvModule output, s x s x K */
+    BUF_FEATURE0 = BUF_DOWNSAMPLE0 + UPERNET_STAGES - 1, /* F_0..F_3 */
+    BUF_POOLED = BUF_FEATURE0 + UPERNET_STAGES,           /* pooled F3, s x s x C3 (largest s) */
+    BUF_POOLED_CONV,  /* every scale's 1x1 ConvModule output P_j, s_j x s_j x K each */
     BUF_LATERAL0,     /* L_0..L_3 (L_3 = bottleneck output = O_3) */
     BUF_FPN0 = BUF_LATERAL0 + UPERNET_STAGES,             /* O_0..O_2 */
-    BUF_FUSE_CAT = BUF_FPN0 + UPERNET_STAGES - 1,         /* [U_0..U_3] at level 0 */
-    BUF_FUSED,        /* fpn_bottleneck output G */
+    BUF_FUSED = BUF_FPN0 + UPERNET_STAGES - 1,            /* fpn_bottleneck output G */
     BUF_CLASSES,      /* classifier output Z at level 0 */
     BUF_COUNT
 };

@@ -22,13 +22,12 @@ enum step {
     STEP_STEM = 1,    /* stem conv + LN -> S_0 */
     /* stage s blocks: 2 + 2s; stage s end (hidden_states_norm, downsampling
      * into S_{s+1}): 3 + 2s */
-    STEP_PPM = 10,    /* pyramid pooling into the PPM concatenation */
-    STEP_BOTTLENECK,  /* -> L_3 */
+    STEP_PPM = 10,    /* pyramid pooling: P_j for every scale */
+    STEP_BOTTLENECK,  /* bottleneck over [F_3, up(P_0..P_n)] -> L_3 */
     STEP_LATERALS,    /* F_i -> L_i */
     STEP_TOP_DOWN,    /* L_{i-1} += up(L_i) */
     STEP_FPN,         /* L_i -> O_i */
-    STEP_FUSE_CAT,    /* O_0..O_3 -> [U_0..U_3] */
-    STEP_FUSE_CONV,   /* -> G */
+    STEP_FUSE,        /* fpn_bottleneck over [O_0, up(O_1..O_3)] -> G */
     STEP_CLASSIFIER,  /* -> Z */
     STEP_OUTPUT       /* Z -> logits (caller's buffer) */
 };
@@ -105,10 +104,13 @@ static enum upernet_status layout(const upernet_model *m, size_t H, size_t W,
         C[s] = (size_t) cfg->hidden_sizes[s];
         P[s] = plan->level_h[s] * plan->level_w[s];
     }
-    size_t max_scale = 0, hidden = 0;
-    for (int j = 0; j < cfg->num_pool_scales; j++)
-        if ((size_t) cfg->pool_scales[j] > max_scale)
-            max_scale = (size_t) cfg->pool_scales[j];
+    size_t max_scale = 0, hidden = 0, pooled_pixels = 0;
+    for (int j = 0; j < cfg->num_pool_scales; j++) {
+        const size_t scale = (size_t) cfg->pool_scales[j];
+        if (scale > max_scale)
+            max_scale = scale;
+        pooled_pixels += scale * scale;
+    }
     for (int s = 0; s < UPERNET_STAGES; s++) {
         size_t chunk = mlp_chunk(C[s], P[s]);
         if (cfg->depths[s] > 0 && chunk * 4 * C[s] > hidden)
@@ -125,23 +127,20 @@ static enum upernet_status layout(const upernet_model *m, size_t H, size_t W,
             STEP_STAGE_END(s));
         if (cfg->depths[s] > 0)
             REQ(BUF_DW0 + s, P[s] * C[s], STEP_BLOCKS(s), STEP_BLOCKS(s));
-        if (s < UPERNET_STAGES - 1) {
+        if (s < UPERNET_STAGES - 1)
             REQ(BUF_DOWNSAMPLE0 + s, P[s] * C[s], STEP_STAGE_END(s), STEP_STAGE_END(s));
-            REQ(BUF_FEATURE0 + s, P[s] * C[s], STEP_STAGE_END(s), STEP_LATERALS);
-        }
+        REQ(BUF_FEATURE0 + s, P[s] * C[s], STEP_STAGE_END(s),
+            s < UPERNET_STAGES - 1 ? STEP_LATERALS : STEP_BOTTLENECK);
     }
     REQ(BUF_HIDDEN, hidden, STEP_BLOCKS(0), STEP_BLOCKS(UPERNET_STAGES - 1));
-    REQ(BUF_PPM_CAT, P[3] * (C[3] + (size_t) cfg->num_pool_scales * K),
-        STEP_STAGE_END(UPERNET_STAGES - 1), STEP_BOTTLENECK);
     REQ(BUF_POOLED, max_scale * max_scale * C[3], STEP_PPM, STEP_PPM);
-    REQ(BUF_POOLED_CONV, max_scale * max_scale * K, STEP_PPM, STEP_PPM);
-    REQ(BUF_LATERAL0 + 3, P[3] * K, STEP_BOTTLENECK, STEP_FUSE_CAT);
+    REQ(BUF_POOLED_CONV, pooled_pixels * K, STEP_PPM, STEP_BOTTLENECK);
+    REQ(BUF_LATERAL0 + 3, P[3] * K, STEP_BOTTLENECK, STEP_FUSE);
     for (int i = 0; i < UPERNET_STAGES - 1; i++) {
         REQ(BUF_LATERAL0 + i, P[i] * K, STEP_LATERALS, STEP_FPN);
-        REQ(BUF_FPN0 + i, P[i] * K, STEP_FPN, STEP_FUSE_CAT);
+        REQ(BUF_FPN0 + i, P[i] * K, STEP_FPN, STEP_FUSE);
     }
-    REQ(BUF_FUSE_CAT, P[0] * UPERNET_STAGES * K, STEP_FUSE_CAT, STEP_FUSE_CONV);
-    REQ(BUF_FUSED, P[0] * K, STEP_FUSE_CONV, STEP_CLASSIFIER);
+    REQ(BUF_FUSED, P[0] * K, STEP_FUSE, STEP_CLASSIFIER);
     REQ(BUF_CLASSES, P[0] * labels, STEP_CLASSIFIER, STEP_OUTPUT);
 #undef REQ
 
