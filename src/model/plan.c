@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "model/model.h"
 
@@ -204,7 +205,7 @@ enum upernet_status upernet_plan_measure(const upernet_model *m, size_t height, 
 
 void upernet_plan_free(struct upernet_plan *plan)
 {
-    free(plan->arena);
+    upernet_free(plan->arena);
     memset(plan, 0, sizeof *plan);
 }
 
@@ -216,7 +217,7 @@ enum upernet_status upernet_plan_build(upernet_model *m, size_t height, size_t w
     if (st != UPERNET_OK)
         return st;
     upernet_plan_free(&m->plan);
-    plan.arena = aligned_alloc(64, plan.arena_bytes ? plan.arena_bytes : 64);
+    plan.arena = upernet_aligned_alloc(64, plan.arena_bytes ? plan.arena_bytes : 64);
     if (plan.arena == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM,
                             "out of memory for the %zu-byte activation arena (input %zux%zu)",
