@@ -36,6 +36,16 @@ grep -q '^tensors: *142' "$T/out" || fail "converted file: tensor count"
 grep -q 'SegformerImageProcessor' "$T/hf/preprocessor_config.json" || fail "preprocessor_config.json"
 expect 0 $U info "$T/hf" # a directory: its model.safetensors
 
+# forward --weights DIR: the converted directory, its config.json standing in for --model
+h="{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 32, 32), }"
+# (a version 1.0 header of 118 bytes: 10 + 118 = 128, a multiple of 64)
+{ printf '\223NUMPY\001\000\166\000%s%*s\n' "$h" $((117 - ${#h})) ""; head -c 12288 /dev/zero; } >"$T/zeros.npy"
+expect 0 $U forward --weights "$T/hf" --input "$T/zeros.npy" --logits "$T/logits.npy"
+[ -s "$T/logits.npy" ] || fail "forward --weights DIR: no logits"
+expect 1 $U forward --model "$D/small_config.json" --weights "$D/views.pt" --input "$T/zeros.npy" \
+    --logits "$T/bad.npy"
+[ -e "$T/bad.npy" ] && fail "forward: logits written for invalid weights"
+
 expect 1 $U convert "$D/mmseg.pth" "$T/none" # no --model, no built-in size matches
 grep -q 'none of the built-in sizes' "$T/err" || fail "convert: size message"
 expect 1 $U convert "$D/views.pt" "$T/bad" --model "$D/small_config.json"

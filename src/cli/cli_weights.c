@@ -31,6 +31,16 @@ enum upernet_status cli_weights_resolve(const char *path, char *out, size_t size
     return UPERNET_OK;
 }
 
+int cli_weights_dir_config(const char *path, char *out, size_t size)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return 0;
+    if ((size_t) snprintf(out, size, "%s/config.json", path) >= size)
+        return 0;
+    return stat(out, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 /* Does every expected (non-counter) tensor of `cfg` exist with its shape? */
 static int matches(const upernet_weights *w, const struct upernet_config *cfg)
 {

@@ -12,6 +12,10 @@
  * pytorch_model.bin (as transformers looks them up). */
 enum upernet_status cli_weights_resolve(const char *path, char *out, size_t size, upernet_error *err);
 
+/* When `path` is a directory holding config.json (a save_pretrained
+ * directory), writes that file's path to `out` and returns 1; else 0. */
+int cli_weights_dir_config(const char *path, char *out, size_t size);
+
 /* The built-in size ("tiny", ...) whose every expected tensor the set holds
  * with the expected shape, or NULL. */
 const char *cli_weights_detect_size(const upernet_weights *weights);

@@ -31,6 +31,7 @@ static void forward_usage(FILE *out)
             "                or the path of an HF config.json\n"
             "  --weights F   weights file: model.safetensors, pytorch_model.bin or an mmseg\n"
             "                .pth (recognised by content), or a directory holding one\n"
+            "                (and its config.json, used when --model is not given)\n"
             "                (default: the deterministic synthetic weights)\n"
             "  --isa T       kernel tier: scalar, avx2, avx512, neon (can only lower it)\n"
             "  --threads N   OpenMP threads (default: all)\n"
@@ -91,6 +92,10 @@ int cmd_forward(int argc, char **argv)
         default: forward_usage(stderr); return EXIT_USAGE;
         }
     }
+    /* a save_pretrained directory carries its own config.json */
+    char dir_config[4096];
+    if (model_spec == NULL && weights != NULL && cli_weights_dir_config(weights, dir_config, sizeof dir_config))
+        model_spec = dir_config;
     if (optind != argc || model_spec == NULL || input == NULL || output == NULL) {
         if (optind == argc)
             fprintf(stderr, "upernet forward: --model, --input and --logits are required\n");
