@@ -41,7 +41,8 @@ int cli_weights_dir_config(const char *path, char *out, size_t size)
     return stat(out, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-/* Does every expected (non-counter) tensor of `cfg` exist with its shape? */
+/* Does every expected (non-counter) tensor of `cfg` exist with its shape,
+ * and nothing else? (tiny's keys are a subset of small's: both matter) */
 static int matches(const upernet_weights *w, const struct upernet_config *cfg)
 {
     struct upernet_param_table table;
@@ -58,6 +59,8 @@ static int matches(const upernet_weights *w, const struct upernet_config *cfg)
         for (size_t d = 0; ok && d < spec->ndim; d++)
             ok = t->shape[d] == (int64_t) spec->shape[d];
     }
+    for (size_t i = 0; ok && i < upernet_weights_count(w); i++)
+        ok = upernet_param_table_find(&table, upernet_weights_at(w, i)->name) != NULL;
     upernet_param_table_free(&table);
     return ok;
 }
