@@ -15,7 +15,9 @@
  *
  * The 512x512 case costs ~235 GMAC: it runs only for the best tier this host
  * has (scalar kernels would take minutes), or for every tier when
- * UPERNET_TEST_ALL_SIZES=1. */
+ * UPERNET_TEST_ALL_SIZES=1. UPERNET_TEST_QUICK=1 (CI's qemu, sanitizer and
+ * distcheck builds) keeps only the cheap cases: tiny and the small custom
+ * config, at the small and odd shapes. */
 #include "config.h"
 
 #include <check.h>
@@ -232,6 +234,18 @@ START_TEST(test_sizes_small_input)
 }
 END_TEST
 
+/* UPERNET_TEST_QUICK=1: one size at the small input, the odd shapes. */
+static const char *const quick_goldens[] = {
+    "tiny-75x103.json.z", "tiny-130x47.json.z", "small-config-75x103.json.z",
+    "small-config-33x61.json.z",
+};
+
+START_TEST(test_quick)
+{
+    check_golden(quick_goldens[_i]);
+}
+END_TEST
+
 static const char *const shape_goldens[] = {
     "tiny-32x32.json.z", "tiny-96x64.json.z", "tiny-130x47.json.z",
     "small-config-75x103.json.z", "small-config-33x61.json.z",
@@ -268,9 +282,11 @@ static float *logits_with(const char *model, int H, int W, int threads, bool no_
 
 /* One model, run with 1 then 2 threads (the second run also reuses the
  * planned arena): bitwise identical logits. */
+static const char *threads_model = "tiny";
+
 START_TEST(test_threads_bitwise)
 {
-    upernet_model *m = create_or_fail("tiny");
+    upernet_model *m = create_or_fail(threads_model);
     struct golden g = {.height = 75, .width = 103, .num_labels = upernet_model_num_labels(m)};
 #ifdef _OPENMP
     omp_set_num_threads(1);
@@ -404,18 +420,26 @@ int main(void)
     }
     const enum upernet_isa tier = upernet_active_isa();
     const char *all = getenv("UPERNET_TEST_ALL_SIZES");
-    const bool big = tier == upernet_isa_best(upernet_cpu_features()) ||
-                     (all != NULL && strcmp(all, "1") == 0);
+    const char *quick_env = getenv("UPERNET_TEST_QUICK");
+    const bool quick = quick_env != NULL && strcmp(quick_env, "1") == 0;
+    const bool big = !quick && (tier == upernet_isa_best(upernet_cpu_features()) ||
+                                (all != NULL && strcmp(all, "1") == 0));
 
     Suite *suite = suite_create("model");
     TCase *tc = tcase_create("end_to_end");
     tcase_set_timeout(tc, 900);
-    tcase_add_loop_test(tc, test_sizes_small_input, 0,
-                        sizeof small_input_goldens / sizeof small_input_goldens[0]);
-    tcase_add_loop_test(tc, test_shapes, 0, sizeof shape_goldens / sizeof shape_goldens[0]);
+    if (quick) {
+        printf("UPERNET_TEST_QUICK=1: tiny and small-config only\n");
+        tcase_add_loop_test(tc, test_quick, 0, sizeof quick_goldens / sizeof quick_goldens[0]);
+        threads_model = "small-config";
+    } else {
+        tcase_add_loop_test(tc, test_sizes_small_input, 0,
+                            sizeof small_input_goldens / sizeof small_input_goldens[0]);
+        tcase_add_loop_test(tc, test_shapes, 0, sizeof shape_goldens / sizeof shape_goldens[0]);
+    }
     if (big)
         tcase_add_test(tc, test_tiny_512);
-    else
+    else if (!quick)
         printf("tiny-512x512 skipped for tier %s (not the best here; UPERNET_TEST_ALL_SIZES=1 "
                "runs it)\n",
                upernet_isa_name(tier));
