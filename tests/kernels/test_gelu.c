@@ -3,10 +3,12 @@
  * dense sweep of [-10, 10] (step 2^-17, 2.6 million points) plus special
  * values.
  *
- * The value under test goes in through the bias: with kc = 1 and a zero
- * weight row the accumulator is exactly bias[j], so one call evaluates the
- * variant's own GELU (the vectorised one of kernels/simd/gelu-*.h on a SIMD
- * tier, kernels/gelu.h's erff form on the scalar tier) on NR points.
+ * The values under test go in through the bias and the A rows: with kc = 1
+ * and a weight row of ones the accumulator of (i, j) is bias[j] + a_i, exact
+ * because both are multiples of 2^-17 below 16 in magnitude, so one call
+ * evaluates the variant's own GELU (the vectorised one of
+ * kernels/simd/gelu-*.h on a SIMD tier, kernels/gelu.h's erff form on the
+ * scalar tier) on MR x NR points (few calls: the NEON tier runs under qemu).
  *
  * Bound checked (kernels/simd/gelu-coeffs.h derives it):
  *   |got - gelu(x)| <= 0.5*|x|*ERF_BOUND + 2^-24*|gelu(x)| + 1e-37
@@ -28,6 +30,7 @@
 #define ERF_BOUND 4e-7
 #define MAX_VARIANTS 8
 #define MAX_NR 64
+#define MAX_MR 32
 
 struct gelu_variant {
     upernet_f32_igemm_fn fn;
@@ -43,17 +46,21 @@ static double gelu_exact(double x)
     return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
 }
 
-/* GELU of values[0..n) (n <= nr) through the variant's epilogue. */
-static void gelu_through_kernel(const struct gelu_variant *v, const float *values, size_t n,
-                                float *out)
+/* out[i*nr + j] = GELU(bias[j] + a[i]) for i < mr, j < n (n <= nr, mr <= the
+ * variant's MR), through the variant's epilogue. */
+static void gelu_through_kernel(const struct gelu_variant *v, const float *bias, size_t n,
+                                const float *a, size_t mr, float *out)
 {
-    float panel[2 * MAX_NR]; /* nr bias floats, then kc = 1 row of nr zeros */
+    float panel[2 * MAX_NR]; /* nr bias floats, then kc = 1 row of nr ones */
     memset(panel, 0, sizeof panel);
-    memcpy(panel, values, n * sizeof *values);
-    const float zero = 0.0f;
-    const float *rows[1] = {&zero};
+    memcpy(panel, bias, n * sizeof *bias);
+    for (size_t j = 0; j < v->nr; j++)
+        panel[v->nr + j] = 1.0f;
+    const float *rows[MAX_MR];
+    for (size_t i = 0; i < mr; i++)
+        rows[i] = a + i;
     const struct upernet_gemm_epilogue ep = {UPERNET_ACT_GELU, NULL, NULL, 0};
-    v->fn(1, n, 1, 1, rows, panel, out, v->nr, &ep);
+    v->fn(mr, n, 1, 1, rows, panel, out, v->nr, &ep);
 }
 
 START_TEST(test_gelu_sweep)
@@ -61,19 +68,24 @@ START_TEST(test_gelu_sweep)
     const struct gelu_variant *v = &variants[_i];
     const double step = 1.0 / 131072.0; /* 2^-17: every value exact in float */
     const long points = (long) (20.0 / step) + 1;
-    float values[MAX_NR], out[MAX_NR];
+    float bias[MAX_NR], a[MAX_MR], out[MAX_MR * MAX_NR];
     double worst_implied = 0.0, worst_x = 0.0;
-    for (long p0 = 0; p0 < points; p0 += (long) v->nr) {
-        size_t n = 0;
-        for (long p = p0; p < points && n < v->nr; p++)
-            values[n++] = (float) (-10.0 + (double) p * step);
-        gelu_through_kernel(v, values, n, out);
-        for (size_t j = 0; j < n; j++) {
-            const double x = values[j], want = gelu_exact(x);
-            const double err = fabs((double) out[j] - want);
+    const long per_call = (long) (v->mr * v->nr);
+    for (long p0 = 0; p0 < points; p0 += per_call) {
+        /* Point p0 + i*nr + j = bias[j] + a[i]; the last call runs a little
+         * past +10, which does no harm. */
+        for (size_t j = 0; j < v->nr; j++)
+            bias[j] = (float) (-10.0 + (double) (p0 + (long) j) * step);
+        for (size_t i = 0; i < v->mr; i++)
+            a[i] = (float) ((double) (i * v->nr) * step);
+        gelu_through_kernel(v, bias, v->nr, a, v->mr, out);
+        for (size_t k = 0; k < v->mr * v->nr; k++) {
+            const size_t i = k / v->nr, j = k % v->nr;
+            const double x = (double) bias[j] + (double) a[i], want = gelu_exact(x);
+            const double err = fabs((double) out[k] - want);
             const double bound = 0.5 * fabs(x) * ERF_BOUND + 0x1p-24 * fabs(want) + 1e-37;
             ck_assert_msg(err <= bound, "%s: gelu(%.9g) = %.9g, want %.9g (err %.3g > %.3g)",
-                          v->name, x, out[j], want, err, bound);
+                          v->name, x, out[k], want, err, bound);
             if (x != 0.0 && err / (0.5 * fabs(x)) > worst_implied) {
                 worst_implied = err / (0.5 * fabs(x));
                 worst_x = x;
@@ -89,9 +101,10 @@ START_TEST(test_gelu_special_values)
 {
     const struct gelu_variant *v = &variants[_i];
     const float values[6] = {0.0f, -0.0f, INFINITY, NAN, -30.0f, 30.0f};
+    const float zero = 0.0f;
     float out[6];
     for (size_t j0 = 0; j0 < 6; j0 += v->nr)
-        gelu_through_kernel(v, values + j0, 6 - j0 < v->nr ? 6 - j0 : v->nr, out + j0);
+        gelu_through_kernel(v, values + j0, 6 - j0 < v->nr ? 6 - j0 : v->nr, &zero, 1, out + j0);
     ck_assert_msg(out[0] == 0.0f && out[1] == 0.0f, "%s: gelu(+-0) = %g, %g", v->name, out[0],
                   out[1]);
     ck_assert_msg(isinf(out[2]) && out[2] > 0, "%s: gelu(inf) = %g", v->name, out[2]);
@@ -105,7 +118,8 @@ void add_gelu_tests(Suite *suite, enum upernet_isa tier)
 {
     n_variants = 0;
 #define UPERNET_IGEMM_UKERNEL(t, function, mr_tile, nr_tile)                              \
-    if ((t) == tier && n_variants < MAX_VARIANTS && (nr_tile) <= MAX_NR)               \
+    if ((t) == tier && n_variants < MAX_VARIANTS && (nr_tile) <= MAX_NR &&             \
+        (mr_tile) <= MAX_MR)                                                           \
         variants[n_variants++] = (struct gelu_variant){function, #function, mr_tile, nr_tile};
 #include "kernels/f32-igemm/f32-igemm.inc"
 #undef UPERNET_IGEMM_UKERNEL
