@@ -112,10 +112,10 @@ static void run_igemm(upernet_bench_state *s, const void *arg)
                 for (size_t t = b0; t < b1; t++) {
                     const size_t m0 = t * mr, rows = M - m0 < mr ? M - m0 : mr;
                     const struct upernet_gemm_epilogue ep = {
-                        sh->activation,
-                        sh->scale_residual ? scale + n0 : NULL,
-                        sh->scale_residual ? residual + m0 * N + n0 : NULL,
-                        N,
+                        .activation = sh->activation,
+                        .scale = sh->scale_residual ? scale + n0 : NULL,
+                        .residual = sh->scale_residual ? residual + m0 * N + n0 : NULL,
+                        .residual_stride = N,
                     };
                     c->fn(rows, cols, K, ks, a + t * ks * mr, packed + p * panel_floats,
                           y + m0 * N + n0, N, &ep);

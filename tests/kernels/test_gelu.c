@@ -59,7 +59,7 @@ static void gelu_through_kernel(const struct gelu_variant *v, const float *bias,
     const float *rows[MAX_MR];
     for (size_t i = 0; i < mr; i++)
         rows[i] = a + i;
-    const struct upernet_gemm_epilogue ep = {UPERNET_ACT_GELU, NULL, NULL, 0};
+    const struct upernet_gemm_epilogue ep = {.activation = UPERNET_ACT_GELU};
     v->fn(mr, n, 1, 1, rows, panel, out, v->nr, &ep);
 }
 
