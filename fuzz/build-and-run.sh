@@ -31,13 +31,12 @@ RSS_MB=${FUZZ_RSS_MB:-2560}
 command -v "$CLANG" >/dev/null || { echo "fuzz: $CLANG not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 77; }
 
 # The readers and what they call; nothing from the kernels or the model.
-LIB_SOURCES="src/core/error.c
+LIB_SOURCES="src/core/error.c src/core/alloc.c src/core/atomic_file.c
 src/io/dtype.c src/io/tensor_map.c src/io/pickle.c src/io/torch_common.c src/io/torch_zip.c
 src/io/torch_legacy.c src/io/safetensors.c src/io/key_naming.c src/io/weights.c src/io/npy.c
 src/model/model_config.c
 src/image/decode.c src/image/jpeg.c src/image/png_read.c src/image/resize.c src/image/preprocess.c
 fuzz/fuzz_entries.c"
-[ -f "$SRC/src/core/alloc.c" ] && LIB_SOURCES="$LIB_SOURCES src/core/alloc.c"
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS_FUZZ="-std=gnu11 -O1 -g -DUPERNET_FUZZING $SAN -fsanitize=fuzzer-no-link -I$CONFIG_DIR -I$SRC/include -I$SRC/src -I$SRC"

@@ -39,3 +39,6 @@ tests_test_alloc_failure_SOURCES = tests/test_alloc_failure.c tests/testutil.c t
 tests_test_alloc_failure_CFLAGS = $(UPERNET_TEST_CFLAGS)
 tests_test_alloc_failure_LDADD = $(UPERNET_TEST_LIBS)
 TESTS += tests/test_alloc_failure
+
+# The valgrind CI leg's test wrapper (.ci/run step valgrind).
+EXTRA_DIST += tests/valgrind-test.sh
