@@ -7,6 +7,7 @@ and KIND says what tests/test_regressions expects: "limit" = refused with
 UPERNET_ERR_LIMIT before any large allocation, "bad" = any clean error.
 Standard library only: python3 fuzz/make_regressions.py data/regressions
 """
+import json
 import os
 import struct
 import sys
@@ -50,8 +51,17 @@ def main(out):
     # A torch zip whose data.pkl is a deflate bomb: 80 MiB of zeros in ~80 KB,
     # more than the reader's copy budget for a file this small.
     path = os.path.join(out, "torch_zip-limit-deflate-bomb.bin")
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        z.writestr("archive/data.pkl", b"\0" * (80 << 20))
+    with zipfile.ZipFile(path, "w") as z:
+        entry = zipfile.ZipInfo("archive/data.pkl", date_time=(2020, 1, 1, 0, 0, 0))
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(entry, b"\0" * (80 << 20), compresslevel=9)
+
+    # A config.json whose values are each in range but multiply into
+    # terabytes of weights.
+    put("config-limit-huge-model.bin", json.dumps({
+        "model_type": "upernet", "hidden_size": 4096, "num_labels": 150,
+        "backbone_config": {"model_type": "convnext", "depths": [1024, 1024, 1024, 1024],
+                            "hidden_sizes": [65536, 65536, 65536, 65536]}}).encode())
 
     # JSON nested deeper than jansson accepts.
     put("config-bad-deep-nesting.bin", b"[" * 5000 + b"]" * 5000)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,37 @@ enum upernet_status upernet_config_builtin(const char *size, struct upernet_conf
 /* Generous upper bounds so a hostile config cannot ask for absurd tensors. */
 enum { MAX_CHANNELS = 1 << 16, MAX_DEPTH = 1024, MAX_LABELS = 1 << 16, MAX_POOL_SCALE = 1024 };
 
+/* Every value in range can still multiply into terabytes of weights (e.g.
+ * 65536 channels, 1024 blocks a stage), which would be allocated and touched
+ * piecewise until the kernel's OOM killer ends the process. So the weight
+ * count is bounded too: the large terms (ConvNeXt blocks ~ 8 C^2 + 49 C + 7 C,
+ * downsampling, the head's 1x1 and 3x3 convolutions) in 64-bit, against a
+ * limit far above the largest released size (xlarge: ~0.4 G parameters). */
+#define MAX_PARAMETERS ((uint64_t) 1 << 31)
+
+static uint64_t config_parameter_estimate(const struct upernet_config *cfg)
+{
+    uint64_t n = 0;
+    for (int s = 0; s < UPERNET_STAGES; s++) {
+        const uint64_t c = (uint64_t) cfg->hidden_sizes[s];
+        n += (uint64_t) cfg->depths[s] * (8 * c * c + 56 * c);
+        const uint64_t c_in = s == 0 ? (uint64_t) cfg->num_channels : (uint64_t) cfg->hidden_sizes[s - 1];
+        const uint64_t k = s == 0 ? (uint64_t) cfg->patch_size : 2;
+        n += c_in * c * k * k;
+    }
+    const uint64_t hid = (uint64_t) cfg->hidden_size, c3 = (uint64_t) cfg->hidden_sizes[3];
+    n += (uint64_t) cfg->num_pool_scales * c3 * hid;                    /* PPM 1x1 */
+    n += 9 * (c3 + (uint64_t) cfg->num_pool_scales * hid) * hid;         /* PPM bottleneck */
+    for (int s = 0; s < UPERNET_STAGES - 1; s++)
+        n += (uint64_t) cfg->hidden_sizes[s] * hid + 9 * hid * hid;     /* lateral + FPN */
+    n += 9 * 4 * hid * hid + hid * (uint64_t) cfg->num_labels;          /* fuse + classifier */
+    if (cfg->use_auxiliary_head)
+        n += 9 * (uint64_t) cfg->auxiliary_in_channels * (uint64_t) cfg->auxiliary_channels *
+                 (uint64_t) (cfg->auxiliary_num_convs + 1) +
+             (uint64_t) cfg->auxiliary_channels * (uint64_t) cfg->num_labels;
+    return n;
+}
+
 enum upernet_status upernet_config_check(const struct upernet_config *cfg, const char *origin,
                                          upernet_error *err)
 {
@@ -117,6 +149,13 @@ enum upernet_status upernet_config_check(const struct upernet_config *cfg, const
                                 origin, cfg->auxiliary_in_channels, cfg->auxiliary_channels);
     }
 #undef BAD
+    /* after the range checks: every term below is then < 2^40 */
+    const uint64_t parameters = config_parameter_estimate(cfg);
+    if (parameters > MAX_PARAMETERS)
+        return upernet_fail(err, UPERNET_ERR_LIMIT,
+                            "%s: the configuration needs about %llu million weights (at most %llu million)",
+                            origin, (unsigned long long) (parameters / 1000000),
+                            (unsigned long long) (MAX_PARAMETERS / 1000000));
     upernet_error_clear(err);
     return UPERNET_OK;
 }
