@@ -10,12 +10,16 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "fuzz/fuzz_entries.h"
+#include "io/npy.h"
 #include "testutil.h"
 
 /* An absurd input may cost a little bookkeeping, never a large buffer. */
@@ -103,6 +107,44 @@ START_TEST(test_replay_all)
 }
 END_TEST
 
+/* A write that fails halfway (the file-size limit, EFBIG, works even for
+ * root) leaves neither the target nor a temporary file; an existing target
+ * is left as it was. Check runs each test in a child, so the limit stays
+ * there. */
+START_TEST(test_failed_write_leaves_nothing)
+{
+    char dir[] = "/tmp/upernet-atomic-XXXXXX", path[256], listing[1024];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/out.npy", dir);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit = {4096, 4096};
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    static float values[100000];
+    const size_t shape[1] = {100000};
+    upernet_error err;
+    ck_assert_int_eq(upernet_npy_write_f32(path, shape, 1, values, &err), UPERNET_ERR_IO);
+    ck_assert_msg(strstr(err.message, path) != NULL, "message '%s' does not name %s", err.message, path);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    listing[0] = '\0';
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            strncat(listing, e->d_name, sizeof listing - strlen(listing) - 1);
+    closedir(d);
+    ck_assert_msg(listing[0] == '\0', "left behind: %s", listing);
+    /* a small file fits; a failed rewrite keeps it intact */
+    const size_t small_shape[1] = {4};
+    ck_assert_int_eq(upernet_npy_write_f32(path, small_shape, 1, values, &err), UPERNET_OK);
+    ck_assert_int_eq(upernet_npy_write_f32(path, shape, 1, values, &err), UPERNET_ERR_IO);
+    struct upernet_npy back;
+    ck_assert_msg(upernet_npy_read_f32(path, &back, &err) == UPERNET_OK, "%s", err.message);
+    ck_assert_uint_eq(back.numel, 4);
+    upernet_npy_free(&back);
+    unlink(path);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("regressions");
@@ -110,6 +152,9 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_replay_all);
     suite_add_tcase(suite, tc);
+    TCase *atomic = tcase_create("atomic");
+    tcase_add_test(atomic, test_failed_write_leaves_nothing);
+    suite_add_tcase(suite, atomic);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);
     const int failed = srunner_ntests_failed(runner);
