@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "cli/cli_weights.h"
+#include "cli/commands.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,16 @@ upernet_model *cli_model_from_weights(const char *model_spec, const char *path, 
         upernet_tensors_free(store);
     }
     upernet_weights_free(w);
+    return model;
+}
+
+upernet_model *cli_load_model(const char *verb, const char *spec, const char *weights_path)
+{
+    upernet_error err;
+    upernet_model *model = weights_path != NULL ? cli_model_from_weights(spec, weights_path, &err)
+                                                : upernet_model_create(spec, &err);
+    if (model == NULL)
+        fprintf(stderr, "upernet %s: %s\n", verb, err.message);
     return model;
 }
 

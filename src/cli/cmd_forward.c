@@ -132,13 +132,9 @@ int cmd_forward(int argc, char **argv)
     int status = 1;
     float *logits = NULL;
     double t0 = now_ms();
-    upernet_model *model = NULL;
-    model = weights != NULL ? cli_model_from_weights(model_spec, weights, &err)
-                            : upernet_model_create(model_spec, &err);
-    if (model == NULL) {
-        fprintf(stderr, "upernet forward: %s\n", err.message);
+    upernet_model *model = cli_load_model("forward", model_spec, weights);
+    if (model == NULL)
         goto done;
-    }
     const double load_ms = now_ms() - t0;
     if (upernet_model_plan(model, H, W, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet forward: %s\n", err.message);

@@ -27,50 +27,6 @@ static double seconds_now(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
 }
 
-upernet_model *cli_load_model(const char *verb, const char *spec, const char *weights_path)
-{
-    upernet_error err;
-    upernet_model *model = NULL;
-    if (weights_path == NULL) {
-        model = upernet_model_create(spec, &err);
-        if (model == NULL)
-            fprintf(stderr, "upernet %s: %s\n", verb, err.message);
-        return model;
-    }
-    upernet_weights *weights = NULL;
-    if (upernet_weights_open(weights_path, &weights, &err) != UPERNET_OK) {
-        fprintf(stderr, "upernet %s: %s\n", verb, err.message);
-        return NULL;
-    }
-    /* Float tensors go to the model by reference (the weights stay open
-     * until it is built); the int64 BatchNorm counters are not needed. */
-    upernet_tensors *tensors = upernet_tensors_create();
-    if (tensors == NULL) {
-        fprintf(stderr, "upernet %s: out of memory\n", verb);
-        upernet_weights_free(weights);
-        return NULL;
-    }
-    const size_t count = upernet_weights_count(weights);
-    for (size_t i = 0; i < count; i++) {
-        const struct upernet_tensor *t = upernet_weights_at(weights, i);
-        if (t->data == NULL)
-            continue;
-        if (upernet_tensors_add(tensors, t->name, t->shape, (size_t) t->ndim, (float *) t->data,
-                                UPERNET_TENSOR_BORROW, &err) != UPERNET_OK) {
-            fprintf(stderr, "upernet %s: %s: %s\n", verb, weights_path, err.message);
-            upernet_tensors_free(tensors);
-            upernet_weights_free(weights);
-            return NULL;
-        }
-    }
-    model = upernet_model_create_from_tensors(spec, tensors, &err);
-    if (model == NULL)
-        fprintf(stderr, "upernet %s: %s: %s\n", verb, weights_path, err.message);
-    upernet_tensors_free(tensors);
-    upernet_weights_free(weights);
-    return model;
-}
-
 static void segment_usage(FILE *out)
 {
     fprintf(out,
