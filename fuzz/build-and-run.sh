@@ -7,7 +7,8 @@
 #
 # SECONDS = 0 only builds. Targets: see fuzz/fuzz_entries.c (default: all).
 # Environment: CLANG (default clang), FUZZ_JOBS (targets run at once,
-# default 2), FUZZ_RSS_MB (default 2560).
+# default 2), FUZZ_RSS_MB (default 2560), FUZZ_FLAGS (more libFuzzer flags,
+# e.g. -max_len=2048 for many more execs of the unpickler on short inputs).
 # Results in OUTDIR: bin/fuzz_TARGET, corpus/TARGET (grows across runs),
 # artifacts/ (crash, leak, timeout and OOM inputs), logs/TARGET.log and
 # summary.tsv (target, seconds, execs, execs/s, new corpus files, artifacts).
@@ -100,7 +101,7 @@ run_one() {
     # shorter allocation stacks and quarantine: the unpickler allocates per object
     ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=8:quarantine_size_mb=64} \
     "$OUT/bin/fuzz_$t" -max_total_time="$SECONDS_EACH" -timeout=25 -rss_limit_mb="$RSS_MB" \
-        -malloc_limit_mb="$RSS_MB" -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" \
+        -malloc_limit_mb="$RSS_MB" ${FUZZ_FLAGS:-} -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" \
         "$OUT/corpus/$t" "$OUT/seeds/$t" > "$OUT/logs/$t.log" 2>&1 || true
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/logs/$t.log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$OUT/logs/$t.log" | tail -n 1)
