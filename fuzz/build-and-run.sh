@@ -76,7 +76,7 @@ R=$SRC/data/regressions
 for t in $TARGETS; do
     case $t in
     safetensors) seed_dir $t "$F"/*.safetensors "$R"/safetensors-* ;;
-    torch_zip) seed_dir $t "$F"/*.pt "$F"/*.bin "$F"/*.pth "$R"/torch_zip-* ;;
+    torch_zip) seed_dir $t "$F"/*.pt "$F"/*.bin "$F"/*.pth "$SRC"/fuzz/seeds/torch_zip/* "$R"/torch_zip-* ;;
     pickle)
         seed_dir $t "$F"/*legacy* "$R"/pickle-*
         # the data.pkl of each zip checkpoint
