@@ -2,7 +2,7 @@
 # upernet convert / info WEIGHTS on the checkpoint fixtures: outputs and exit
 # statuses (0 ok, 1 bad input, 2 usage), and no partial output on failure.
 set -u
-U=./upernet
+U="${TEST_EMULATOR:+$TEST_EMULATOR }./upernet"  # through qemu when cross-built
 D="${UPERNET_DATA_DIR:-data}/fixtures"
 T=$(mktemp -d) || exit 99
 trap 'rm -rf "$T"' EXIT

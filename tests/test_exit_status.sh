@@ -4,7 +4,7 @@
 # never a signal (a status >= 128 fails the test). A failed run must leave no
 # output file and no temporary file behind.
 set -u
-U=./upernet
+U="${TEST_EMULATOR:+$TEST_EMULATOR }./upernet"  # through qemu when cross-built
 DATA=${UPERNET_DATA_DIR:-data}
 F=$DATA/fixtures
 R=$DATA/regressions
