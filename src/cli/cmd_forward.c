@@ -46,19 +46,6 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int parse_positive(const char *s, const char *option, long max, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 1 || v > max) {
-        fprintf(stderr, "upernet forward: %s must be an integer in 1..%ld, got '%s'\n", option,
-                max, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int cmd_forward(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -79,11 +66,11 @@ int cmd_forward(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'I': isa = optarg; break;
         case 't':
-            if (parse_positive(optarg, "--threads", 4096, &threads) != 0)
+            if (cli_parse_positive("forward", "--threads", optarg, 4096, &threads) != 0)
                 return EXIT_USAGE;
             break;
         case 'r':
-            if (parse_positive(optarg, "--repeat", 1000000, &repeat) != 0)
+            if (cli_parse_positive("forward", "--repeat", optarg, 1000000, &repeat) != 0)
                 return EXIT_USAGE;
             repeat_given = 1;
             break;
@@ -102,12 +89,8 @@ int cmd_forward(int argc, char **argv)
         forward_usage(stderr);
         return EXIT_USAGE;
     }
-    if (cli_select_isa(isa) != 0)
+    if (cli_configure_runtime(isa, threads) != 0)
         return 1;
-#ifdef _OPENMP
-    if (threads > 0)
-        omp_set_num_threads((int) threads);
-#endif
 
     upernet_error err;
     struct upernet_npy pixels;

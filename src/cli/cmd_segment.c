@@ -16,10 +16,6 @@
 #include "io/npy.h"
 #include "upernet.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 static double seconds_now(void)
 {
     struct timespec ts;
@@ -138,18 +134,6 @@ static int make_directories(const char *dir)
     return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int parse_threads(const char *s, long *out)
-{
-    char *end;
-    const long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 1 || v > 4096) {
-        fprintf(stderr, "upernet segment: --threads must be an integer in 1..4096, got '%s'\n", s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int cmd_segment(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -176,7 +160,7 @@ int cmd_segment(int argc, char **argv)
             }
             break;
         case 't':
-            if (parse_threads(optarg, &threads) != 0)
+            if (cli_parse_positive("segment", "--threads", optarg, 4096, &threads) != 0)
                 return EXIT_USAGE;
             break;
         case 'I': isa = optarg; break;
@@ -209,12 +193,8 @@ int cmd_segment(int argc, char **argv)
                 return EXIT_USAGE;
             }
         }
-    if (cli_select_isa(isa) != 0)
+    if (cli_configure_runtime(isa, threads) != 0)
         return 1;
-#ifdef _OPENMP
-    if (threads > 0)
-        omp_set_num_threads((int) threads);
-#endif
     if (make_directories(dir) != 0) {
         fprintf(stderr, "upernet segment: %s: cannot create the output directory: %s\n", dir,
                 strerror(errno));

@@ -16,10 +16,6 @@
 #include "cli/commands.h"
 #include "upernet.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #define VERIFY_ATOL 1e-4
 
 struct expected_slice {
@@ -133,15 +129,10 @@ int cmd_verify(int argc, char **argv)
         case 'w': weights = optarg; break;
         case 'i': image_path = optarg; break;
         case 'I': isa = optarg; break;
-        case 't': {
-            char *end;
-            threads = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || threads < 1 || threads > 4096) {
-                fprintf(stderr, "upernet verify: --threads must be in 1..4096, got '%s'\n", optarg);
+        case 't':
+            if (cli_parse_positive("verify", "--threads", optarg, 4096, &threads) != 0)
                 return EXIT_USAGE;
-            }
             break;
-        }
         case 'h': verify_usage(stdout); return 0;
         default: verify_usage(stderr); return EXIT_USAGE;
         }
@@ -159,12 +150,8 @@ int cmd_verify(int argc, char **argv)
                 model_arg);
         return EXIT_USAGE;
     }
-    if (cli_select_isa(isa) != 0)
+    if (cli_configure_runtime(isa, threads) != 0)
         return 1;
-#ifdef _OPENMP
-    if (threads > 0)
-        omp_set_num_threads((int) threads);
-#endif
 
     char cache[2048], cached_weights[2200], cached_image[2200];
     const int have_cache = cli_cache_dir(size, cache, sizeof cache) == 0;

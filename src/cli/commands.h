@@ -42,4 +42,13 @@ int cli_cache_dir(const char *size, char *out, size_t out_size);
  * returns nonzero if the tier cannot be used. */
 int cli_select_isa(const char *isa);
 
+/* Parses option `option`'s value s as an integer in 1..max into *out; prints
+ * "upernet VERB: ..." and returns -1 otherwise. */
+int cli_parse_positive(const char *verb, const char *option, const char *s, long max, long *out);
+
+/* The run-time settings every computing verb shares: the kernel tier (as
+ * cli_select_isa) and, when threads > 0, the OpenMP thread count. Nonzero
+ * (error printed) if the tier cannot be used. */
+int cli_configure_runtime(const char *isa, long threads);
+
 #endif

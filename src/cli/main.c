@@ -2,10 +2,15 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "upernet.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static const struct upernet_command commands[] = {
     {"info", "show CPU features, the kernel tier and each kernel slot", cmd_info},
@@ -34,6 +39,30 @@ int cli_select_isa(const char *isa)
         fprintf(stderr, "upernet: %s\n", err.message);
         return 1;
     }
+    return 0;
+}
+
+int cli_parse_positive(const char *verb, const char *option, const char *s, long max, long *out)
+{
+    char *end;
+    const long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 1 || v > max) {
+        fprintf(stderr, "upernet %s: %s must be an integer in 1..%ld, got '%s'\n", verb, option, max,
+                s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_configure_runtime(const char *isa, long threads)
+{
+    if (cli_select_isa(isa) != 0)
+        return 1;
+#ifdef _OPENMP
+    if (threads > 0)
+        omp_set_num_threads((int) threads);
+#endif
     return 0;
 }
 
