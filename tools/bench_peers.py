@@ -1,25 +1,43 @@
 #!/usr/bin/env python3
-"""Peers side by side: upernet against PyTorch eager (channels_last) on the
-same synthetic weights, the same input and the same thread count, measured
-alternately in one session, so both see the same machine load.
+"""Peers side by side: upernet against PyTorch eager (channels_last),
+onnxruntime and OpenVINO on the same synthetic weights, the same input and the
+same thread count, measured alternately in one session, so all see the same
+machine load.
 
     /work/venv/bin/python tools/bench_peers.py --upernet BUILD/upernet \
         [--model tiny] [--size 512] [--threads N] [--rounds 3] [--repeat 2] \
-        [--isa avx2] [--db BUILD/bench-history.sqlite]
+        [--peers torch,onnxruntime,openvino] [--isa avx2] \
+        [--db BUILD/bench-history.sqlite]
 
 Each round runs `upernet forward --repeat R` (its forward_ms lines; model
-creation is not timed) and then R timed torch forwards. Printed: median ms per
-engine, its ratio to upernet (> 1: slower than upernet) and max |logit
+creation is not timed) and then R timed forwards of each peer. Printed: median
+ms per engine, its ratio to upernet (> 1: slower than upernet) and max |logit
 difference| against upernet's logits. The result is stored in the benchmark
 history (run kind "peers"; benchmarks peers/ENGINE/MODEL/HxW/threads:N), so
-make bench-report charts it next to the kernels. onnxruntime and openvino are
-not run here (not installed in this environment).
+make bench-report charts it next to the kernels.
 
-Needs torch and transformers (and numpy); not part of make check or CI.
+The torch model is exported once per run to ONNX (torch.onnx.export, the
+torch.export-based exporter, opset 18, into the run's temporary directory;
+the TorchScript exporter cannot express the pyramid pooling's 3x3 and 6x6
+adaptive average pools) and that file is what onnxruntime (CPU execution
+provider, intra-op threads = --threads, inter-op 1, all graph optimizations)
+and OpenVINO (CPU, INFERENCE_NUM_THREADS = --threads, LATENCY hint, f32
+inference precision, so it does not drop to bf16 where the CPU has it) run.
+
+--peers defaults to every peer whose package imports; a peer that cannot be
+imported, exported or loaded is skipped with a printed line, never an error.
+Needs torch and transformers (and numpy) to build the model; onnxruntime,
+openvino and onnxscript (for the export) are optional:
+    /work/venv/bin/pip install onnxruntime openvino onnxscript
+Not part of make check or CI.
 """
 import argparse
+import atexit
 import datetime
+import json
+import logging
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -87,6 +105,84 @@ def run_upernet(exe, model, inp, out, threads, repeat, isa):
     return ms
 
 
+PEERS = ("torch", "onnxruntime", "openvino")
+
+
+class Skip(Exception):
+    """A peer that cannot run here; its message says why."""
+
+
+def export_onnx(model, x, path):
+    """Export the logits of `model` at the input shape of `x` to `path` (once per run)."""
+    import torch
+
+    class Logits(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, pixel_values):
+            return self.inner(pixel_values=pixel_values).logits
+
+    wrapper = Logits(model).eval()
+    try:
+        import onnxscript  # noqa: F401  (the torch.export-based exporter needs it)
+    except ImportError as e:
+        raise Skip("the ONNX export needs onnxscript (%s)" % e)
+    # The exporter logs a warning per torchvision op it cannot register; noise here.
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    try:
+        with torch.no_grad():
+            torch.onnx.export(wrapper, (x,), path, opset_version=18, dynamo=True,
+                              input_names=["pixel_values"], output_names=["logits"],
+                              external_data=True, verbose=False)
+    except Exception as e:  # the exporter raises many kinds; any of them only skips the peers
+        raise Skip("torch.onnx.export failed: %s: %s" % (type(e).__name__, str(e).splitlines()[0][:300]
+                                                         if str(e) else ""))
+
+
+def make_onnxruntime(onnx_path, pixels, threads):
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    session = ort.InferenceSession(onnx_path, sess_options=opts, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    feed = {name: pixels}
+
+    def forward():
+        return session.run(None, feed)[0]
+    return "onnxruntime %s CPU EP" % ort.__version__, forward
+
+
+def make_openvino(onnx_path, pixels, threads):
+    import openvino as ov
+    core = ov.Core()
+    compiled = core.compile_model(core.read_model(onnx_path), "CPU", {
+        "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_PRECISION_HINT": "f32"})
+    precision = compiled.get_property("INFERENCE_PRECISION_HINT")
+    if precision != ov.Type.f32:
+        raise Skip("OpenVINO compiled for %s, not f32" % precision)
+    request = compiled.create_infer_request()
+
+    def forward():
+        request.infer({0: pixels})
+        return request.get_output_tensor(0).data
+    return "openvino %s CPU f32" % ov.__version__.split("-")[0], forward
+
+
+def importable(peer):
+    try:
+        __import__(peer)
+        return None
+    except Exception as e:  # ImportError, or a broken install raising something else
+        return "%s: %s" % (type(e).__name__, e)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--upernet", required=True, help="path of the built upernet binary")
@@ -95,10 +191,21 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=2, help="forwards per engine per round")
+    ap.add_argument("--peers", default=",".join(PEERS),
+                    help="comma-separated peers to run (default: %(default)s; "
+                         "those that cannot be imported are skipped)")
     ap.add_argument("--isa", default="", help="upernet kernel tier (default: best)")
     ap.add_argument("--db", default="bench-history.sqlite", help="history database ('' = none)")
     args = ap.parse_args()
+    wanted = [p.strip() for p in args.peers.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in PEERS]
+    if unknown:
+        ap.error("unknown peer %s (known: %s)" % (", ".join(unknown), ", ".join(PEERS)))
 
+    missing = importable("torch") or importable("transformers")
+    if missing:
+        sys.exit("bench_peers: torch and transformers build the synthetic model and are needed (%s)"
+                 % missing)
     import torch
     from make_goldens import build_model, make_config
     from synthetic import synthetic_input
@@ -108,6 +215,7 @@ def main():
     h = w = args.size
     pixels = synthetic_input(h, w)
     tmp = tempfile.mkdtemp(prefix="bench-peers.")
+    atexit.register(shutil.rmtree, tmp, True)  # the ONNX export is 1.5 GB for xlarge
     inp, out = os.path.join(tmp, "pixels.npy"), os.path.join(tmp, "logits.npy")
     np.save(inp, pixels)
 
@@ -115,34 +223,80 @@ def main():
     model = build_model(make_config(args.model)).to(memory_format=torch.channels_last)
     x = torch.from_numpy(pixels).contiguous(memory_format=torch.channels_last)
 
-    def torch_forward():
-        with torch.inference_mode():
-            return model(pixel_values=x).logits
+    # Each peer: label and a forward() returning its logits; a peer that cannot
+    # run prints why and drops out.
+    engines = {}
+    if "torch" in wanted:
+        def torch_forward():
+            with torch.inference_mode():
+                return model(pixel_values=x).logits.numpy()
+        engines["torch"] = ("torch %s eager channels_last" % torch.__version__, torch_forward)
 
-    torch_logits = torch_forward().float().numpy()  # warm-up, and the logits to compare
-    times = {"upernet": [], "torch": []}
+    onnx_peers = [p for p in wanted if p in ("onnxruntime", "openvino")]
+    for peer in list(onnx_peers):
+        why = importable(peer)
+        if why:
+            print("skipping %s: cannot import it (%s)" % (peer, why), flush=True)
+            onnx_peers.remove(peer)
+    onnx_path = os.path.join(tmp, "upernet-%s-%dx%d.onnx" % (args.model, h, w))
+    if onnx_peers:
+        print("exporting %s to ONNX for %s..." % (args.model, ", ".join(onnx_peers)), flush=True)
+        try:
+            export_onnx(model, torch.from_numpy(pixels), onnx_path)
+        except Skip as e:
+            for peer in onnx_peers:
+                print("skipping %s: %s" % (peer, e), flush=True)
+            onnx_peers = []
+    makers = {"onnxruntime": make_onnxruntime, "openvino": make_openvino}
+    for peer in onnx_peers:
+        try:
+            engines[peer] = makers[peer](onnx_path, pixels, args.threads)
+        except Exception as e:  # Skip, or the runtime refusing the model
+            print("skipping %s: %s" % (peer, e if isinstance(e, Skip) else
+                                        "%s: %s" % (type(e).__name__, str(e)[:300])), flush=True)
+
+    logits = {}
+    for engine, (_, forward) in list(engines.items()):  # warm-up, and the logits to compare
+        try:
+            logits[engine] = np.array(forward(), dtype=np.float32)  # a copy: OpenVINO reuses its buffer
+        except Exception as e:
+            print("skipping %s: its first forward failed: %s: %s" % (engine, type(e).__name__,
+                                                                     str(e)[:300]), flush=True)
+            del engines[engine]
+    if not engines:
+        print("no peer runs here; timing upernet alone", flush=True)
+
+    times = {"upernet": []}
+    times.update({engine: [] for engine in engines})
     for r in range(args.rounds):
         times["upernet"] += run_upernet(args.upernet, args.model, inp, out, args.threads,
                                         args.repeat, args.isa)
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            torch_forward()
-            times["torch"].append(1e3 * (time.perf_counter() - t0))
-        print("round %d/%d: upernet %s ms, torch %s ms" % (
-            r + 1, args.rounds, " ".join("%.0f" % t for t in times["upernet"][-args.repeat:]),
-            " ".join("%.0f" % t for t in times["torch"][-args.repeat:])), flush=True)
-    up_logits = np.load(out)
-    max_diff = float(np.max(np.abs(up_logits.astype(np.float64) - torch_logits.astype(np.float64))))
+        for engine, (_, forward) in engines.items():
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                forward()
+                times[engine].append(1e3 * (time.perf_counter() - t0))
+        print("round %d/%d: %s" % (r + 1, args.rounds, ", ".join(
+            "%s %s ms" % (engine, " ".join("%.0f" % t for t in ts[-args.repeat:]))
+            for engine, ts in times.items())), flush=True)
+    up_logits = np.load(out).astype(np.float64)
+    max_diff = {"upernet": 0.0}
+    for engine, lg in logits.items():
+        if lg.shape != up_logits.shape:
+            sys.exit("bench_peers: %s logits have shape %s, upernet's %s" % (engine, lg.shape,
+                                                                             up_logits.shape))
+        max_diff[engine] = float(np.max(np.abs(up_logits - lg.astype(np.float64))))
 
     med = {k: float(np.median(v)) for k, v in times.items()}
     label = "%s %dx%d, %d thread%s" % (args.model, h, w, args.threads, "" if args.threads == 1 else "s")
     print()
     print("peers: %s, %d rounds x %d forwards, alternating" % (label, args.rounds, args.repeat))
-    print("%-36s %10s %14s %16s" % ("engine", "median ms", "ratio/upernet", "max |dlogit|"))
-    print("%-36s %10.1f %14s %16s" % ("upernet (%s)" % (args.isa or "best tier"), med["upernet"],
+    print("%-40s %10s %14s %16s" % ("engine", "median ms", "ratio/upernet", "max |dlogit|"))
+    print("%-40s %10.1f %14s %16s" % ("upernet (%s)" % (args.isa or "best tier"), med["upernet"],
                                        "1.00", "-"))
-    print("%-36s %10.1f %14.2f %16.3g" % ("torch %s eager channels_last" % torch.__version__,
-                                           med["torch"], med["torch"] / med["upernet"], max_diff))
+    for engine, (engine_label, _) in engines.items():
+        print("%-40s %10.1f %14.2f %16.3g" % (engine_label, med[engine], med[engine] / med["upernet"],
+                                               max_diff[engine]))
 
     if not args.db:
         return
@@ -150,20 +304,21 @@ def main():
     host, cpus, model_name = socket.gethostname(), os.cpu_count(), cpu_model()
     db = sqlite3.connect(args.db)
     db.executescript(SCHEMA)
-    ctx = ('{"torch":"%s","model":"%s","input":"%dx%d","threads":%d,"rounds":%d,"repeat":%d}'
-           % (torch.__version__, args.model, h, w, args.threads, args.rounds, args.repeat))
+    ctx = {"model": args.model, "input": "%dx%d" % (h, w), "threads": args.threads,
+           "rounds": args.rounds, "repeat": args.repeat}
+    ctx.update({engine: engine_label for engine, (engine_label, _) in engines.items()})
     cur = db.execute(
         "INSERT INTO runs(kind, started, commit_hash, dirty, compiler, cflags, cpu_model,"
         " cpu_features, best_tier, threads, num_cpus, host, machine, filter, context_json)"
         " VALUES('peers', ?, ?, ?, '', '', ?, '', ?, ?, ?, ?, ?, '', ?)",
         (datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), commit, dirty,
          model_name, args.isa, args.threads, cpus, host, "%s | %s | %d cpus" % (host, model_name, cpus),
-         ctx))
+         json.dumps(ctx, sort_keys=True, separators=(",", ":"))))
     run_id = cur.lastrowid
     for engine, ts in times.items():
         name = "peers/%s/%s/%dx%d/threads:%d" % (engine, args.model, h, w, args.threads)
         counters = ('{"ms":%.6g,"ratio_to_upernet":%.6g,"max_abs_dlogit":%.6g}'
-                    % (med[engine], med[engine] / med["upernet"], 0.0 if engine == "upernet" else max_diff))
+                    % (med[engine], med[engine] / med["upernet"], max_diff[engine]))
         for i, t in enumerate(ts):
             db.execute("INSERT INTO results(run_id, name, repetition, tier, threads, real_time_ns,"
                        " cpu_time_ns, iterations, error, counters_json)"
