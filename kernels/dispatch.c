@@ -100,6 +100,22 @@ static void fill_table(struct upernet_kernel_table *t, enum upernet_isa isa)
     }
 #include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"
 #undef UPERNET_DWCONV7X7_UKERNEL
+#define UPERNET_WINOGRAD23_INPUT_UKERNEL(tier, function, ctile)           \
+    if ((tier) == UPERNET_ISA_SCALAR || (tier) == isa) {                  \
+        t->winograd23_input.fn = function;                                \
+        t->winograd23_input.name = #function;                             \
+        t->winograd23_input.channel_tile = (ctile);                       \
+    }
+#include "kernels/f32-winograd23/f32-winograd23-input.inc"
+#undef UPERNET_WINOGRAD23_INPUT_UKERNEL
+#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(tier, function, ctile)          \
+    if ((tier) == UPERNET_ISA_SCALAR || (tier) == isa) {                  \
+        t->winograd23_output.fn = function;                               \
+        t->winograd23_output.name = #function;                            \
+        t->winograd23_output.channel_tile = (ctile);                      \
+    }
+#include "kernels/f32-winograd23/f32-winograd23-output.inc"
+#undef UPERNET_WINOGRAD23_OUTPUT_UKERNEL
 }
 
 static struct upernet_kernel_table active_table;
@@ -162,8 +178,12 @@ void upernet_kernels_describe(const struct upernet_kernel_table *t, char *buf, s
     snprintf(buf, size,
              "  %-12s %-48s channel_tile=%zu\n"
              "  %-12s %-48s mr=%zu nr=%zu\n"
+             "  %-12s %-48s channel_tile=%zu\n"
+             "  %-12s %-48s channel_tile=%zu\n"
              "  %-12s %-48s channel_tile=%zu\n",
              "layernorm", t->layernorm.name, t->layernorm.channel_tile, "igemm", t->igemm.name,
              t->igemm.mr, t->igemm.nr, "dwconv7x7", t->dwconv7x7.name,
-             t->dwconv7x7.channel_tile);
+             t->dwconv7x7.channel_tile, "wino23-in", t->winograd23_input.name,
+             t->winograd23_input.channel_tile, "wino23-out", t->winograd23_output.name,
+             t->winograd23_output.channel_tile);
 }

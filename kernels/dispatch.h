@@ -28,6 +28,16 @@ struct upernet_kernel_table {
         const char *name;
         size_t channel_tile;
     } dwconv7x7;
+    struct {
+        upernet_f32_winograd23_input_fn fn;
+        const char *name;
+        size_t channel_tile;
+    } winograd23_input;
+    struct {
+        upernet_f32_winograd23_output_fn fn;
+        const char *name;
+        size_t channel_tile;
+    } winograd23_output;
 };
 
 /* The table for the selected tier; selects (as upernet_select_isa(NULL)) on

@@ -86,4 +86,45 @@ typedef void (*upernet_f32_dwconv7x7_fn)(size_t height, size_t width, size_t cha
 #include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"
 #undef UPERNET_DWCONV7X7_UKERNEL
 
+/* ---- f32 Winograd F(2x2, 3x3) transforms (3x3 convs, stride 1, pad 1) ----
+ * A 3x3 conv is computed per 2x2 output tile from the 4x4 input patch d
+ * around it: Y = A^T [ (G g G^T) .* (B^T d B) ] A, the product .* being 16
+ * GEMMs over the channels (one per position xi = 4*i + j), done by the igemm
+ * kernel. With the standard matrices
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  A^T = [1 1 1 0; 0 1 -1 -1]
+ * the input and output transforms are additions and subtractions only, in
+ * the fixed order the scalar references write out, so every variant gives
+ * the same bits (no FMA contraction is possible).
+ *
+ * Input transform, for each channel c < channels:
+ *   d[r][q] = x[r*x_row_stride + q*channels + c]       (r, q < 4)
+ *   v[(4*i + j)*v_stride + c] = (B^T d B)[i][j]
+ * Reads exactly the 16 patch pixels' `channels` floats, writes 16 rows of
+ * `channels` floats. Any channels >= 1. */
+typedef void (*upernet_f32_winograd23_input_fn)(size_t channels, const float *x,
+                                                size_t x_row_stride, float *v, size_t v_stride);
+
+#define UPERNET_WINOGRAD23_INPUT_UKERNEL(tier, fn, channel_tile) \
+    void fn(size_t channels, const float *x, size_t x_row_stride, float *v, size_t v_stride);
+#include "kernels/f32-winograd23/f32-winograd23-input.inc"
+#undef UPERNET_WINOGRAD23_INPUT_UKERNEL
+
+/* Output transform, for each channel c < channels:
+ *   M[i][j] = m[(4*i + j)*m_stride + c]
+ *   out = (A^T M A)[r][q] + bias[c], then the activation (NONE or RELU)
+ *   y[r*y_row_stride + q*y_pixel_stride + c] = out      for r < rows, q < cols
+ * rows, cols in {1, 2} clip the tile at the map's bottom/right border;
+ * nothing else of y is written. Any channels >= 1. */
+typedef void (*upernet_f32_winograd23_output_fn)(size_t channels, const float *m, size_t m_stride,
+                                                 const float *bias, enum upernet_activation act,
+                                                 float *y, size_t y_row_stride,
+                                                 size_t y_pixel_stride, size_t rows, size_t cols);
+
+#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(tier, fn, channel_tile)                             \
+    void fn(size_t channels, const float *m, size_t m_stride, const float *bias,              \
+            enum upernet_activation act, float *y, size_t y_row_stride, size_t y_pixel_stride, \
+            size_t rows, size_t cols);
+#include "kernels/f32-winograd23/f32-winograd23-output.inc"
+#undef UPERNET_WINOGRAD23_OUTPUT_UKERNEL
+
 #endif

@@ -28,6 +28,20 @@ void upernet_pack_conv(size_t out_c, size_t in_c, size_t kernel_h, size_t kernel
                        const float *weight, const float *bias, const float *out_scale,
                        float *packed);
 
+/* Winograd F(2x2, 3x3) weights of a 3x3 conv (stride 1, padding 1), for
+ * upernet_conv_run's Winograd path (src/ops/winograd.c). For each position
+ * xi = 4*i + j (0..15), U_xi = (G g G^T)[i][j] with
+ *   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+ * is a 1x1 conv weight [out_c][in_c] packed as igemm panels of width nr
+ * with a zero bias row (the bias is added after the output transform);
+ * position xi's panels start at xi * upernet_pack_conv_floats(out_c, in_c,
+ * 1, 1, nr). The out_c biases follow the 16 positions. g is weight times
+ * out_scale[o] in float (as upernet_pack_conv), the transform is computed in
+ * double and rounded once. */
+size_t upernet_pack_winograd23_floats(size_t out_c, size_t in_c, size_t nr);
+void upernet_pack_winograd23(size_t out_c, size_t in_c, size_t nr, const float *weight,
+                             const float *bias, const float *out_scale, float *packed);
+
 /* BatchNorm eval as PyTorch's CPU kernel computes it, per channel in float:
  *   alpha[c] = (1/sqrt(var[c] + eps)) * gamma[c],  shift[c] = beta[c] - mean[c]*alpha[c]
  * (REFERENCE §4.5; eps = 1e-5 for UperNet). */

@@ -24,7 +24,8 @@ tests_test_kernels_SOURCES = tests/test_kernels.c tests/testutil.c tests/testuti
 	tests/kernels/test_igemm.c \
 	tests/kernels/test_dwconv7x7.c \
 	tests/kernels/test_gelu.c \
-	tests/kernels/test_dwconv7x7_wide.c
+	tests/kernels/test_dwconv7x7_wide.c \
+	tests/kernels/test_winograd23.c
 tests_test_kernels_CFLAGS = $(UPERNET_TEST_CFLAGS)
 tests_test_kernels_LDADD = $(UPERNET_TEST_LIBS)
 
@@ -35,6 +36,13 @@ tests_test_ops_SOURCES = tests/test_ops.c tests/testutil.c tests/testutil.h
 tests_test_ops_CFLAGS = $(UPERNET_TEST_CFLAGS) $(ZLIB_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_ops_LDADD = $(UPERNET_TEST_LIBS) $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
 EXTRA_DIST += data/golden/ops.json.z tools/make_op_goldens.py
+
+# The Winograd F(2x2,3x3) conv path against naive and direct convs.
+UPERNET_TIER_TESTS += tests/test_winograd
+check_PROGRAMS += tests/test_winograd
+tests_test_winograd_SOURCES = tests/test_winograd.c tests/testutil.c tests/testutil.h
+tests_test_winograd_CFLAGS = $(UPERNET_TEST_CFLAGS)
+tests_test_winograd_LDADD = $(UPERNET_TEST_LIBS) -lm
 
 tests_test_dispatch_SOURCES = tests/test_dispatch.c
 tests_test_dispatch_CFLAGS = $(UPERNET_TEST_CFLAGS)

@@ -126,14 +126,16 @@ static enum upernet_status pack_plain(struct loader *L, struct upernet_conv *con
     if (packed == NULL)
         return failed(L);
     upernet_pack_conv(out, in, kernel, kernel, L->m->nr, w, b, NULL, packed);
-    *conv = (struct upernet_conv){in, out, kernel, stride, padding, L->m->nr, packed, act};
+    *conv = (struct upernet_conv){in, out, kernel, stride, padding, L->m->nr, packed, act, NULL};
     release_all(L);
     return UPERNET_OK;
 }
 
-/* A ConvModule: bias-free conv, BatchNorm (eval) folded in, ReLU. */
+/* A ConvModule: bias-free conv, BatchNorm (eval) folded in, ReLU. With
+ * winograd (3x3 only) the weights are packed for the Winograd F(2x2, 3x3)
+ * path instead of the direct one. */
 static enum upernet_status pack_conv_module(struct loader *L, struct upernet_conv *conv,
-                                            size_t out, size_t in, size_t kernel,
+                                            size_t out, size_t in, size_t kernel, bool winograd,
                                             const char *prefix)
 {
     const float *w = get(L, "%s.conv.weight", prefix);
@@ -144,9 +146,9 @@ static enum upernet_status pack_conv_module(struct loader *L, struct upernet_con
     if (var == NULL)
         return failed(L);
     float *alpha = upernet_malloc(2 * out * sizeof *alpha);
-    float *packed = alpha ? alloc_floats(L, upernet_pack_conv_floats(out, in, kernel, kernel,
-                                                                       L->m->nr))
-                          : NULL;
+    const size_t floats = winograd ? upernet_pack_winograd23_floats(out, in, L->m->nr)
+                                   : upernet_pack_conv_floats(out, in, kernel, kernel, L->m->nr);
+    float *packed = alpha ? alloc_floats(L, floats) : NULL;
     if (packed == NULL) {
         free(alpha);
         upernet_fail(L->err, UPERNET_ERR_NOMEM, "out of memory packing %s", prefix);
@@ -154,10 +156,14 @@ static enum upernet_status pack_conv_module(struct loader *L, struct upernet_con
     }
     float *shift = alpha + out;
     upernet_fold_batchnorm(out, g, b, mean, var, UPERNET_BN_EPS, alpha, shift);
-    upernet_pack_conv(out, in, kernel, kernel, L->m->nr, w, shift, alpha, packed);
+    if (winograd)
+        upernet_pack_winograd23(out, in, L->m->nr, w, shift, alpha, packed);
+    else
+        upernet_pack_conv(out, in, kernel, kernel, L->m->nr, w, shift, alpha, packed);
     free(alpha);
-    *conv = (struct upernet_conv){in, out, kernel, 1, kernel / 2, L->m->nr, packed,
-                                  UPERNET_ACT_RELU};
+    *conv = (struct upernet_conv){in,       out,      kernel, 1, kernel / 2, L->m->nr,
+                                  winograd ? NULL : packed, UPERNET_ACT_RELU,
+                                  winograd ? packed : NULL};
     release_all(L);
     return UPERNET_OK;
 }
@@ -268,18 +274,18 @@ static enum upernet_status run_task(struct loader *L, const struct task *t)
         return copy_pair(L, C[s], &st->norm_gamma, &st->norm_beta, a);
     case TASK_PSP:
         snprintf(a, sizeof a, "decode_head.psp_modules.%d.1", j);
-        return pack_conv_module(L, &m->psp[j], K, C[3], 1, a);
+        return pack_conv_module(L, &m->psp[j], K, C[3], 1, false, a);
     case TASK_BOTTLENECK:
         return pack_conv_module(L, &m->bottleneck, K, C[3] + (size_t) cfg->num_pool_scales * K, 3,
-                                "decode_head.bottleneck");
+                                false, "decode_head.bottleneck");
     case TASK_LATERAL:
         snprintf(a, sizeof a, "decode_head.lateral_convs.%d", j);
-        return pack_conv_module(L, &m->lateral[j], K, C[j], 1, a);
+        return pack_conv_module(L, &m->lateral[j], K, C[j], 1, false, a);
     case TASK_FPN:
         snprintf(a, sizeof a, "decode_head.fpn_convs.%d", j);
-        return pack_conv_module(L, &m->fpn[j], K, K, 3, a);
+        return pack_conv_module(L, &m->fpn[j], K, K, 3, m->winograd, a);
     case TASK_FPN_BOTTLENECK:
-        return pack_conv_module(L, &m->fpn_bottleneck, K, UPERNET_STAGES * K, 3,
+        return pack_conv_module(L, &m->fpn_bottleneck, K, UPERNET_STAGES * K, 3, m->winograd,
                                 "decode_head.fpn_bottleneck");
     case TASK_CLASSIFIER:
         return pack_plain(L, &m->classifier, (size_t) cfg->num_labels, K, 1, 1, 0,
@@ -375,6 +381,16 @@ enum upernet_status upernet_model_load(const struct upernet_config *cfg,
         return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory creating %s", cfg->name);
     }
     m->cfg = *cfg;
+    const char *conv3x3 = getenv("UPERNET_CONV3X3");
+    if (conv3x3 == NULL || conv3x3[0] == '\0' || strcmp(conv3x3, "winograd") == 0) {
+        m->winograd = true;
+    } else if (strcmp(conv3x3, "direct") != 0) {
+        upernet_param_table_free(&table);
+        free(m);
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT,
+                            "UPERNET_CONV3X3 '%s' is unknown (expected winograd or direct)",
+                            conv3x3);
+    }
     const struct upernet_kernel_table *t = upernet_kernels();
     m->isa = t->isa;
     m->nr = t->igemm.nr;

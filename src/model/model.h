@@ -69,6 +69,7 @@ struct upernet_model {
     struct upernet_config cfg;
     enum upernet_isa isa; /* tier the weights were packed for */
     size_t nr;            /* its igemm panel width */
+    bool winograd;        /* fpn_convs + fpn_bottleneck packed for Winograd F(2x2,3x3) */
     size_t weight_bytes;
 
     struct upernet_conv stem;
@@ -93,7 +94,10 @@ struct upernet_model {
 
 /* Builds a model of cfg from a parameter source (validated beforehand when
  * it is a store): folds BatchNorm, packs every conv for the active tier and
- * releases each original tensor right after packing it. */
+ * releases each original tensor right after packing it. The FPN convs and
+ * the fpn_bottleneck are packed for the Winograd path unless
+ * $UPERNET_CONV3X3 is "direct" (any value other than "direct" or
+ * "winograd" is an error naming it). */
 enum upernet_status upernet_model_load(const struct upernet_config *cfg,
                                        struct upernet_param_source *src, upernet_model **out,
                                        upernet_error *err);

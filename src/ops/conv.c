@@ -33,6 +33,7 @@
 #include "core/error.h"
 #include "ops/ops.h"
 #include "ops/tiles.h"
+#include "ops/winograd.h"
 
 #define MAX_MR 32
 /* Input bytes per block of row tiles: L2-sized while a weight panel is small
@@ -88,6 +89,11 @@ enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
                                      const float *scale, const float *residual,
                                      size_t residual_stride, upernet_error *err)
 {
+    if (conv->winograd != NULL) {
+        const struct upernet_conv_source whole = {x, in_h, in_w, conv->in_channels, x_stride};
+        return upernet_winograd23_run(t, conv, in_h, in_w, &whole, 1, y, y_stride, scale,
+                                      residual, err);
+    }
     const size_t mr = t->igemm.mr, nr = t->igemm.nr;
     if (conv->nr != nr)
         return upernet_fail(err, UPERNET_ERR_MISMATCH,

@@ -34,6 +34,7 @@
 #include "ops/bilinear.h"
 #include "ops/ops.h"
 #include "ops/tiles.h"
+#include "ops/winograd.h"
 
 #define MAX_MR 32
 /* Input bytes per block of row tiles (see src/ops/conv.c): 256 KB while the
@@ -144,6 +145,9 @@ enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *
                                              const float *scale, const float *residual,
                                              size_t residual_stride, upernet_error *err)
 {
+    if (conv->winograd != NULL)
+        return upernet_winograd23_run(t, conv, in_h, in_w, sources, n_sources, y, y_stride, scale,
+                                      residual, err);
     const size_t mr = t->igemm.mr, nr = t->igemm.nr;
     if (conv->nr != nr)
         return upernet_fail(err, UPERNET_ERR_MISMATCH,

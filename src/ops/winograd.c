@@ -1,0 +1,239 @@
+/* 3x3 convolution (stride 1, padding 1) by Winograd F(2x2, 3x3): the
+ * reduced-arithmetic path for UperNet's FPN convs and fuse conv, which are
+ * ~88% of the model's multiply-adds.
+ *
+ * Each 2x2 output tile is computed from the 4x4 input patch around it:
+ * Y = A^T [U .* V] A with V = B^T d B (input transform), U = G g G^T (the
+ * weights, transformed at load by upernet_pack_winograd23) and .* done as 16
+ * GEMMs over the input channels, one per position xi: 16 multiply-adds per
+ * tile and channel pair instead of 36, i.e. 2.25x fewer. The transforms are
+ * additions only (kernels/f32-winograd23), the GEMMs are the tier's igemm
+ * micro-kernel with ks = 1.
+ *
+ * Bands: the output's tile rows are processed a band of band_rows tile rows
+ * at a time (about TARGET_TILES tiles, the GEMMs' M dimension). Per band:
+ *   1. gather: the band's 2*band_rows + 2 input rows, with a zero border
+ *      column on each side (and zero rows above/below the map), into X. The
+ *      sources of a channel concatenation are read here, in place or
+ *      upsampled on the fly with upernet_bilinear_pixel (the arithmetic of
+ *      upernet_resize_bilinear, so the values equal a materialised resize
+ *      bit for bit); nothing else ever sees the concatenation.
+ *   2. input transform: tile t of the band -> V[xi][t][0..in_c).
+ *   3. GEMMs: M[xi][t][o] = sum_k V[xi][t][k] U_xi[k][o], cut into (xi,
+ *      panel, row tile) kernel calls, xi outermost so one position's V block
+ *      (max_tiles*in_c floats, ~512 KB for the fuse conv) stays in L2 while
+ *      its weight panels stream past it.
+ *   4. output transform + bias + activation -> y (clipped at the borders).
+ * Each step is an OpenMP worksharing loop with a static schedule; every
+ * output element is computed by one fixed sequence of operations, so the
+ * result does not depend on the thread count.
+ *
+ * Numerics: not bitwise equal to the direct conv (different arithmetic);
+ * the error stays at the level of fp32 rounding of the direct sum (tests
+ * compare against the direct path, the model goldens hold at 1e-4).
+ *
+ * Memory per call: X ((2*band_rows+2) x (2*tiles_w+2) x in_c floats), V
+ * (16 x max_tiles x in_c), M (16 x max_tiles x out_c), the GEMM row
+ * pointers and the resampling tables: ~15 MB for the fuse conv at 512x512. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "ops/bilinear.h"
+#include "ops/ops.h"
+#include "ops/winograd.h"
+
+/* Tiles per band. 64 keeps one position's V block of the 2048-channel fuse
+ * conv at 512 KB (in L2 next to a 128 KB weight panel) while each weight
+ * panel is reused by ~11 row tiles. */
+#define TARGET_TILES 64
+
+struct resampled {
+    struct upernet_bilinear_tap *rows, *cols; /* NULL: the source is read in place */
+    size_t channel_offset;                    /* where its channels start in X */
+};
+
+/* Input pixel (iy, ix) of the concatenation (all in_c channels) -> dst. */
+static void gather_pixel(const struct upernet_conv_source *sources, const struct resampled *res,
+                         size_t n_sources, size_t width, size_t iy, size_t ix, float *dst)
+{
+    for (size_t j = 0; j < n_sources; j++) {
+        const struct upernet_conv_source *src = &sources[j];
+        float *out = dst + res[j].channel_offset;
+        if (res[j].rows == NULL) {
+            memcpy(out, src->data + (iy * width + ix) * src->pixel_stride,
+                   src->channels * sizeof *out);
+            continue;
+        }
+        const size_t ps = src->pixel_stride;
+        const struct upernet_bilinear_tap ry = res[j].rows[iy], rx = res[j].cols[ix];
+        const float *r0 = src->data + ry.i0 * src->width * ps;
+        const float *r1 = src->data + ry.i1 * src->width * ps;
+        upernet_bilinear_pixel(out, r0 + rx.i0 * ps, r0 + rx.i1 * ps, r1 + rx.i0 * ps,
+                               r1 + rx.i1 * ps, ry, rx, src->channels, false);
+    }
+}
+
+static enum upernet_status check_args(const struct upernet_kernel_table *t,
+                                      const struct upernet_conv *conv, size_t height,
+                                      size_t width, const struct upernet_conv_source *sources,
+                                      size_t n_sources, const float *scale,
+                                      const float *residual, upernet_error *err)
+{
+    if (conv->kernel != 3 || conv->stride != 1 || conv->padding != 1)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT,
+                            "Winograd conv needs a 3x3 kernel, stride 1, padding 1 (got %zux%zu, "
+                            "stride %zu, padding %zu)",
+                            conv->kernel, conv->kernel, conv->stride, conv->padding);
+    if (conv->nr != t->igemm.nr)
+        return upernet_fail(err, UPERNET_ERR_MISMATCH,
+                            "Winograd conv weights packed for nr=%zu but kernel %s needs nr=%zu",
+                            conv->nr, t->igemm.name, t->igemm.nr);
+    if (scale != NULL || residual != NULL ||
+        (conv->activation != UPERNET_ACT_NONE && conv->activation != UPERNET_ACT_RELU))
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT,
+                            "Winograd conv supports bias + ReLU only (no scale, residual or "
+                            "GELU epilogue)");
+    if (height == 0 || width == 0 || conv->in_channels == 0 || conv->out_channels == 0 ||
+        n_sources == 0)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT,
+                            "Winograd conv on a %zux%zu map with %zu->%zu channels has no output",
+                            height, width, conv->in_channels, conv->out_channels);
+    size_t total = 0;
+    for (size_t j = 0; j < n_sources; j++) {
+        if (sources[j].channels == 0 || sources[j].height == 0 || sources[j].width == 0)
+            return upernet_fail(err, UPERNET_ERR_ARGUMENT, "Winograd conv: source %zu is empty",
+                                j);
+        total += sources[j].channels;
+    }
+    if (total != conv->in_channels)
+        return upernet_fail(err, UPERNET_ERR_MISMATCH,
+                            "Winograd conv: sources have %zu channels, the conv expects %zu",
+                            total, conv->in_channels);
+    return UPERNET_OK;
+}
+
+enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
+                                           const struct upernet_conv *conv, size_t height,
+                                           size_t width,
+                                           const struct upernet_conv_source *sources,
+                                           size_t n_sources, float *y, size_t y_stride,
+                                           const float *scale, const float *residual,
+                                           upernet_error *err)
+{
+    const enum upernet_status st =
+        check_args(t, conv, height, width, sources, n_sources, scale, residual, err);
+    if (st != UPERNET_OK)
+        return st;
+
+    const size_t in_c = conv->in_channels, out_c = conv->out_channels;
+    const size_t mr = t->igemm.mr, nr = t->igemm.nr;
+    const size_t tiles_w = (width + 1) / 2, tiles_h = (height + 1) / 2;
+    size_t band_rows = (TARGET_TILES + tiles_w - 1) / tiles_w;
+    if (band_rows > tiles_h)
+        band_rows = tiles_h;
+    const size_t max_tiles = band_rows * tiles_w;
+    const size_t x_cols = 2 * tiles_w + 2, x_row_stride = x_cols * in_c;
+    const size_t v_stride = max_tiles * in_c, m_stride = max_tiles * out_c;
+    const size_t panels = (out_c + nr - 1) / nr;
+    const size_t panel_floats = upernet_pack_conv_panel_floats(in_c, 1, 1, nr);
+    const size_t position_floats = panels * panel_floats;
+    const float *bias = conv->winograd + 16 * position_floats;
+
+    size_t table_entries = 0;
+    for (size_t j = 0; j < n_sources; j++)
+        if (sources[j].height != height || sources[j].width != width)
+            table_entries += height + width;
+    float *x_band = upernet_malloc((2 * band_rows + 2) * x_row_stride * sizeof(float));
+    float *v = upernet_malloc(16 * v_stride * sizeof(float));
+    float *m = upernet_malloc(16 * m_stride * sizeof(float));
+    const float **a = upernet_malloc(16 * max_tiles * sizeof *a);
+    struct resampled *res = upernet_calloc(n_sources, sizeof *res);
+    struct upernet_bilinear_tap *tables = upernet_malloc((table_entries + 1) * sizeof *tables);
+    if (x_band == NULL || v == NULL || m == NULL || a == NULL || res == NULL || tables == NULL) {
+        free(x_band), free(v), free(m), free(a), free(res), free(tables);
+        return upernet_fail(err, UPERNET_ERR_NOMEM,
+                            "Winograd conv: no memory for %zu-tile band buffers (%zu->%zu "
+                            "channels)",
+                            max_tiles, in_c, out_c);
+    }
+    for (size_t j = 0, used = 0, offset = 0; j < n_sources; j++) {
+        res[j].channel_offset = offset;
+        offset += sources[j].channels;
+        if (sources[j].height != height || sources[j].width != width) {
+            res[j].rows = tables + used;
+            res[j].cols = tables + used + height;
+            used += height + width;
+            upernet_bilinear_axis(sources[j].height, height, res[j].rows);
+            upernet_bilinear_axis(sources[j].width, width, res[j].cols);
+        }
+    }
+    for (size_t xi = 0; xi < 16; xi++)
+        for (size_t tile = 0; tile < max_tiles; tile++)
+            a[xi * max_tiles + tile] = v + xi * v_stride + tile * in_c;
+
+    const upernet_f32_winograd23_input_fn input = t->winograd23_input.fn;
+    const upernet_f32_winograd23_output_fn output = t->winograd23_output.fn;
+    const upernet_f32_igemm_fn igemm = t->igemm.fn;
+    const struct upernet_gemm_epilogue plain = {UPERNET_ACT_NONE, NULL, NULL, 0};
+
+#pragma omp parallel
+    for (size_t ty0 = 0; ty0 < tiles_h; ty0 += band_rows) {
+        const size_t band = tiles_h - ty0 < band_rows ? tiles_h - ty0 : band_rows;
+        const size_t tiles = band * tiles_w;
+        const size_t x_pixels = (2 * band + 2) * x_cols;
+
+        /* 1. X row r, column q holds input pixel (2*ty0 + r - 1, q - 1). */
+#pragma omp for schedule(static)
+        for (size_t p = 0; p < x_pixels; p++) {
+            const size_t r = p / x_cols, q = p % x_cols;
+            float *dst = x_band + r * x_row_stride + q * in_c;
+            const size_t iy = 2 * ty0 + r, ix = q; /* + 1 (unsigned: 0 is above/left) */
+            if (iy == 0 || iy > height || ix == 0 || ix > width)
+                memset(dst, 0, in_c * sizeof *dst);
+            else
+                gather_pixel(sources, res, n_sources, width, iy - 1, ix - 1, dst);
+        }
+
+        /* 2. Tile (ly, tx) of the band reads X rows 2*ly.., columns 2*tx.. */
+#pragma omp for schedule(static)
+        for (size_t tile = 0; tile < tiles; tile++) {
+            const size_t ly = tile / tiles_w, tx = tile % tiles_w;
+            input(in_c, x_band + 2 * ly * x_row_stride + 2 * tx * in_c, x_row_stride,
+                  v + tile * in_c, v_stride);
+        }
+
+        /* 3. The 16 GEMMs, (position, panel, row tile) per kernel call. */
+        const size_t row_tiles = (tiles + mr - 1) / mr;
+        const size_t calls = 16 * panels * row_tiles;
+#pragma omp for schedule(static)
+        for (size_t call = 0; call < calls; call++) {
+            const size_t xi = call / (panels * row_tiles);
+            const size_t panel = call / row_tiles % panels;
+            const size_t t0 = call % row_tiles * mr;
+            const size_t rows = tiles - t0 < mr ? tiles - t0 : mr;
+            const size_t n0 = panel * nr;
+            const size_t cols = out_c - n0 < nr ? out_c - n0 : nr;
+            igemm(rows, cols, in_c, 1, a + xi * max_tiles + t0,
+                  conv->winograd + xi * position_floats + panel * panel_floats,
+                  m + xi * m_stride + t0 * out_c + n0, out_c, &plain);
+        }
+
+        /* 4. Output tile (ty0 + ly, tx) covers pixels (2*(ty0+ly), 2*tx)... */
+#pragma omp for schedule(static)
+        for (size_t tile = 0; tile < tiles; tile++) {
+            const size_t ly = tile / tiles_w, tx = tile % tiles_w;
+            const size_t oy = 2 * (ty0 + ly), ox = 2 * tx;
+            output(out_c, m + tile * out_c, m_stride, bias, conv->activation,
+                   y + (oy * width + ox) * y_stride, width * y_stride, y_stride,
+                   height - oy < 2 ? 1 : 2, width - ox < 2 ? 1 : 2);
+        }
+    }
+    free(x_band), free(v), free(m), free(a), free(res), free(tables);
+    upernet_error_clear(err);
+    return UPERNET_OK;
+}
