@@ -61,5 +61,6 @@ bool bench_group_selected(const char *group);
 void bench_register_peak(void);
 void bench_register_igemm(void);
 void bench_register_dwconv7x7(void);
+void bench_register_conv3x3(void);
 
 #endif

@@ -32,12 +32,20 @@ void upernet_pack_conv(size_t out_c, size_t in_c, size_t kernel_h, size_t kernel
  * upernet_conv_run's Winograd path (src/ops/winograd.c). For each position
  * xi = 4*i + j (0..15), U_xi = (G g G^T)[i][j] with
  *   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
- * is a 1x1 conv weight [out_c][in_c] packed as igemm panels of width nr
- * with a zero bias row (the bias is added after the output transform);
- * position xi's panels start at xi * upernet_pack_conv_floats(out_c, in_c,
- * 1, 1, nr). The out_c biases follow the 16 positions. g is weight times
- * out_scale[o] in float (as upernet_pack_conv), the transform is computed in
- * double and rounded once. */
+ * is a 1x1 conv weight [out_c][in_c], packed in igemm panels of width nr
+ * that are cut along the input channels into chunks of at most
+ * UPERNET_WINOGRAD_KC rows, each chunk a complete igemm panel: nr zero
+ * "bias" floats, then its rows of nr (so the driver can run one chunk per
+ * kernel call, the chunk's rows staying in L1 across row tiles). Layout:
+ *   position xi, panel p, chunk q at
+ *     xi*position_floats + p*panel_floats + nr*(q*(1 + KC))
+ *   position_floats = ceil(out_c/nr) * panel_floats,
+ *   panel_floats    = nr * (in_c + ceil(in_c/KC)),
+ * and the out_c biases after the 16 positions (added after the output
+ * transform). g is weight times out_scale[o] in float (as
+ * upernet_pack_conv); the transform is computed in double, rounded once. */
+#define UPERNET_WINOGRAD_KC 256
+size_t upernet_pack_winograd23_panel_floats(size_t in_c, size_t nr);
 size_t upernet_pack_winograd23_floats(size_t out_c, size_t in_c, size_t nr);
 void upernet_pack_winograd23(size_t out_c, size_t in_c, size_t nr, const float *weight,
                              const float *bias, const float *out_scale, float *packed);

@@ -1,8 +1,9 @@
 /* The Winograd F(2x2,3x3) conv path (src/ops/winograd.c) on the tier named
  * by $UPERNET_ISA (run by tests/run-tier.sh):
  *   - against a double-precision naive conv on ragged shapes: odd and
- *     1-pixel sizes (clipped tiles), channels off the vector widths, maps
- *     wider than one band and taller than many, strided input and output;
+ *     1-pixel sizes (clipped tiles), channels off the vector widths and
+ *     past one weight chunk, maps wider than one band and taller than
+ *     many, strided input and output;
  *   - over a channel concatenation of in-place and upsampled sources,
  *     against the direct path on the materialised concatenation;
  *   - bitwise identical for 1, 2 and 3 OpenMP threads;
@@ -34,8 +35,9 @@ struct shape {
 static const struct shape shapes[] = {
     {1, 1, 1, 1},    {1, 5, 3, 2},     {2, 2, 4, 9},     {3, 7, 5, 17},   {9, 11, 33, 40},
     {16, 16, 17, 9}, {5, 140, 8, 20}, /* one band narrower than a tile row of 70 tiles */
-    {70, 9, 6, 33},  /* many bands, a short last one */
+    {130, 9, 6, 33}, /* 5 tiles a row: bands of 39 rows, the last one short */
     {12, 10, 64, 35},
+    {6, 7, 600, 19}, /* three weight chunks of KC = 256 channels, the last partial */
 };
 #define N_SHAPES (sizeof shapes / sizeof shapes[0])
 
@@ -115,8 +117,8 @@ END_TEST
 START_TEST(test_winograd_sources_and_threads)
 {
     const struct upernet_kernel_table *t = upernet_kernels();
-    const size_t in_h = 11, in_w = 70, nr = t->igemm.nr; /* 2 bands of 35 x 6 tiles */
-    const size_t dims[4][3] = {{11, 70, 8}, {6, 35, 8}, {3, 9, 12}, {1, 1, 4}};
+    const size_t in_h = 25, in_w = 70, nr = t->igemm.nr; /* bands of 6, 6, 1 tile rows */
+    const size_t dims[4][3] = {{25, 70, 8}, {13, 35, 8}, {3, 9, 12}, {1, 1, 4}};
     const size_t total = 8 + 8 + 12 + 4, cout = 2 * nr + 3;
     struct upernet_conv_source src[4];
     float *data[4];

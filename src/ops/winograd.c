@@ -19,10 +19,11 @@
  *      upernet_resize_bilinear, so the values equal a materialised resize
  *      bit for bit); nothing else ever sees the concatenation.
  *   2. input transform: tile t of the band -> V[xi][t][0..in_c).
- *   3. GEMMs: M[xi][t][o] = sum_k V[xi][t][k] U_xi[k][o], cut into (xi,
- *      panel, row tile) kernel calls, xi outermost so one position's V block
- *      (max_tiles*in_c floats, ~512 KB for the fuse conv) stays in L2 while
- *      its weight panels stream past it.
+ *   3. GEMMs: M[xi][t][o] = sum_k V[xi][t][k] U_xi[k][o], in units of one
+ *      position and 8 weight panels, blocked over k in chunks of
+ *      UPERNET_WINOGRAD_KC channels (the packing's chunks): a V chunk
+ *      (tiles x KC) stays in L2 across the unit's panels, a weight chunk
+ *      (KC x nr) in L1 across the row tiles.
  *   4. output transform + bias + activation -> y (clipped at the borders).
  * Each step is an OpenMP worksharing loop with a static schedule; every
  * output element is computed by one fixed sequence of operations, so the
@@ -33,8 +34,9 @@
  * compare against the direct path, the model goldens hold at 1e-4).
  *
  * Memory per call: X ((2*band_rows+2) x (2*tiles_w+2) x in_c floats), V
- * (16 x max_tiles x in_c), M (16 x max_tiles x out_c), the GEMM row
- * pointers and the resampling tables: ~15 MB for the fuse conv at 512x512. */
+ * (16 x max_tiles x (in_c + 16)), M (16 x max_tiles x out_c) and the
+ * resampling tables: 40 MB for tiny's fuse conv at 512x512 (8.5 + 25.2 +
+ * 6.3), 12 MB for its largest FPN conv. */
 #include "config.h"
 
 #include <stdint.h>
@@ -47,10 +49,16 @@
 #include "ops/ops.h"
 #include "ops/winograd.h"
 
-/* Tiles per band. 64 keeps one position's V block of the 2048-channel fuse
- * conv at 512 KB (in L2 next to a 128 KB weight panel) while each weight
- * panel is reused by ~11 row tiles. */
-#define TARGET_TILES 64
+/* Tiles per band (the GEMMs' M). Every band streams all 16 positions'
+ * weights once (64 MB for tiny's fuse conv), so bigger bands mean less
+ * weight traffic per flop; V grows with it (16 x tiles x in_c floats, 25 MB
+ * for the fuse conv at 192). Measured on tiny at 512x512, 2 threads, AVX2:
+ * 64 tiles ~2.6 s per forward, 128 ~2.45 s, 192 ~2.3 s, 256-384 no better. */
+#define TARGET_TILES 192
+/* Weight panels per GEMM work unit (see step 3). */
+#define PANEL_BLOCK 8
+#define MAX_MR 32
+#define V_ROW_PAD 16 /* floats */
 
 struct resampled {
     struct upernet_bilinear_tap *rows, *cols; /* NULL: the source is read in place */
@@ -89,6 +97,9 @@ static enum upernet_status check_args(const struct upernet_kernel_table *t,
                             "Winograd conv needs a 3x3 kernel, stride 1, padding 1 (got %zux%zu, "
                             "stride %zu, padding %zu)",
                             conv->kernel, conv->kernel, conv->stride, conv->padding);
+    if (t->igemm.mr > MAX_MR)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "Winograd conv: kernel mr=%zu > %d",
+                            t->igemm.mr, MAX_MR);
     if (conv->nr != t->igemm.nr)
         return upernet_fail(err, UPERNET_ERR_MISMATCH,
                             "Winograd conv weights packed for nr=%zu but kernel %s needs nr=%zu",
@@ -138,10 +149,16 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
         band_rows = tiles_h;
     const size_t max_tiles = band_rows * tiles_w;
     const size_t x_cols = 2 * tiles_w + 2, x_row_stride = x_cols * in_c;
-    const size_t v_stride = max_tiles * in_c, m_stride = max_tiles * out_c;
+    /* V rows (one tile's channels) are padded by 64 bytes: with in_c a
+     * multiple of 1024 floats the 6 rows a kernel call reads would all map
+     * to one L1 set (4 KiB aliasing) and evict the weight chunk there. */
+    const size_t v_row = in_c + V_ROW_PAD;
+    const size_t v_stride = max_tiles * v_row, m_stride = max_tiles * out_c;
     const size_t panels = (out_c + nr - 1) / nr;
-    const size_t panel_floats = upernet_pack_conv_panel_floats(in_c, 1, 1, nr);
+    const size_t panel_floats = upernet_pack_winograd23_panel_floats(in_c, nr);
     const size_t position_floats = panels * panel_floats;
+    const size_t panel_blocks = (panels + PANEL_BLOCK - 1) / PANEL_BLOCK;
+    const size_t units = 16 * panel_blocks;
     const float *bias = conv->winograd + 16 * position_floats;
 
     size_t table_entries = 0;
@@ -151,11 +168,10 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
     float *x_band = upernet_malloc((2 * band_rows + 2) * x_row_stride * sizeof(float));
     float *v = upernet_malloc(16 * v_stride * sizeof(float));
     float *m = upernet_malloc(16 * m_stride * sizeof(float));
-    const float **a = upernet_malloc(16 * max_tiles * sizeof *a);
     struct resampled *res = upernet_calloc(n_sources, sizeof *res);
     struct upernet_bilinear_tap *tables = upernet_malloc((table_entries + 1) * sizeof *tables);
-    if (x_band == NULL || v == NULL || m == NULL || a == NULL || res == NULL || tables == NULL) {
-        free(x_band), free(v), free(m), free(a), free(res), free(tables);
+    if (x_band == NULL || v == NULL || m == NULL || res == NULL || tables == NULL) {
+        free(x_band), free(v), free(m), free(res), free(tables);
         return upernet_fail(err, UPERNET_ERR_NOMEM,
                             "Winograd conv: no memory for %zu-tile band buffers (%zu->%zu "
                             "channels)",
@@ -172,14 +188,9 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
             upernet_bilinear_axis(sources[j].width, width, res[j].cols);
         }
     }
-    for (size_t xi = 0; xi < 16; xi++)
-        for (size_t tile = 0; tile < max_tiles; tile++)
-            a[xi * max_tiles + tile] = v + xi * v_stride + tile * in_c;
-
     const upernet_f32_winograd23_input_fn input = t->winograd23_input.fn;
     const upernet_f32_winograd23_output_fn output = t->winograd23_output.fn;
     const upernet_f32_igemm_fn igemm = t->igemm.fn;
-    const struct upernet_gemm_epilogue plain = {UPERNET_ACT_NONE, NULL, NULL, 0};
 
 #pragma omp parallel
     for (size_t ty0 = 0; ty0 < tiles_h; ty0 += band_rows) {
@@ -204,23 +215,40 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
         for (size_t tile = 0; tile < tiles; tile++) {
             const size_t ly = tile / tiles_w, tx = tile % tiles_w;
             input(in_c, x_band + 2 * ly * x_row_stride + 2 * tx * in_c, x_row_stride,
-                  v + tile * in_c, v_stride);
+                  v + tile * v_row, v_stride);
         }
 
-        /* 3. The 16 GEMMs, (position, panel, row tile) per kernel call. */
+        /* 3. The 16 GEMMs. A work unit is one position and a block of
+         * PANEL_BLOCK panels; inside it the input channels go in chunks of
+         * KC (the packing's chunks): the chunk of V (tiles x KC floats)
+         * stays in L2 across the block's panels and each chunk of a weight
+         * panel (KC x nr) in L1 across the row tiles. Chunks after the
+         * first add onto M through the kernel's in-place residual. */
         const size_t row_tiles = (tiles + mr - 1) / mr;
-        const size_t calls = 16 * panels * row_tiles;
 #pragma omp for schedule(static)
-        for (size_t call = 0; call < calls; call++) {
-            const size_t xi = call / (panels * row_tiles);
-            const size_t panel = call / row_tiles % panels;
-            const size_t t0 = call % row_tiles * mr;
-            const size_t rows = tiles - t0 < mr ? tiles - t0 : mr;
-            const size_t n0 = panel * nr;
-            const size_t cols = out_c - n0 < nr ? out_c - n0 : nr;
-            igemm(rows, cols, in_c, 1, a + xi * max_tiles + t0,
-                  conv->winograd + xi * position_floats + panel * panel_floats,
-                  m + xi * m_stride + t0 * out_c + n0, out_c, &plain);
+        for (size_t unit = 0; unit < units; unit++) {
+            const size_t xi = unit / panel_blocks;
+            const size_t p0 = unit % panel_blocks * PANEL_BLOCK;
+            const size_t p1 = p0 + PANEL_BLOCK < panels ? p0 + PANEL_BLOCK : panels;
+            const float *a[MAX_MR];
+            for (size_t k0 = 0, q = 0; k0 < in_c; k0 += UPERNET_WINOGRAD_KC, q++) {
+                const size_t kc = in_c - k0 < UPERNET_WINOGRAD_KC ? in_c - k0 : UPERNET_WINOGRAD_KC;
+                for (size_t panel = p0; panel < p1; panel++) {
+                    const size_t n0 = panel * nr;
+                    const size_t cols = out_c - n0 < nr ? out_c - n0 : nr;
+                    const float *w = conv->winograd + xi * position_floats +
+                                     panel * panel_floats + nr * q * (1 + UPERNET_WINOGRAD_KC);
+                    for (size_t t0 = 0; t0 < row_tiles * mr; t0 += mr) {
+                        const size_t rows = tiles - t0 < mr ? tiles - t0 : mr;
+                        for (size_t i = 0; i < rows; i++)
+                            a[i] = v + xi * v_stride + (t0 + i) * v_row + k0;
+                        float *c = m + xi * m_stride + t0 * out_c + n0;
+                        const struct upernet_gemm_epilogue ep = {
+                            UPERNET_ACT_NONE, NULL, q == 0 ? NULL : c, out_c};
+                        igemm(rows, cols, kc, 1, a, w, c, out_c, &ep);
+                    }
+                }
+            }
         }
 
         /* 4. Output tile (ty0 + ly, tx) covers pixels (2*(ty0+ly), 2*tx)... */
@@ -233,7 +261,7 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
                    height - oy < 2 ? 1 : 2, width - ox < 2 ? 1 : 2);
         }
     }
-    free(x_band), free(v), free(m), free(a), free(res), free(tables);
+    free(x_band), free(v), free(m), free(res), free(tables);
     upernet_error_clear(err);
     return UPERNET_OK;
 }
