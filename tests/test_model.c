@@ -257,6 +257,39 @@ START_TEST(test_shapes)
 }
 END_TEST
 
+/* UPERNET_CONV3X3=direct packs the head's 3x3 convs for the direct path:
+ * the goldens hold there too, its logits differ from the Winograd ones in
+ * the last bits (the switch really switches), and an unknown value is an
+ * error naming it. */
+START_TEST(test_conv3x3_direct)
+{
+    const char *file = "small-config-33x61.json.z";
+    struct golden g;
+    load_golden(file, &g);
+    upernet_model *wino = create_or_fail(g.model);
+    float *wino_logits = run(wino, &g);
+    setenv("UPERNET_CONV3X3", "direct", 1);
+    check_golden(file);
+    upernet_model *direct = create_or_fail(g.model);
+    float *direct_logits = run(direct, &g);
+    const size_t n = (size_t) g.num_labels * g.height * g.width;
+    ck_assert_msg(memcmp(wino_logits, direct_logits, n * sizeof(float)) != 0,
+                  "UPERNET_CONV3X3=direct gave the Winograd path's exact logits");
+    setenv("UPERNET_CONV3X3", "fft", 1);
+    char spec[512];
+    upernet_error err;
+    model_spec(g.model, spec, sizeof spec);
+    ck_assert(upernet_model_create(spec, &err) == NULL);
+    ck_assert_int_eq(err.status, UPERNET_ERR_ARGUMENT);
+    ck_assert_msg(strstr(err.message, "UPERNET_CONV3X3") && strstr(err.message, "'fft'"), "%s",
+                  err.message);
+    unsetenv("UPERNET_CONV3X3");
+    free(wino_logits), free(direct_logits);
+    upernet_model_free(wino), upernet_model_free(direct);
+    golden_free(&g);
+}
+END_TEST
+
 START_TEST(test_tiny_512)
 {
     check_golden("tiny-512x512.json.z");
@@ -452,6 +485,7 @@ int main(void)
     tcase_add_test(props, test_from_tensors_equals_synthetic);
     tcase_add_test(props, test_replan_and_small_input);
     tcase_add_test(props, test_tier_change_refused);
+    tcase_add_test(props, test_conv3x3_direct);
     suite_add_tcase(suite, props);
 
     SRunner *runner = srunner_create(suite);

@@ -29,7 +29,9 @@ static void usage(FILE *out)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nenvironment:\n"
-                 "  UPERNET_ISA=scalar|avx2|avx512|neon   lower the kernel tier (as --isa)\n");
+                 "  UPERNET_ISA=scalar|avx2|avx512|neon   lower the kernel tier (as --isa)\n"
+                 "  UPERNET_CONV3X3=winograd|direct       algorithm of the head's 3x3 convs\n"
+                 "                                        (default winograd)\n");
 }
 
 int cli_select_isa(const char *isa)
