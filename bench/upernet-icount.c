@@ -24,7 +24,13 @@
 
 /* ---------------------------------------------------------------- workloads */
 
-enum family { FAMILY_LAYERNORM, FAMILY_IGEMM_1X1_GELU, FAMILY_IGEMM_3X3, FAMILY_DWCONV7X7 };
+enum family {
+    FAMILY_LAYERNORM,
+    FAMILY_IGEMM_1X1_GELU,
+    FAMILY_IGEMM_3X3,
+    FAMILY_DWCONV7X7,
+    FAMILY_WINOGRAD23
+};
 
 struct variant {
     enum family family;
@@ -34,6 +40,8 @@ struct variant {
     upernet_f32_igemm_fn igemm;
     size_t mr, nr;
     upernet_f32_dwconv7x7_fn dwconv7x7;
+    upernet_f32_winograd23_input_fn winograd_input; /* a tier's input and output */
+    upernet_f32_winograd23_output_fn winograd_output; /* transforms run together */
 };
 
 /* Shapes: small enough for callgrind to take well under a second each, large
@@ -42,8 +50,11 @@ enum {
     LN_PIXELS = 512, LN_CHANNELS = 96,             /* ConvNeXt stage-1 width */
     MLP_ROWS = 61, MLP_IN = 96, MLP_OUT = 384,     /* rows not a multiple of any MR */
     C3_SIZE = 9, C3_IN = 32, C3_OUT = 72,          /* 9x9 map, 3x3 conv, pad 1 */
-    DW_SIZE = 15, DW_CHANNELS = 100                /* channels not a multiple of 16 */
+    DW_SIZE = 15, DW_CHANNELS = 100,               /* channels not a multiple of 16 */
+    WG_SIZE = 10, WG_CHANNELS = 100                /* 5x5 tiles of 2x2 outputs */
 };
+#define WG_TILES ((WG_SIZE / 2) * (WG_SIZE / 2))
+#define WG_X_ROW ((WG_SIZE + 2) * WG_CHANNELS) /* the padded input map's row */
 
 static void fill(float *x, size_t n, unsigned seed)
 {
@@ -110,6 +121,22 @@ __attribute__((noinline)) void icount_workload(const struct prepared *p)
     case FAMILY_DWCONV7X7:
         p->v->dwconv7x7(DW_SIZE, DW_SIZE, DW_CHANNELS, 0, DW_SIZE, p->x, p->w, p->bias, p->y);
         break;
+    case FAMILY_WINOGRAD23:
+        /* Input transform of every tile into w (16 positions), then the
+         * output transform of w as if it were the GEMMs' result. */
+        for (size_t t = 0; t < WG_TILES; t++)
+            p->v->winograd_input(WG_CHANNELS,
+                                 p->x + 2 * (t / (WG_SIZE / 2)) * WG_X_ROW +
+                                     2 * (t % (WG_SIZE / 2)) * WG_CHANNELS,
+                                 WG_X_ROW, p->w + t * WG_CHANNELS, WG_TILES * WG_CHANNELS);
+        for (size_t t = 0; t < WG_TILES; t++)
+            p->v->winograd_output(WG_CHANNELS, p->w + t * WG_CHANNELS, WG_TILES * WG_CHANNELS,
+                                  p->bias, UPERNET_ACT_RELU,
+                                  p->y + (2 * (t / (WG_SIZE / 2)) * WG_SIZE +
+                                          2 * (t % (WG_SIZE / 2))) *
+                                             WG_CHANNELS,
+                                  WG_SIZE * WG_CHANNELS, WG_CHANNELS, 2, 2);
+        break;
     }
     __asm__ volatile("" ::: "memory");
 }
@@ -164,6 +191,12 @@ static void prepare(const struct variant *v, struct prepared *p)
         p->w = floats(49 * DW_CHANNELS, 11);
         p->bias = floats(DW_CHANNELS, 12);
         break;
+    case FAMILY_WINOGRAD23:
+        p->x = floats((WG_SIZE + 2) * WG_X_ROW, 13);
+        p->w = floats(16 * WG_TILES * WG_CHANNELS, 14);
+        p->y = floats(WG_SIZE * WG_SIZE * WG_CHANNELS, 15);
+        p->bias = floats(WG_CHANNELS, 16);
+        break;
     }
 }
 
@@ -180,19 +213,32 @@ static void add(struct variant v)
 
 static void collect(void)
 {
-#define UPERNET_LAYERNORM_UKERNEL(tier, fn, ctile) \
-    add((struct variant){FAMILY_LAYERNORM, tier, #fn, fn, NULL, 0, 0, NULL});
+#define UPERNET_LAYERNORM_UKERNEL(t, fn, ctile) \
+    add((struct variant){.family = FAMILY_LAYERNORM, .tier = t, .function = #fn, .layernorm = fn});
 #include "kernels/f32-layernorm/f32-layernorm.inc"
 #undef UPERNET_LAYERNORM_UKERNEL
-#define UPERNET_IGEMM_UKERNEL(tier, fn, mr_tile, nr_tile)                              \
-    add((struct variant){FAMILY_IGEMM_1X1_GELU, tier, #fn, NULL, fn, mr_tile, nr_tile, NULL}); \
-    add((struct variant){FAMILY_IGEMM_3X3, tier, #fn, NULL, fn, mr_tile, nr_tile, NULL});
+#define UPERNET_IGEMM_UKERNEL(t, fn, mr_tile, nr_tile)                                      \
+    add((struct variant){.family = FAMILY_IGEMM_1X1_GELU, .tier = t, .function = #fn,       \
+                         .igemm = fn, .mr = mr_tile, .nr = nr_tile});                        \
+    add((struct variant){.family = FAMILY_IGEMM_3X3, .tier = t, .function = #fn,            \
+                         .igemm = fn, .mr = mr_tile, .nr = nr_tile});
 #include "kernels/f32-igemm/f32-igemm.inc"
 #undef UPERNET_IGEMM_UKERNEL
-#define UPERNET_DWCONV7X7_UKERNEL(tier, fn, ctile) \
-    add((struct variant){FAMILY_DWCONV7X7, tier, #fn, NULL, NULL, 0, 0, fn});
+#define UPERNET_DWCONV7X7_UKERNEL(t, fn, ctile) \
+    add((struct variant){.family = FAMILY_DWCONV7X7, .tier = t, .function = #fn, .dwconv7x7 = fn});
 #include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"
 #undef UPERNET_DWCONV7X7_UKERNEL
+#define UPERNET_WINOGRAD23_INPUT_UKERNEL(t, fn, ctile)                                    \
+    add((struct variant){.family = FAMILY_WINOGRAD23, .tier = t, .function = #fn,        \
+                         .winograd_input = fn});
+#include "kernels/f32-winograd23/f32-winograd23-input.inc"
+#undef UPERNET_WINOGRAD23_INPUT_UKERNEL
+#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(t, fn, ctile)                                   \
+    for (size_t i = 0; i < n_variants; i++)                                               \
+        if (variants[i].family == FAMILY_WINOGRAD23 && variants[i].tier == (t))           \
+            variants[i].winograd_output = fn;
+#include "kernels/f32-winograd23/f32-winograd23-output.inc"
+#undef UPERNET_WINOGRAD23_OUTPUT_UKERNEL
 }
 
 /* "layernorm/avx2/512x96@upernet_f32_layernorm_ukernel_8c__avx2": family,
@@ -215,6 +261,10 @@ static void variant_name(const struct variant *v, char *buf, size_t size)
     case FAMILY_DWCONV7X7:
         snprintf(buf, size, "dwconv7x7/%s/%dx%dx%d@%s", tier, DW_SIZE, DW_SIZE, DW_CHANNELS,
                  v->function);
+        break;
+    case FAMILY_WINOGRAD23: /* named by its input transform; the output one is the same tier's */
+        snprintf(buf, size, "winograd23-in+out/%s/%dx%dx%d@%s", tier, WG_SIZE, WG_SIZE,
+                 WG_CHANNELS, v->function);
         break;
     }
 }
