@@ -9,8 +9,10 @@ machine load.
         [--peers torch,onnxruntime,openvino] [--isa avx2] \
         [--db BUILD/bench-history.sqlite]
 
-Each round runs `upernet forward --repeat R` (its forward_ms lines; model
-creation is not timed) and then R timed forwards of each peer. Printed: median
+Each round runs `upernet forward --repeat R+1` (its forward_ms lines; model
+creation is not timed, and the first forward of the fresh process is a
+warm-up, as every peer's first forward in this process is) and then R timed
+forwards of each peer. Printed: median
 ms per engine, its ratio to upernet (> 1: slower than upernet) and max |logit
 difference| against upernet's logits. The result is stored in the benchmark
 history (run kind "peers"; benchmarks peers/ENGINE/MODEL/HxW/threads:N), so
@@ -90,8 +92,10 @@ def git_state():
 
 
 def run_upernet(exe, model, inp, out, threads, repeat, isa):
+    """R timed forwards of a fresh upernet process, after one untimed warm-up
+    (first-touch page faults of the activation arena and the logits)."""
     cmd = [exe, "forward", "--model", model, "--input", inp, "--logits", out,
-           "--threads", str(threads), "--repeat", str(repeat)]
+           "--threads", str(threads), "--repeat", str(repeat + 1)]
     if isa:
         cmd += ["--isa", isa]
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -100,9 +104,10 @@ def run_upernet(exe, model, inp, out, threads, repeat, isa):
                                                            p.stderr.strip()[-500:]))
     ms = [float(line.split("=", 1)[1]) for line in p.stderr.splitlines()
           if line.startswith("forward_ms=")]
-    if len(ms) != repeat:
-        sys.exit("bench_peers: expected %d forward_ms lines from upernet, got %d" % (repeat, len(ms)))
-    return ms
+    if len(ms) != repeat + 1:
+        sys.exit("bench_peers: expected %d forward_ms lines from upernet, got %d"
+                 % (repeat + 1, len(ms)))
+    return ms[1:]
 
 
 PEERS = ("torch", "onnxruntime", "openvino")

@@ -58,7 +58,7 @@
 /* Weight panels per GEMM work unit (see step 3). */
 #define PANEL_BLOCK 8
 #define MAX_MR 32
-#define V_ROW_PAD 16 /* floats */
+#define PAD 16 /* floats */
 
 struct resampled {
     struct upernet_bilinear_tap *rows, *cols; /* NULL: the source is read in place */
@@ -149,11 +149,13 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
         band_rows = tiles_h;
     const size_t max_tiles = band_rows * tiles_w;
     const size_t x_cols = 2 * tiles_w + 2, x_row_stride = x_cols * in_c;
-    /* V rows (one tile's channels) are padded by 64 bytes: with in_c a
-     * multiple of 1024 floats the 6 rows a kernel call reads would all map
-     * to one L1 set (4 KiB aliasing) and evict the weight chunk there. */
-    const size_t v_row = in_c + V_ROW_PAD;
-    const size_t v_stride = max_tiles * v_row, m_stride = max_tiles * out_c;
+    /* Padding by 64 bytes against 4 KiB aliasing: V rows (one tile's
+     * channels; with in_c a multiple of 1024 floats the 6 rows a kernel call
+     * reads would all map to one L1 set and evict the weight chunk there),
+     * and the V and M position strides (the transforms touch all 16
+     * positions of a tile at once). */
+    const size_t v_row = in_c + PAD;
+    const size_t v_stride = max_tiles * v_row + PAD, m_stride = max_tiles * out_c + PAD;
     const size_t panels = (out_c + nr - 1) / nr;
     const size_t panel_floats = upernet_pack_winograd23_panel_floats(in_c, nr);
     const size_t position_floats = panels * panel_floats;
