@@ -128,7 +128,8 @@ __attribute__((noinline)) void icount_workload(const struct prepared *p)
             p->v->winograd_input(WG_CHANNELS,
                                  p->x + 2 * (t / (WG_SIZE / 2)) * WG_X_ROW +
                                      2 * (t % (WG_SIZE / 2)) * WG_CHANNELS,
-                                 WG_X_ROW, p->w + t * WG_CHANNELS, WG_TILES * WG_CHANNELS);
+                                 WG_X_ROW, WG_CHANNELS, p->w + t * WG_CHANNELS,
+                                 WG_TILES * WG_CHANNELS);
         for (size_t t = 0; t < WG_TILES; t++)
             p->v->winograd_output(WG_CHANNELS, p->w + t * WG_CHANNELS, WG_TILES * WG_CHANNELS,
                                   p->bias, UPERNET_ACT_RELU,

@@ -97,15 +97,17 @@ typedef void (*upernet_f32_dwconv7x7_fn)(size_t height, size_t width, size_t cha
  * the same bits (no FMA contraction is possible).
  *
  * Input transform, for each channel c < channels:
- *   d[r][q] = x[r*x_row_stride + q*channels + c]       (r, q < 4)
+ *   d[r][q] = x[r*x_row_stride + q*x_pixel_stride + c]     (r, q < 4)
  *   v[(4*i + j)*v_stride + c] = (B^T d B)[i][j]
  * Reads exactly the 16 patch pixels' `channels` floats, writes 16 rows of
  * `channels` floats. Any channels >= 1. */
 typedef void (*upernet_f32_winograd23_input_fn)(size_t channels, const float *x,
-                                                size_t x_row_stride, float *v, size_t v_stride);
+                                                size_t x_row_stride, size_t x_pixel_stride,
+                                                float *v, size_t v_stride);
 
-#define UPERNET_WINOGRAD23_INPUT_UKERNEL(tier, fn, channel_tile) \
-    void fn(size_t channels, const float *x, size_t x_row_stride, float *v, size_t v_stride);
+#define UPERNET_WINOGRAD23_INPUT_UKERNEL(tier, fn, channel_tile)                                   \
+    void fn(size_t channels, const float *x, size_t x_row_stride, size_t x_pixel_stride, float *v, \
+            size_t v_stride);
 #include "kernels/f32-winograd23/f32-winograd23-input.inc"
 #undef UPERNET_WINOGRAD23_INPUT_UKERNEL
 

@@ -1,7 +1,7 @@
 /* f32 Winograd F(2x2,3x3) input transform, AVX-512F, 16 channels per vector.
  *
  * Contract: as the scalar reference (f32-winograd23-input-scalar.c):
- *   layout   patch pixel (r, q) at x + r*x_row_stride + q*channels; position
+ *   layout   patch pixel (r, q) at x + r*x_row_stride + q*x_pixel_stride; position
  *            xi at v + xi*v_stride.
  *   math     the reference's additions in the reference's order, per lane.
  *   reads    only the patch's channels; the last channels % 16 through
@@ -16,7 +16,7 @@
 
 static inline __attribute__((always_inline)) void transform16(const float *x,
                                                               size_t x_row_stride,
-                                                              size_t channels, float *v,
+                                                              size_t x_pixel_stride, float *v,
                                                               size_t v_stride, __mmask16 mask)
 {
     __m512 t[4][4];
@@ -25,7 +25,7 @@ static inline __attribute__((always_inline)) void transform16(const float *x,
         __m512 d[4];
 #pragma GCC unroll 4
         for (size_t r = 0; r < 4; r++)
-            d[r] = _mm512_maskz_loadu_ps(mask, x + r * x_row_stride + q * channels);
+            d[r] = _mm512_maskz_loadu_ps(mask, x + r * x_row_stride + q * x_pixel_stride);
         t[0][q] = _mm512_sub_ps(d[0], d[2]);
         t[1][q] = _mm512_add_ps(d[1], d[2]);
         t[2][q] = _mm512_sub_ps(d[2], d[1]);
@@ -45,13 +45,13 @@ static inline __attribute__((always_inline)) void transform16(const float *x,
 }
 
 void upernet_f32_winograd23_input_ukernel_16c__avx512(size_t channels, const float *x,
-                                                      size_t x_row_stride, float *v,
-                                                      size_t v_stride)
+                                                      size_t x_row_stride, size_t x_pixel_stride,
+                                                      float *v, size_t v_stride)
 {
     size_t c = 0;
     for (; c + 16 <= channels; c += 16)
-        transform16(x + c, x_row_stride, channels, v + c, v_stride, (__mmask16) 0xffff);
+        transform16(x + c, x_row_stride, x_pixel_stride, v + c, v_stride, (__mmask16) 0xffff);
     if (c < channels)
-        transform16(x + c, x_row_stride, channels, v + c, v_stride,
+        transform16(x + c, x_row_stride, x_pixel_stride, v + c, v_stride,
                     _cvtu32_mask16((1u << (channels - c)) - 1u));
 }

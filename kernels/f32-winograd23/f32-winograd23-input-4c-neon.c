@@ -2,7 +2,7 @@
  * vector.
  *
  * Contract: as the scalar reference (f32-winograd23-input-scalar.c):
- *   layout   patch pixel (r, q) at x + r*x_row_stride + q*channels; position
+ *   layout   patch pixel (r, q) at x + r*x_row_stride + q*x_pixel_stride; position
  *            xi at v + xi*v_stride.
  *   math     the reference's additions in the reference's order, per lane.
  *   reads    only the patch's channels: the last channels % 4 are done one
@@ -16,13 +16,14 @@
 #include "kernels/microkernels.h"
 
 void upernet_f32_winograd23_input_ukernel_4c__neon(size_t channels, const float *x,
-                                                   size_t x_row_stride, float *v, size_t v_stride)
+                                                   size_t x_row_stride, size_t x_pixel_stride,
+                                                   float *v, size_t v_stride)
 {
     size_t c = 0;
     for (; c + 4 <= channels; c += 4) {
         float32x4_t t[4][4];
         for (size_t q = 0; q < 4; q++) {
-            const float *p = x + q * channels + c;
+            const float *p = x + q * x_pixel_stride + c;
             const float32x4_t d0 = vld1q_f32(p), d1 = vld1q_f32(p + x_row_stride);
             const float32x4_t d2 = vld1q_f32(p + 2 * x_row_stride);
             const float32x4_t d3 = vld1q_f32(p + 3 * x_row_stride);
@@ -43,7 +44,7 @@ void upernet_f32_winograd23_input_ukernel_4c__neon(size_t channels, const float 
     for (; c < channels; c++) {
         float t[4][4];
         for (size_t q = 0; q < 4; q++) {
-            const float *p = x + q * channels + c;
+            const float *p = x + q * x_pixel_stride + c;
             const float d0 = p[0], d1 = p[x_row_stride], d2 = p[2 * x_row_stride];
             const float d3 = p[3 * x_row_stride];
             t[0][q] = d0 - d2;

@@ -1,7 +1,7 @@
 /* f32 Winograd F(2x2,3x3) input transform, AVX2, 8 channels per vector.
  *
  * Contract: as the scalar reference (f32-winograd23-input-scalar.c):
- *   layout   patch pixel (r, q) at x + r*x_row_stride + q*channels; position
+ *   layout   patch pixel (r, q) at x + r*x_row_stride + q*x_pixel_stride; position
  *            xi at v + xi*v_stride.
  *   math     the reference's additions in the reference's order, per lane.
  *   reads    only the patch's channels; the last channels % 8 go through
@@ -16,7 +16,7 @@
 #include "kernels/microkernels.h"
 
 static inline __attribute__((always_inline)) void transform8(const float *x, size_t x_row_stride,
-                                                             size_t channels, float *v,
+                                                             size_t x_pixel_stride, float *v,
                                                              size_t v_stride, bool masked,
                                                              __m256i mask)
 {
@@ -26,7 +26,7 @@ static inline __attribute__((always_inline)) void transform8(const float *x, siz
         __m256 d[4];
 #pragma GCC unroll 4
         for (size_t r = 0; r < 4; r++) {
-            const float *p = x + r * x_row_stride + q * channels;
+            const float *p = x + r * x_row_stride + q * x_pixel_stride;
             d[r] = masked ? _mm256_maskload_ps(p, mask) : _mm256_loadu_ps(p);
         }
         t[0][q] = _mm256_sub_ps(d[0], d[2]);
@@ -53,15 +53,16 @@ static inline __attribute__((always_inline)) void transform8(const float *x, siz
 }
 
 void upernet_f32_winograd23_input_ukernel_8c__avx2(size_t channels, const float *x,
-                                                   size_t x_row_stride, float *v, size_t v_stride)
+                                                   size_t x_row_stride, size_t x_pixel_stride,
+                                                   float *v, size_t v_stride)
 {
     const __m256i none = _mm256_setzero_si256();
     size_t c = 0;
     for (; c + 8 <= channels; c += 8)
-        transform8(x + c, x_row_stride, channels, v + c, v_stride, false, none);
+        transform8(x + c, x_row_stride, x_pixel_stride, v + c, v_stride, false, none);
     if (c < channels) {
         const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int) (channels - c)), lane);
-        transform8(x + c, x_row_stride, channels, v + c, v_stride, true, mask);
+        transform8(x + c, x_row_stride, x_pixel_stride, v + c, v_stride, true, mask);
     }
 }

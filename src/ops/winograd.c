@@ -148,12 +148,12 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
     if (band_rows > tiles_h)
         band_rows = tiles_h;
     const size_t max_tiles = band_rows * tiles_w;
-    const size_t x_cols = 2 * tiles_w + 2, x_row_stride = x_cols * in_c;
-    /* Padding by 64 bytes against 4 KiB aliasing: V rows (one tile's
-     * channels; with in_c a multiple of 1024 floats the 6 rows a kernel call
-     * reads would all map to one L1 set and evict the weight chunk there),
-     * and the V and M position strides (the transforms touch all 16
-     * positions of a tile at once). */
+    /* X pixels and V rows are padded by PAD floats against 4 KiB aliasing:
+     * with in_c a multiple of 1024 the 16 pixels of a patch (and the 6 V
+     * rows a kernel call reads) would all map to one L1 set. */
+    const size_t x_pixel = in_c + PAD, x_cols = 2 * tiles_w + 2, x_row_stride = x_cols * x_pixel;
+    /* The V and M position strides are padded too: the transforms touch
+     * all 16 positions of a tile at once. */
     const size_t v_row = in_c + PAD;
     const size_t v_stride = max_tiles * v_row + PAD, m_stride = max_tiles * out_c + PAD;
     const size_t panels = (out_c + nr - 1) / nr;
@@ -204,7 +204,7 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
 #pragma omp for schedule(static)
         for (size_t p = 0; p < x_pixels; p++) {
             const size_t r = p / x_cols, q = p % x_cols;
-            float *dst = x_band + r * x_row_stride + q * in_c;
+            float *dst = x_band + r * x_row_stride + q * x_pixel;
             const size_t iy = 2 * ty0 + r, ix = q; /* + 1 (unsigned: 0 is above/left) */
             if (iy == 0 || iy > height || ix == 0 || ix > width)
                 memset(dst, 0, in_c * sizeof *dst);
@@ -216,7 +216,7 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
 #pragma omp for schedule(static)
         for (size_t tile = 0; tile < tiles; tile++) {
             const size_t ly = tile / tiles_w, tx = tile % tiles_w;
-            input(in_c, x_band + 2 * ly * x_row_stride + 2 * tx * in_c, x_row_stride,
+            input(in_c, x_band + 2 * ly * x_row_stride + 2 * tx * x_pixel, x_row_stride, x_pixel,
                   v + tile * v_row, v_stride);
         }
 

@@ -52,20 +52,20 @@ static int same_value(float a, float b)
 
 static enum upernet_isa tested_tier;
 
-/* Patch rows are x_row_stride = 4*channels + 5 floats apart (a wider map);
- * positions are v_stride = channels + 3 apart. */
+/* Patch pixels are channels + 2 floats apart, rows 4*(channels + 2) + 5
+ * (a wider map); positions are v_stride = channels + 3 apart. */
 START_TEST(test_input_transform)
 {
     const size_t channels = channel_counts[_i];
-    const size_t row = 4 * channels + 5, vs = channels + 3;
-    const size_t nx = 3 * row + 4 * channels, nv = 15 * vs + channels;
+    const size_t px = channels + 2, row = 4 * px + 5, vs = channels + 3;
+    const size_t nx = 3 * row + 3 * px + channels, nv = 15 * vs + channels;
     float *x = test_alloc_guarded(nx, 16);
     test_fill_uniform(x, nx, 11 + channels, -2.0f, 2.0f);
     float *got = test_alloc_guarded(nv, 16), *want = test_alloc_guarded(nv, 16);
     for (size_t i = 0; i < nv; i++)
         got[i] = want[i] = NAN;
     upernet_f32_winograd23_input_fn fn = input_of(tested_tier);
-    fn(channels, x, row, got, vs);
+    fn(channels, x, row, px, got, vs);
     if (tested_tier == UPERNET_ISA_SCALAR) {
         for (size_t c = 0; c < channels; c++)
             for (size_t i = 0; i < 4; i++)
@@ -73,7 +73,7 @@ START_TEST(test_input_transform)
                     double acc = 0.0; /* (B^T d B)[i][j], exact in double */
                     for (size_t r = 0; r < 4; r++)
                         for (size_t q = 0; q < 4; q++)
-                            acc += BT[i][r] * x[r * row + q * channels + c] * BT[j][q];
+                            acc += BT[i][r] * x[r * row + q * px + c] * BT[j][q];
                     want[(4 * i + j) * vs + c] = (float) acc;
                 }
         /* Two rounded additions of values below 8 in magnitude: |error| < 1e-6. */
@@ -82,7 +82,7 @@ START_TEST(test_input_transform)
                           "channels %zu: v[%zu] got %.9g want %.9g", channels, i, got[i],
                           want[i]);
     } else {
-        input_of(UPERNET_ISA_SCALAR)(channels, x, row, want, vs);
+        input_of(UPERNET_ISA_SCALAR)(channels, x, row, px, want, vs);
         for (size_t i = 0; i < nv; i++)
             ck_assert_msg(same_value(got[i], want[i]), "channels %zu: v[%zu] got %.9g want %.9g",
                           channels, i, got[i], want[i]);
