@@ -43,7 +43,8 @@ tests_test_bench_stats_SOURCES = tests/test_bench_stats.c bench/mann-whitney.c b
 tests_test_bench_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_bench_stats_LDADD = $(CHECK_LIBS) -lm
 
-EXTRA_DIST += bench/icount-gate.sh bench/icount-baseline.tsv tools/bench_peers.py
+EXTRA_DIST += bench/icount-gate.sh bench/icount-baseline.tsv tools/bench_peers.py \
+	tools/peers-venv.sh
 CLEANFILES += bench-last.json
 
 BENCH_FILTER ?=

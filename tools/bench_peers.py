@@ -29,8 +29,8 @@ inference precision, so it does not drop to bf16 where the CPU has it) run.
 --peers defaults to every peer whose package imports; a peer that cannot be
 imported, exported or loaded is skipped with a printed line, never an error.
 Needs torch and transformers (and numpy) to build the model; onnxruntime,
-openvino and onnxscript (for the export) are optional:
-    /work/venv/bin/pip install onnxruntime openvino onnxscript
+openvino and onnxscript (for the export) are optional. tools/peers-venv.sh
+DIR installs the newest release of each from PyPI into a virtual environment.
 Not part of make check or CI.
 """
 import argparse
