@@ -42,6 +42,10 @@ TESTS += tests/test_bench_stats
 tests_test_bench_stats_SOURCES = tests/test_bench_stats.c bench/mann-whitney.c bench/mann-whitney.h
 tests_test_bench_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_bench_stats_LDADD = $(CHECK_LIBS) -lm
+# bench-compare's verdicts on synthetic runs (faster machine, one slowed
+# benchmark, busier machine).
+TESTS += tests/test_bench_compare.sh
+EXTRA_DIST += tests/test_bench_compare.sh
 
 EXTRA_DIST += bench/icount-gate.sh bench/icount-baseline.tsv tools/bench_peers.py \
 	tools/peers-venv.sh
