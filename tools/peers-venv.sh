@@ -12,10 +12,7 @@ dir=${1:-venv}
 command -v python3 >/dev/null || { echo "peers-venv: python3 not found (apt-get install python3-venv)" >&2; exit 1; }
 python3 -m venv "$dir"
 "$dir/bin/pip" install --upgrade pip
-# CPU wheels of torch: the peers run on the CPU, and the CUDA build is ~10x bigger.
-"$dir/bin/pip" install --upgrade --index-url https://download.pytorch.org/whl/cpu \
-    --extra-index-url https://pypi.org/simple torch
-"$dir/bin/pip" install --upgrade transformers safetensors numpy pillow \
+"$dir/bin/pip" install --upgrade torch transformers safetensors numpy pillow \
     onnxruntime openvino onnx onnxscript
 "$dir/bin/python" - <<'PY'
 import importlib
