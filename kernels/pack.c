@@ -45,31 +45,30 @@ void upernet_pack_conv(size_t out_c, size_t in_c, size_t kernel_h, size_t kernel
     }
 }
 
-size_t upernet_pack_winograd23_panel_floats(size_t in_c, size_t nr)
+size_t upernet_pack_winograd23_position_floats(size_t out_c, size_t in_c, size_t nr)
 {
     const size_t chunks = (in_c + UPERNET_WINOGRAD_KC - 1) / UPERNET_WINOGRAD_KC;
-    return nr * (in_c + chunks);
+    return (out_c + nr - 1) / nr * nr * (in_c + chunks);
 }
 
 size_t upernet_pack_winograd23_floats(size_t out_c, size_t in_c, size_t nr)
 {
-    const size_t panels = (out_c + nr - 1) / nr;
-    return 16 * panels * upernet_pack_winograd23_panel_floats(in_c, nr) + out_c;
+    return 16 * upernet_pack_winograd23_position_floats(out_c, in_c, nr) + out_c;
 }
 
 void upernet_pack_winograd23(size_t out_c, size_t in_c, size_t nr, const float *weight,
                              const float *bias, const float *out_scale, float *packed)
 {
     static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    const size_t panel_floats = upernet_pack_winograd23_panel_floats(in_c, nr);
-    const size_t position_floats = (out_c + nr - 1) / nr * panel_floats;
+    const size_t position_floats = upernet_pack_winograd23_position_floats(out_c, in_c, nr);
     memset(packed, 0, 16 * position_floats * sizeof *packed);
     for (size_t o = 0; o < out_c; o++) {
-        float *panel = packed + (o / nr) * panel_floats;
-        const size_t j = o % nr;
+        const size_t p = o / nr, j = o % nr;
         for (size_t k = 0; k < in_c; k++) {
-            /* Row k sits in chunk k / KC, after that chunk's zero row. */
-            const size_t row = k + k / UPERNET_WINOGRAD_KC + 1;
+            /* Row k is row k % KC of chunk k / KC, after the piece's zero row. */
+            const size_t q = k / UPERNET_WINOGRAD_KC;
+            float *piece = packed + upernet_winograd23_piece_offset(in_c, out_c, nr, q, p);
+            float *dst = piece + (1 + k % UPERNET_WINOGRAD_KC) * nr + j;
             const float *w = weight + (o * in_c + k) * 9;
             double g[3][3], gt[4][3]; /* gt = G g */
             for (size_t s = 0; s < 9; s++)
@@ -80,7 +79,7 @@ void upernet_pack_winograd23(size_t out_c, size_t in_c, size_t nr, const float *
             for (size_t a = 0; a < 4; a++)
                 for (size_t b = 0; b < 4; b++) {
                     const double u = gt[a][0] * G[b][0] + gt[a][1] * G[b][1] + gt[a][2] * G[b][2];
-                    panel[(4 * a + b) * position_floats + row * nr + j] = (float) u;
+                    dst[(4 * a + b) * position_floats] = (float) u;
                 }
         }
         packed[16 * position_floats + o] = bias != NULL ? bias[o] : 0.0f;

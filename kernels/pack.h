@@ -32,23 +32,32 @@ void upernet_pack_conv(size_t out_c, size_t in_c, size_t kernel_h, size_t kernel
  * upernet_conv_run's Winograd path (src/ops/winograd.c). For each position
  * xi = 4*i + j (0..15), U_xi = (G g G^T)[i][j] with
  *   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
- * is a 1x1 conv weight [out_c][in_c], packed in igemm panels of width nr
- * that are cut along the input channels into chunks of at most
- * UPERNET_WINOGRAD_KC rows, each chunk a complete igemm panel: nr zero
- * "bias" floats, then its rows of nr (so the driver can run one chunk per
- * kernel call, the chunk's rows staying in L1 across row tiles). Layout:
- *   position xi, panel p, chunk q at
- *     xi*position_floats + p*panel_floats + nr*(q*(1 + KC))
- *   position_floats = ceil(out_c/nr) * panel_floats,
- *   panel_floats    = nr * (in_c + ceil(in_c/KC)),
- * and the out_c biases after the 16 positions (added after the output
- * transform). g is weight times out_scale[o] in float (as
+ * is a 1x1 conv weight [out_c][in_c], cut along the input channels into
+ * chunks of at most UPERNET_WINOGRAD_KC and along the output channels into
+ * panels of nr. Each (chunk, panel) piece is a complete igemm panel: nr zero
+ * "bias" floats, then its rows of nr (so the driver runs one chunk per
+ * kernel call, the piece staying in L1 across row tiles). Within a position
+ * the pieces go chunk by chunk, the panels of a chunk consecutive, so the
+ * driver, which sweeps all panels of one chunk before the next chunk,
+ * streams the weights in address order. Piece (q, p) of position xi is at
+ *   xi * upernet_pack_winograd23_position_floats(out_c, in_c, nr)
+ *      + upernet_winograd23_piece_offset(in_c, out_c, nr, q, p),
+ * and the out_c biases follow the 16 positions (they are added after the
+ * output transform). g is weight times out_scale[o] in float (as
  * upernet_pack_conv); the transform is computed in double, rounded once. */
 #define UPERNET_WINOGRAD_KC 256
-size_t upernet_pack_winograd23_panel_floats(size_t in_c, size_t nr);
+size_t upernet_pack_winograd23_position_floats(size_t out_c, size_t in_c, size_t nr);
 size_t upernet_pack_winograd23_floats(size_t out_c, size_t in_c, size_t nr);
 void upernet_pack_winograd23(size_t out_c, size_t in_c, size_t nr, const float *weight,
                              const float *bias, const float *out_scale, float *packed);
+
+static inline size_t upernet_winograd23_piece_offset(size_t in_c, size_t out_c, size_t nr,
+                                                     size_t q, size_t p)
+{
+    const size_t panels = (out_c + nr - 1) / nr, k0 = q * UPERNET_WINOGRAD_KC;
+    const size_t kc = in_c - k0 < UPERNET_WINOGRAD_KC ? in_c - k0 : UPERNET_WINOGRAD_KC;
+    return nr * (panels * q * (1 + UPERNET_WINOGRAD_KC) + p * (1 + kc));
+}
 
 /* BatchNorm eval as PyTorch's CPU kernel computes it, per channel in float:
  *   alpha[c] = (1/sqrt(var[c] + eps)) * gamma[c],  shift[c] = beta[c] - mean[c]*alpha[c]

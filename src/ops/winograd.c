@@ -161,8 +161,7 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
     const size_t v_row = in_c + PAD;
     const size_t v_stride = max_tiles * v_row + PAD, m_stride = max_tiles * out_c + PAD;
     const size_t panels = (out_c + nr - 1) / nr;
-    const size_t panel_floats = upernet_pack_winograd23_panel_floats(in_c, nr);
-    const size_t position_floats = panels * panel_floats;
+    const size_t position_floats = upernet_pack_winograd23_position_floats(out_c, in_c, nr);
     const size_t panel_blocks = (panels + PANEL_BLOCK - 1) / PANEL_BLOCK;
     const size_t units = 16 * panel_blocks;
     const float *bias = conv->winograd + 16 * position_floats;
@@ -243,7 +242,7 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
                     const size_t n0 = panel * nr;
                     const size_t cols = out_c - n0 < nr ? out_c - n0 : nr;
                     const float *w = conv->winograd + xi * position_floats +
-                                     panel * panel_floats + nr * q * (1 + UPERNET_WINOGRAD_KC);
+                                     upernet_winograd23_piece_offset(in_c, out_c, nr, q, panel);
                     for (size_t t0 = 0; t0 < row_tiles * mr; t0 += mr) {
                         const size_t rows = tiles - t0 < mr ? tiles - t0 : mr;
                         for (size_t i = 0; i < rows; i++)
