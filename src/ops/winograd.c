@@ -33,13 +33,12 @@
  * the error stays at the level of fp32 rounding of the direct sum (tests
  * compare against the direct path, the model goldens hold at 1e-4).
  *
- * Memory per call: X ((2*band_rows+2) x (2*tiles_w+2) x in_c floats), V
- * (16 x max_tiles x (in_c + 16)), M (16 x max_tiles x out_c) and the
- * resampling tables: 40 MB for tiny's fuse conv at 512x512 (8.5 + 25.2 +
+ * Memory per call: X ((2*band_rows+2) x (2*tiles_w+2) x (in_c+16) floats),
+ * V (16 x max_tiles x (in_c+16)), M (16 x max_tiles x out_c) and the
+ * resampling tables: 40 MB for tiny's fuse conv at 512x512 (8.6 + 25.4 +
  * 6.3), 12 MB for its largest FPN conv. */
 #include "config.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,7 +222,7 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
                   v + tile * v_row, v_stride);
         }
 
-        /* 3. The 16 GEMMs. A work unit is one position and a block of
+        /* 3. The 16 GEMMs. A work unit is one position and (up to)
          * PANEL_BLOCK panels; inside it the input channels go in chunks of
          * KC (the packing's chunks): the chunk of V (tiles x KC floats)
          * stays in L2 across the block's panels and each chunk of a weight
