@@ -5,8 +5,8 @@
  *   layout   patch pixel (r, q) at x + r*x_row_stride + q*x_pixel_stride; position
  *            xi at v + xi*v_stride.
  *   math     the reference's additions in the reference's order, per lane.
- *   reads    only the patch's channels: the last channels % 4 are done one
- *            float at a time (NEON has no masked loads), same operations.
+ *   reads    only the patch's channels: the last channels % 4 go through the
+ *            scalar reference (NEON has no masked loads), same operations.
  *   writes   16 x channels floats.
  *   tails    any channels >= 1. */
 #include "config.h"
@@ -40,24 +40,8 @@ void upernet_f32_winograd23_input_ukernel_4c__neon(size_t channels, const float 
             vst1q_f32(row + 3 * v_stride, vsubq_f32(t[i][1], t[i][3]));
         }
     }
-    /* The last channels % 4, one float at a time, same operations. */
-    for (; c < channels; c++) {
-        float t[4][4];
-        for (size_t q = 0; q < 4; q++) {
-            const float *p = x + q * x_pixel_stride + c;
-            const float d0 = p[0], d1 = p[x_row_stride], d2 = p[2 * x_row_stride];
-            const float d3 = p[3 * x_row_stride];
-            t[0][q] = d0 - d2;
-            t[1][q] = d1 + d2;
-            t[2][q] = d2 - d1;
-            t[3][q] = d1 - d3;
-        }
-        for (size_t i = 0; i < 4; i++) {
-            float *row = v + 4 * i * v_stride + c;
-            row[0] = t[i][0] - t[i][2];
-            row[v_stride] = t[i][1] + t[i][2];
-            row[2 * v_stride] = t[i][2] - t[i][1];
-            row[3 * v_stride] = t[i][1] - t[i][3];
-        }
-    }
+    /* The last channels % 4 through the scalar reference: same operations. */
+    if (c < channels)
+        upernet_f32_winograd23_input_ukernel__scalar(channels - c, x + c, x_row_stride,
+                                                     x_pixel_stride, v + c, v_stride);
 }

@@ -8,7 +8,7 @@
  *            FMAX with 0 (keeps NaN; gives +0 where the reference keeps -0,
  *            equal as numbers).
  *   reads    16 x channels of m and channels of bias; the last channels % 4
- *            are done one float at a time (NEON has no masked loads).
+ *            go through the scalar reference (NEON has no masked loads).
  *   writes   rows x cols pixels.
  *   tails    any channels >= 1, rows and cols in {1, 2}. */
 #include "config.h"
@@ -49,22 +49,9 @@ void upernet_f32_winograd23_output_ukernel_4c__neon(size_t channels, const float
             }
         }
     }
-    for (; c < channels; c++) {
-        float s[2][4];
-        for (size_t j = 0; j < 4; j++) {
-            const float m0 = m[(0 + j) * m_stride + c], m1 = m[(4 + j) * m_stride + c];
-            const float m2 = m[(8 + j) * m_stride + c], m3 = m[(12 + j) * m_stride + c];
-            s[0][j] = (m0 + m1) + m2;
-            s[1][j] = (m1 - m2) - m3;
-        }
-        for (size_t r = 0; r < rows; r++) {
-            const float out[2] = {(s[r][0] + s[r][1]) + s[r][2], (s[r][1] - s[r][2]) - s[r][3]};
-            for (size_t q = 0; q < cols; q++) {
-                float o = out[q] + bias[c];
-                if (relu)
-                    o = o < 0.0f ? 0.0f : o;
-                y[r * y_row_stride + q * y_pixel_stride + c] = o;
-            }
-        }
-    }
+    /* The last channels % 4 through the scalar reference: same operations. */
+    if (c < channels)
+        upernet_f32_winograd23_output_ukernel__scalar(channels - c, m + c, m_stride, bias + c, act,
+                                                      y + c, y_row_stride, y_pixel_stride, rows,
+                                                      cols);
 }
