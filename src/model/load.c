@@ -161,9 +161,15 @@ static enum upernet_status pack_conv_module(struct loader *L, struct upernet_con
     else
         upernet_pack_conv(out, in, kernel, kernel, L->m->nr, w, shift, alpha, packed);
     free(alpha);
-    *conv = (struct upernet_conv){in,       out,      kernel, 1, kernel / 2, L->m->nr,
-                                  winograd ? NULL : packed, UPERNET_ACT_RELU,
-                                  winograd ? packed : NULL};
+    *conv = (struct upernet_conv){.in_channels = in,
+                                  .out_channels = out,
+                                  .kernel = kernel,
+                                  .stride = 1,
+                                  .padding = kernel / 2,
+                                  .nr = L->m->nr,
+                                  .packed = winograd ? NULL : packed,
+                                  .activation = UPERNET_ACT_RELU,
+                                  .winograd = winograd ? packed : NULL};
     release_all(L);
     return UPERNET_OK;
 }
