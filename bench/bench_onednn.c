@@ -222,6 +222,7 @@ void bench_register_onednn(void)
         {OP_MATMUL, 0, "fc1_16384x96x384_none", 16384, 96, 384, 0, 0, 0, 0, 0},
         {OP_MATMUL, 0, "fc2_16384x384x96_scale_res", 16384, 384, 96, 0, 0, 0, 0, 0},
         {OP_MATMUL, 0, "fc1_1024x384x1536_gelu", 1024, 384, 1536, 0, 0, 0, 0, dnnl_eltwise_gelu_erf},
+        {OP_MATMUL, 0, "fc2_1024x1536x384_scale_res", 1024, 1536, 384, 0, 0, 0, 0, 0},
         {OP_MATMUL, 0, "fc2_256x3072x768_scale_res", 256, 3072, 768, 0, 0, 0, 0, 0},
         {OP_CONV3X3, 0, "fpn3x3_128x128x512x512_relu_band8", 0, 0, 0, 8, 128, 512, 512, dnnl_eltwise_relu},
         {OP_CONV3X3, 0, "fuse3x3_128x128x2048x512_relu_band8", 0, 0, 0, 8, 128, 2048, 512, dnnl_eltwise_relu},

@@ -20,10 +20,10 @@
  * downsampling's C into 2C.
  *
  * Order of the tiles: row tiles are grouped into blocks whose input rows fit
- * in a cache budget (see L2_BUDGET below); within a block every panel visits every row tile
- * of the block, so the block's input stays in cache while the weight panels
- * stream past it. OpenMP splits the flattened (block, panel, tile) index
- * statically. */
+ * in a cache budget (upernet_conv_block_tiles in src/ops/tiles.h); within a
+ * block every panel visits every row tile of the block, so the block's input
+ * stays in cache while the weight panels stream past it. OpenMP splits the
+ * flattened (block, panel, tile) index statically. */
 #include "config.h"
 
 #include <stdint.h>
@@ -36,16 +36,6 @@
 #include "ops/winograd.h"
 
 #define MAX_MR 32
-/* Input bytes per block of row tiles: L2-sized while a weight panel is small
- * (the block's input stays in L2 across all panels); L3-sized once a panel
- * alone nears L2 (3x3 convs over 512+ channels), so each big panel is loaded
- * once per many row tiles instead of being streamed from memory for every
- * few. Measured (AVX2 6x16, one thread, CPU time): 3x3 2048->512 on 32x32
- * 41 -> 75 GFLOP/s, 3x3 512->512 on 64x64 61 -> 78; 1x1 convs keep the L2
- * budget (they lose ~20% with the big one). */
-#define SMALL_PANEL_BYTES (64u * 1024u)
-#define L2_BUDGET (256u * 1024u)
-#define L3_BUDGET (4096u * 1024u)
 
 /* Never written: the row every padding tap reads. */
 static float zero_row[UPERNET_CONV_ZERO_FLOATS];
@@ -132,10 +122,10 @@ enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
     const size_t panels = (conv->out_channels + nr - 1) / nr;
     const size_t panel_floats = upernet_pack_conv_panel_floats(conv->in_channels, conv->kernel,
                                                                conv->kernel, nr);
-    const size_t budget = panel_floats * sizeof(float) <= SMALL_PANEL_BYTES ? L2_BUDGET
-                                                                             : L3_BUDGET;
-    const struct upernet_tile_order order =
-        upernet_tile_order(row_tiles, panels, budget / (mr * conv->in_channels * sizeof(float)));
+    const struct upernet_tile_order order = upernet_tile_order(
+        row_tiles, panels,
+        upernet_conv_block_tiles(panel_floats * sizeof(float),
+                                 mr * conv->in_channels * sizeof(float)));
     const upernet_f32_igemm_fn igemm = t->igemm.fn;
 
 #pragma omp parallel

@@ -37,13 +37,11 @@
 #include "ops/winograd.h"
 
 #define MAX_MR 32
-/* Input bytes per block of row tiles (see src/ops/conv.c): 256 KB while the
- * weight panel is small; 1 MB for wide panels (the fuse path: 3x3 over 2048
- * channels, measured 52 -> 60 GFLOP/s AVX2 one thread at 32x32), which keeps
- * a thread's interpolation buffers at 1 MB * taps * resampled/total channels
- * (<= 9 MB for a 3x3). */
-#define SMALL_PANEL_BYTES (64u * 1024u)
-#define L2_BUDGET (256u * 1024u)
+/* Input bytes per block of row tiles: UPERNET_L2_BLOCK_BYTES (src/ops/tiles.h)
+ * while the weight panel is small; 1 MB for wide panels (the fuse path: 3x3
+ * over 2048 channels, measured 52 -> 60 GFLOP/s AVX2 one thread at 32x32),
+ * which keeps a thread's interpolation buffers at 1 MB * taps *
+ * resampled/total channels (<= 9 MB for a 3x3). */
 #define WIDE_BUDGET (1024u * 1024u)
 
 static size_t gcd(size_t a, size_t b)
@@ -214,8 +212,9 @@ enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *
     const size_t panel_floats = upernet_pack_conv_panel_floats(total, k, k, nr);
     const struct upernet_tile_order order =
         upernet_tile_order(row_tiles, panels,
-                           (panel_floats * sizeof(float) <= SMALL_PANEL_BYTES ? L2_BUDGET
-                                                                              : WIDE_BUDGET) /
+                           (panel_floats * sizeof(float) <= UPERNET_SMALL_PANEL_BYTES
+                                ? UPERNET_L2_BLOCK_BYTES
+                                : WIDE_BUDGET) /
                                (mr * total * sizeof(float)));
     const size_t block_tiles = order.block_tiles;
     const size_t max_positions = taps * mr;

@@ -36,6 +36,29 @@ static inline struct upernet_tile_order upernet_tile_order(size_t row_tiles, siz
     return o;
 }
 
+/* Row tiles per block for the dense conv driver (src/ops/conv.c), from the
+ * bytes of one weight panel and of one row tile's input pixels (mr pixels
+ * of in_channels floats). The block's input is L2-sized while a panel is
+ * small, so the block stays in L2 while every panel passes; once a panel
+ * alone nears L2 (3x3 convs over 512+ channels, the MLP's 4C -> C Linear at
+ * stage 4) it is L3-sized, so each big panel is loaded once per many row
+ * tiles instead of being streamed from memory for every few. Measured (AVX2
+ * 6x16, one thread): 3x3 2048->512 on 32x32 41 -> 75 GFLOP/s, 3x3 512->512
+ * on 64x64 61 -> 78, the Linear 3072->768 over 256 pixels 32 -> 63; 1x1
+ * convs with small panels lose ~20% with the big budget. bench/bench_igemm.c
+ * times the micro-kernel over the same blocks. */
+#define UPERNET_SMALL_PANEL_BYTES (64u * 1024u)
+#define UPERNET_L2_BLOCK_BYTES (256u * 1024u)
+#define UPERNET_L3_BLOCK_BYTES (4096u * 1024u)
+
+static inline size_t upernet_conv_block_tiles(size_t panel_bytes, size_t tile_input_bytes)
+{
+    const size_t budget =
+        panel_bytes <= UPERNET_SMALL_PANEL_BYTES ? UPERNET_L2_BLOCK_BYTES : UPERNET_L3_BLOCK_BYTES;
+    const size_t tiles = budget / tile_input_bytes;
+    return tiles > 0 ? tiles : 1;
+}
+
 /* The pair at index; *slot = the tile's position inside its block. */
 static inline void upernet_tile_at(const struct upernet_tile_order *o, size_t index, size_t *tile,
                                    size_t *panel, size_t *slot)
