@@ -62,5 +62,6 @@ void bench_register_peak(void);
 void bench_register_igemm(void);
 void bench_register_dwconv7x7(void);
 void bench_register_conv3x3(void);
+void bench_register_layers(void);
 
 #endif
