@@ -294,6 +294,7 @@ void upernet_bench_register_all(void)
         bench_register_dwconv7x7();
         bench_register_conv3x3();
         bench_register_layers();
+        bench_register_resize();
 #ifdef UPERNET_BENCH_DNNL
         bench_register_onednn();
 #endif

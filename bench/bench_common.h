@@ -63,5 +63,6 @@ void bench_register_igemm(void);
 void bench_register_dwconv7x7(void);
 void bench_register_conv3x3(void);
 void bench_register_layers(void);
+void bench_register_resize(void);
 
 #endif
