@@ -205,6 +205,40 @@ START_TEST(test_resize_bilinear_against_torch)
 }
 END_TEST
 
+/* The planar resize (the logits) against the NHWC one, value for value: the
+ * planar form interpolates each source row horizontally (four pixels x four
+ * channels per block where SSE2 is there, one at a time at the tails) and
+ * then vertically, which must give the bits of upernet_resize_bilinear.
+ * Channel and width counts cover the 4x4 blocks, their tails and neither. */
+START_TEST(test_resize_planes_equal_nhwc)
+{
+    static const size_t shapes[][5] = {
+        /* in_h, in_w, out_h, out_w, channels */
+        {4, 4, 16, 16, 4},  {4, 5, 16, 19, 7},   {3, 9, 12, 9, 150}, {9, 7, 5, 3, 5},
+        {6, 6, 11, 13, 1},  {32, 32, 128, 128, 9}, {5, 3, 1, 1, 8},  {2, 2, 7, 4, 17},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const size_t ih = shapes[i][0], iw = shapes[i][1], oh = shapes[i][2], ow = shapes[i][3];
+        const size_t ch = shapes[i][4], xs = ch + 3;
+        float *x = formula_nhwc(300 + i, ih, iw, ch, xs, 1.0, 0.0);
+        float *nhwc = test_alloc_guarded(oh * ow * ch, 8);
+        float *planes = test_alloc_guarded(ch * oh * ow, 8);
+        upernet_error err;
+        ck_assert_int_eq(
+            upernet_resize_bilinear(ih, iw, ch, x, xs, oh, ow, nhwc, ch, false, &err), UPERNET_OK);
+        ck_assert_int_eq(upernet_resize_bilinear_to_planes(ih, iw, ch, x, xs, oh, ow, planes, &err),
+                         UPERNET_OK);
+        for (size_t k = 0; k < ch; k++)
+            for (size_t p = 0; p < oh * ow; p++)
+                ck_assert_msg(planes[k * oh * ow + p] == nhwc[p * ch + k],
+                              "%zux%zu->%zux%zu c=%zu: channel %zu pixel %zu planar %.9g, NHWC %.9g",
+                              ih, iw, oh, ow, ch, k, p, planes[k * oh * ow + p], nhwc[p * ch + k]);
+        ck_assert(test_guard_intact(planes, ch * oh * ow, 8));
+        free(x), free(nhwc), free(planes);
+    }
+}
+END_TEST
+
 /* REFERENCE §4.7's worked example: 128 -> 512 (r = 0.25). */
 START_TEST(test_resize_known_weights)
 {
@@ -311,7 +345,7 @@ START_TEST(test_conv_against_torch)
     const size_t nr = t->igemm.nr;
     float *packed = malloc(upernet_pack_conv_floats(cout, cin, k, k, nr) * sizeof *packed);
     upernet_pack_conv(cout, cin, k, k, nr, weight, bn ? shift : bias, alpha, packed);
-    struct upernet_conv conv = {cin, cout, k, stride, pad, nr, packed, UPERNET_ACT_NONE};
+    struct upernet_conv conv = {cin, cout, k, stride, pad, nr, packed, UPERNET_ACT_NONE, NULL};
     if (strcmp(act, "relu") == 0)
         conv.activation = UPERNET_ACT_RELU;
     else if (strcmp(act, "gelu") == 0)
@@ -378,7 +412,7 @@ static void run_shape(const struct conv_shape *sh, int dense, enum upernet_activ
                            sizeof *packed);
     upernet_pack_conv(sh->cout, sh->cin, sh->k, sh->k, nr, w, b, NULL, packed);
     const struct upernet_conv conv = {sh->cin, sh->cout, sh->k, sh->stride, sh->pad, nr, packed,
-                                      act};
+                                      act, NULL};
     const size_t oh = upernet_conv_out_size(sh->ih, sh->k, sh->stride, sh->pad);
     const size_t ow = upernet_conv_out_size(sh->iw, sh->k, sh->stride, sh->pad);
     float *y = test_alloc_guarded(oh * ow * ys, 8);
@@ -454,7 +488,7 @@ START_TEST(test_merged_taps_same_bits)
                                sizeof *packed);
         upernet_pack_conv(sh->cout, sh->cin, sh->k, sh->k, nr, w, NULL, NULL, packed);
         const struct upernet_conv conv = {sh->cin, sh->cout, sh->k, sh->stride, 0, nr, packed,
-                                          UPERNET_ACT_NONE};
+                                          UPERNET_ACT_NONE, NULL};
         float *y1 = malloc(oh * ow * sh->cout * sizeof *y1);
         float *y2 = malloc(oh * ow * sh->cout * sizeof *y2);
         ck_assert_int_eq(upernet_conv_run(t, &conv, sh->ih, sh->iw, dense, sh->cin, y1, sh->cout,
@@ -518,7 +552,7 @@ START_TEST(test_conv_sources_equal_materialised)
                                sizeof *packed);
         upernet_pack_conv(cout, total, kernel, kernel, nr, w, b, NULL, packed);
         const struct upernet_conv conv = {total, cout, kernel, 1, pad, nr, packed,
-                                          UPERNET_ACT_RELU};
+                                          UPERNET_ACT_RELU, NULL};
         const size_t n = in_h * in_w * cout;
         float *want = malloc(n * sizeof *want), *got = test_alloc_guarded(n, 8);
         upernet_error err;
@@ -560,12 +594,12 @@ START_TEST(test_conv_rejects_mismatched_packing)
 {
     const struct upernet_kernel_table *t = upernet_kernels();
     float dummy[64] = {0};
-    const struct upernet_conv conv = {1, 1, 1, 1, 0, t->igemm.nr + 1, dummy, UPERNET_ACT_NONE};
+    const struct upernet_conv conv = {1, 1, 1, 1, 0, t->igemm.nr + 1, dummy, UPERNET_ACT_NONE, NULL};
     upernet_error err;
     ck_assert_int_eq(upernet_conv_run(t, &conv, 1, 1, dummy, 1, dummy, 1, NULL, NULL, 0, &err),
                      UPERNET_ERR_MISMATCH);
     ck_assert(strstr(err.message, "nr=") != NULL);
-    const struct upernet_conv big = {1, 1, 3, 1, 0, t->igemm.nr, dummy, UPERNET_ACT_NONE};
+    const struct upernet_conv big = {1, 1, 3, 1, 0, t->igemm.nr, dummy, UPERNET_ACT_NONE, NULL};
     ck_assert_int_eq(upernet_conv_run(t, &big, 2, 2, dummy, 1, dummy, 1, NULL, NULL, 0, &err),
                      UPERNET_ERR_ARGUMENT);
     ck_assert_uint_eq(upernet_conv_out_size(9, 2, 2, 0), 4);
@@ -691,6 +725,7 @@ int main(void)
     TCase *tc = tcase_create("against torch");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_resize_bilinear_against_torch, 0, n_resize);
+    tcase_add_test(tc, test_resize_planes_equal_nhwc);
     tcase_add_test(tc, test_resize_known_weights);
     tcase_add_loop_test(tc, test_adaptive_avg_pool_against_torch, 0, n_pool);
     tcase_add_test(tc, test_gelu_against_torch);

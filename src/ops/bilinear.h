@@ -19,11 +19,15 @@ void upernet_bilinear_axis(size_t n_in, size_t n_out, struct upernet_bilinear_ta
 
 /* One output pixel, all channels:
  *   out (=|+=) l0h*(l0w*x00 + l1w*x01) + l1h*(l0w*x10 + l1w*x11).
- * The fixed 8-wide inner loop is what lets the compiler vectorise this
- * generic code at -O2 (its cheap cost model skips loops of unknown length);
- * the arithmetic is the same either way. */
-static inline void upernet_bilinear_pixel(float *out, const float *x00, const float *x01,
-                                          const float *x10, const float *x11,
+ * The fixed 8-wide inner loop and the restrict pointers are what let the
+ * compiler vectorise this generic code at -O2: its cheap cost model skips
+ * loops of unknown length, and without restrict it must assume out may
+ * alias an input (it then stays scalar: the top-down upsample-add of
+ * 64x64x512 took 13-18 ms instead of 7-8, one thread). The arithmetic is
+ * the same either way. out never overlaps the inputs in any caller. */
+static inline void upernet_bilinear_pixel(float *restrict out, const float *restrict x00,
+                                          const float *restrict x01, const float *restrict x10,
+                                          const float *restrict x11,
                                           struct upernet_bilinear_tap ry,
                                           struct upernet_bilinear_tap rx, size_t channels,
                                           bool accumulate)
