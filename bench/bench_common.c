@@ -16,17 +16,18 @@
 
 bool bench_tier_runnable(upernet_bench_state *s, enum upernet_isa tier)
 {
-    if (upernet_isa_runnable(upernet_cpu_features(), tier))
+    if (bench_tier_on_host(tier))
         return true;
     char why[96];
-    snprintf(why, sizeof why, "this CPU cannot run the %s tier", upernet_isa_name(tier));
+    snprintf(why, sizeof why, "this CPU cannot run the %s tier natively", upernet_isa_name(tier));
     upernet_bench_skip(s, why);
     return false;
 }
 
 bool bench_tier_on_host(enum upernet_isa tier)
 {
-    return upernet_isa_runnable(upernet_cpu_features(), tier);
+    /* An emulated tier (a testing build) runs, but its times mean nothing. */
+    return upernet_isa_runnable(upernet_cpu_features(), tier) && !upernet_isa_emulated(tier);
 }
 
 int bench_max_threads(void)
@@ -133,7 +134,7 @@ __attribute__((weak)) double bench_fma_peak_measure(enum upernet_isa tier, int t
     if (tier == UPERNET_ISA_AVX512)
         loop = fma_loop_avx512;
 #endif
-    if (loop == NULL || !upernet_isa_runnable(upernet_cpu_features(), tier))
+    if (loop == NULL || !bench_tier_on_host(tier))
         return 0.0;
     /* Best of 10 trials of ~2 ms, each thread running its own loop. */
     double best = 0.0;

@@ -37,7 +37,7 @@ static double seconds_now(void)
 double bench_fma_peak_measure(enum upernet_isa tier, int threads)
 {
     const upernet_f32_fmapeak_fn loop = peak_loop(tier);
-    if (loop == NULL || !upernet_isa_runnable(upernet_cpu_features(), tier))
+    if (loop == NULL || !bench_tier_on_host(tier))
         return 0.0;
     double best = 0.0;
     volatile float sink = 0.0f;

@@ -282,7 +282,8 @@ int main(int argc, char **argv)
     const struct upernet_cpu_features *f = upernet_cpu_features();
     char name[256];
     for (size_t i = 0; i < n_variants; i++) {
-        if (!upernet_isa_runnable(f, variants[i].tier))
+        /* An emulated tier (testing builds) has no baseline worth gating. */
+        if (!upernet_isa_runnable(f, variants[i].tier) || upernet_isa_emulated(variants[i].tier))
             continue;
         variant_name(&variants[i], name, sizeof name);
         if (strcmp(argv[1], "--list") == 0) {

@@ -44,6 +44,16 @@ bool upernet_isa_built(enum upernet_isa isa)
     }
 }
 
+bool upernet_isa_emulated(enum upernet_isa isa)
+{
+#ifdef UPERNET_AVX512_EMULATED
+    return isa == UPERNET_ISA_AVX512;
+#else
+    (void) isa;
+    return false;
+#endif
+}
+
 bool upernet_isa_runnable(const struct upernet_cpu_features *f, enum upernet_isa isa)
 {
     if (!upernet_isa_built(isa))
@@ -52,6 +62,8 @@ bool upernet_isa_runnable(const struct upernet_cpu_features *f, enum upernet_isa
     case UPERNET_ISA_SCALAR: return true;
     case UPERNET_ISA_AVX2: return f->avx2 && f->fma && f->os_saves_ymm;
     case UPERNET_ISA_AVX512:
+        if (upernet_isa_emulated(isa)) /* SIMDe over AVX2+FMA */
+            return f->avx2 && f->fma && f->os_saves_ymm;
         return f->avx512f && f->avx512bw && f->avx512dq && f->avx512vl && f->fma &&
                f->os_saves_zmm;
     case UPERNET_ISA_NEON: return f->asimd;

@@ -44,7 +44,13 @@ struct upernet_kernel_table {
  * first use. Safe to call from any thread; never changes inside a forward. */
 const struct upernet_kernel_table *upernet_kernels(void);
 
-/* Whether the CPU (features f) and this build can run tier isa. */
+/* Whether tier isa is built as an emulation (--enable-avx512-emulation:
+ * the AVX-512 kernels compiled against SIMDe over AVX2+FMA, for testing
+ * only: never time it). */
+bool upernet_isa_emulated(enum upernet_isa isa);
+
+/* Whether the CPU (features f) and this build can run tier isa (an emulated
+ * AVX-512 tier needs what AVX2 needs). */
 bool upernet_isa_runnable(const struct upernet_cpu_features *f, enum upernet_isa isa);
 
 /* The best tier runnable with features f. */

@@ -60,7 +60,7 @@ libupernet_avx512_la_SOURCES = $(UPERNET_AVX512_SOURCES)
 libupernet_avx512_la_CFLAGS = $(AM_CFLAGS) $(UPERNET_ISA_FLAGS_AVX512)
 libupernet_la_LIBADD += libupernet_avx512.la
 else
-EXTRA_DIST += $(UPERNET_AVX512_SOURCES)
+EXTRA_DIST += $(UPERNET_AVX512_SOURCES) kernels/simd/simde-avx512/immintrin.h
 endif
 
 if BUILD_NEON

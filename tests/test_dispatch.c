@@ -24,28 +24,37 @@ START_TEST(test_scalar_always_runnable_and_best_is_runnable)
 {
     const struct upernet_cpu_features none = {0};
     ck_assert(upernet_isa_runnable(&none, UPERNET_ISA_SCALAR));
+    ck_assert(!upernet_isa_runnable(&none, UPERNET_ISA_AVX512));
     ck_assert_int_eq(upernet_isa_best(&none), UPERNET_ISA_SCALAR);
+    ck_assert(!upernet_isa_emulated(UPERNET_ISA_SCALAR) && !upernet_isa_emulated(UPERNET_ISA_AVX2) &&
+              !upernet_isa_emulated(UPERNET_ISA_NEON));
     const struct upernet_cpu_features *host = upernet_cpu_features();
     ck_assert(upernet_isa_runnable(host, upernet_isa_best(host)));
 }
 END_TEST
 
-/* AVX-512 needs F+BW+DQ+VL and the OS saving ZMM state; AVX2 needs FMA and YMM. */
+/* AVX-512 needs F+BW+DQ+VL and the OS saving ZMM state (emulated by SIMDe
+ * in a testing build: what AVX2 needs); AVX2 needs FMA and YMM. */
 START_TEST(test_feature_rules)
 {
+    const bool emulated = upernet_isa_emulated(UPERNET_ISA_AVX512);
     struct upernet_cpu_features f = {.fma = true, .avx2 = true, .avx512f = true, .avx512bw = true,
                                      .avx512dq = true, .avx512vl = true, .os_saves_ymm = true,
                                      .os_saves_zmm = false};
-    ck_assert(!upernet_isa_runnable(&f, UPERNET_ISA_AVX512));
+    ck_assert(upernet_isa_runnable(&f, UPERNET_ISA_AVX512) == emulated);
     ck_assert_int_eq(upernet_isa_best(&f),
-                     upernet_isa_built(UPERNET_ISA_AVX2) ? UPERNET_ISA_AVX2 : UPERNET_ISA_SCALAR);
+                     emulated                             ? UPERNET_ISA_AVX512
+                     : upernet_isa_built(UPERNET_ISA_AVX2) ? UPERNET_ISA_AVX2
+                                                           : UPERNET_ISA_SCALAR);
     f.os_saves_zmm = true;
     f.avx512vl = false;
-    ck_assert(!upernet_isa_runnable(&f, UPERNET_ISA_AVX512));
+    ck_assert(upernet_isa_runnable(&f, UPERNET_ISA_AVX512) == emulated);
     f.avx512vl = true;
     ck_assert(upernet_isa_runnable(&f, UPERNET_ISA_AVX512) == upernet_isa_built(UPERNET_ISA_AVX512));
     f.os_saves_ymm = false;
     ck_assert(!upernet_isa_runnable(&f, UPERNET_ISA_AVX2));
+    ck_assert(upernet_isa_runnable(&f, UPERNET_ISA_AVX512) ==
+              (!emulated && upernet_isa_built(UPERNET_ISA_AVX512)));
 }
 END_TEST
 

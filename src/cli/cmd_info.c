@@ -53,7 +53,10 @@ int cmd_info(int argc, char **argv)
     for (int i = 0; i < UPERNET_ISA_COUNT; i++) {
         const enum upernet_isa t = (enum upernet_isa) i;
         if (upernet_isa_built(t))
-            printf("%s%s ", upernet_isa_name(t), upernet_isa_runnable(f, t) ? "" : "(not runnable)");
+            printf("%s%s ", upernet_isa_name(t),
+                   upernet_isa_emulated(t)        ? "(emulated by SIMDe: testing only)"
+                   : upernet_isa_runnable(f, t) ? ""
+                                                : "(not runnable)");
     }
     printf("\nbest tier:    %s\n", upernet_isa_name(upernet_isa_best(f)));
     const struct upernet_kernel_table *t = upernet_kernels();
