@@ -60,8 +60,11 @@ libupernet_avx512_la_SOURCES = $(UPERNET_AVX512_SOURCES)
 libupernet_avx512_la_CFLAGS = $(AM_CFLAGS) $(UPERNET_ISA_FLAGS_AVX512)
 libupernet_la_LIBADD += libupernet_avx512.la
 else
-EXTRA_DIST += $(UPERNET_AVX512_SOURCES) kernels/simd/simde-avx512/immintrin.h
+EXTRA_DIST += $(UPERNET_AVX512_SOURCES)
 endif
+# The <immintrin.h> of --enable-avx512-emulation builds (on their include path
+# through UPERNET_ISA_FLAGS_AVX512, never in a _SOURCES list).
+EXTRA_DIST += kernels/simd/simde-avx512/immintrin.h
 
 if BUILD_NEON
 noinst_LTLIBRARIES += libupernet_neon.la
