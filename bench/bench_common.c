@@ -24,6 +24,19 @@ bool bench_tier_runnable(upernet_bench_state *s, enum upernet_isa tier)
     return false;
 }
 
+const struct upernet_kernel_table *bench_select_tier(upernet_bench_state *s,
+                                                     enum upernet_isa tier)
+{
+    if (!bench_tier_runnable(s, tier))
+        return NULL;
+    upernet_error err;
+    if (upernet_select_isa(upernet_isa_name(tier), &err) != UPERNET_OK) {
+        upernet_bench_skip(s, err.message);
+        return NULL;
+    }
+    return upernet_kernels();
+}
+
 bool bench_tier_on_host(enum upernet_isa tier)
 {
     /* An emulated tier (a testing build) runs, but its times mean nothing. */

@@ -8,8 +8,16 @@
 #include "bench/shim.h"
 #include "upernet.h"
 
+struct upernet_kernel_table;
+
 /* True if this host runs tier; otherwise marks the benchmark skipped. */
 bool bench_tier_runnable(upernet_bench_state *s, enum upernet_isa tier);
+/* Makes tier the active kernel tier (upernet_select_isa) for a benchmark that
+ * runs whole ops or the model; returns its kernel table, or NULL after
+ * marking the benchmark skipped (tier not runnable here, or refused). */
+const struct upernet_kernel_table *bench_select_tier(upernet_bench_state *s,
+                                                     enum upernet_isa tier);
+
 /* Whether to register benchmarks of tier at all: this build and CPU run it.
  * (Registering only these keeps the console table free of skip lines.) */
 bool bench_tier_on_host(enum upernet_isa tier);

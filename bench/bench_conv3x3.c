@@ -49,14 +49,10 @@ static void run_conv3x3(upernet_bench_state *s, const void *arg)
 {
     const struct conv3x3_case *c = arg;
     const struct conv3x3_shape *sh = c->shape;
-    if (!bench_tier_runnable(s, c->tier))
+    const struct upernet_kernel_table *t = bench_select_tier(s, c->tier);
+    if (t == NULL)
         return;
     upernet_error err;
-    if (upernet_select_isa(upernet_isa_name(c->tier), &err) != UPERNET_OK) {
-        upernet_bench_skip(s, err.message);
-        return;
-    }
-    const struct upernet_kernel_table *t = upernet_kernels();
     const size_t nr = t->igemm.nr, in_c = sh->n_sources * sh->source_c, out_c = sh->out_c;
 
     struct upernet_conv_source sources[4];

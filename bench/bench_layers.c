@@ -65,14 +65,10 @@ static void run_layer(upernet_bench_state *s, const void *arg)
 {
     const struct layer_case *c = arg;
     const struct layer *l = c->layer;
-    if (!bench_tier_runnable(s, c->tier))
+    const struct upernet_kernel_table *t = bench_select_tier(s, c->tier);
+    if (t == NULL)
         return;
     upernet_error err;
-    if (upernet_select_isa(upernet_isa_name(c->tier), &err) != UPERNET_OK) {
-        upernet_bench_skip(s, err.message);
-        return;
-    }
-    const struct upernet_kernel_table *t = upernet_kernels();
     const size_t nr = t->igemm.nr, k = l->kernel;
 
     struct upernet_conv_source sources[MAX_SOURCES];

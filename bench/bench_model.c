@@ -103,11 +103,9 @@ static bool get_model(upernet_bench_state *s, const struct model_case *c)
         cached.input == c->input)
         return true;
     drop_cached();
-    upernet_error err;
-    if (upernet_select_isa(upernet_isa_name(c->tier), &err) != UPERNET_OK) {
-        upernet_bench_skip(s, err.message);
+    if (bench_select_tier(s, c->tier) == NULL)
         return false;
-    }
+    upernet_error err;
     upernet_model *m = upernet_model_create(c->size->name, &err);
     if (m == NULL || upernet_model_plan(m, c->input, c->input, &err) != UPERNET_OK) {
         upernet_model_free(m);
