@@ -7,22 +7,28 @@ libupernet_la_SOURCES += \
 	kernels/dispatch.c kernels/dispatch.h \
 	kernels/microkernels.h \
 	kernels/f32-layernorm/f32-layernorm.inc \
+	kernels/f32-layernorm/f32-layernorm-tpl.h \
 	kernels/f32-layernorm/f32-layernorm-scalar.c \
 	kernels/pack.c kernels/pack.h kernels/gelu.h \
+	kernels/simd/gelu-coeffs.h kernels/simd/gelu-vec.h \
 	kernels/f32-igemm/f32-igemm.inc \
+	kernels/f32-igemm/f32-igemm-tpl.h \
 	kernels/f32-igemm/f32-igemm-4x4-scalar.c \
 	kernels/f32-dwconv7x7/f32-dwconv7x7.inc \
+	kernels/f32-dwconv7x7/f32-dwconv7x7-tpl.h \
 	kernels/f32-dwconv7x7/f32-dwconv7x7-scalar.c \
 	kernels/f32-fmapeak/f32-fmapeak.inc kernels/f32-fmapeak/fmapeak.h \
 	kernels/f32-fmapeak/f32-fmapeak-16acc-scalar.c \
 	kernels/f32-winograd23/f32-winograd23-input.inc \
 	kernels/f32-winograd23/f32-winograd23-output.inc \
+	kernels/f32-winograd23/f32-winograd23-input-tpl.h \
+	kernels/f32-winograd23/f32-winograd23-output-tpl.h \
 	kernels/f32-winograd23/f32-winograd23-input-scalar.c \
 	kernels/f32-winograd23/f32-winograd23-output-scalar.c
 
 UPERNET_AVX2_SOURCES = \
 	kernels/f32-layernorm/f32-layernorm-8c-avx2.c \
-	kernels/simd/gelu-coeffs.h kernels/simd/gelu-avx2.h \
+	kernels/simd/vec-avx2.h \
 	kernels/f32-igemm/f32-igemm-6x16-avx2.c \
 	kernels/f32-dwconv7x7/f32-dwconv7x7-8c-avx2.c \
 	kernels/f32-fmapeak/f32-fmapeak-16acc-avx2.c \
@@ -30,7 +36,7 @@ UPERNET_AVX2_SOURCES = \
 	kernels/f32-winograd23/f32-winograd23-output-8c-avx2.c
 UPERNET_AVX512_SOURCES = \
 	kernels/f32-layernorm/f32-layernorm-16c-avx512.c \
-	kernels/simd/gelu-coeffs.h kernels/simd/gelu-avx512.h \
+	kernels/simd/vec-avx512.h \
 	kernels/f32-igemm/f32-igemm-8x32-avx512.c \
 	kernels/f32-fmapeak/f32-fmapeak-16acc-avx512.c \
 	kernels/f32-dwconv7x7/f32-dwconv7x7-16c-avx512.c \
@@ -38,7 +44,7 @@ UPERNET_AVX512_SOURCES = \
 	kernels/f32-winograd23/f32-winograd23-output-16c-avx512.c
 UPERNET_NEON_SOURCES = \
 	kernels/f32-layernorm/f32-layernorm-4c-neon.c \
-	kernels/simd/gelu-coeffs.h kernels/simd/gelu-neon.h \
+	kernels/simd/vec-neon.h \
 	kernels/f32-igemm/f32-igemm-8x8-neon.c \
 	kernels/f32-fmapeak/f32-fmapeak-16acc-neon.c \
 	kernels/f32-dwconv7x7/f32-dwconv7x7-4c-neon.c \

@@ -10,7 +10,7 @@
  *   writes   only c[i*c_stride + j], i < mr, j < nc: a partial tile (nc < 8)
  *            goes through a stack buffer and only nc floats per row are copied
  *            out (NEON has no masked store).
- *   epilogue activation (ReLU, or GELU by gelu-neon.h), then * scale[j], then
+ *   epilogue activation (ReLU, or GELU by kernels/simd/gelu-vec.h), then * scale[j], then
  *            + residual[i*residual_stride + j]; scale and residual are read
  *            only for j < nc, residual row i just before c row i is written,
  *            so residual == c (in place) is safe. ep may be NULL.
@@ -27,7 +27,8 @@
 #include <string.h>
 
 #include "kernels/microkernels.h"
-#include "kernels/simd/gelu-neon.h"
+#include "kernels/simd/vec-neon.h"
+#include "kernels/simd/gelu-vec.h"
 
 #define MR 8
 #define NR 8
@@ -120,7 +121,7 @@ void upernet_f32_igemm_ukernel_8x8__neon(size_t mr, size_t nc, size_t kc, size_t
             FOR_EACH_ACC(RELU)
 #undef RELU
         } else if (ep->activation == UPERNET_ACT_GELU) {
-#define GELU(v) v = upernet_gelu_neon(v);
+#define GELU(v) v = vec_gelu(v);
             FOR_EACH_ACC(GELU)
 #undef GELU
         }

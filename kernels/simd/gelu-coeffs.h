@@ -1,5 +1,5 @@
 /* Coefficients of the vectorised exact-erf GELU shared by every SIMD tier
- * (kernels/simd/gelu-{avx2,avx512,neon}.h); plain constants, no ISA code.
+ * (kernels/simd/gelu-vec.h); plain constants, no ISA code.
  *
  *   gelu(x) = 0.5*x*(1 + erf(x/sqrt(2)))
  *

@@ -7,7 +7,7 @@
  * and a weight row of ones the accumulator of (i, j) is bias[j] + a_i, exact
  * because both are multiples of 2^-17 below 16 in magnitude, so one call
  * evaluates the variant's own GELU (the vectorised one of
- * kernels/simd/gelu-*.h on a SIMD tier, kernels/gelu.h's erff form on the
+ * kernels/simd/gelu-vec.h on a SIMD tier, kernels/gelu.h's erff form on the
  * scalar tier) on MR x NR points (few calls: the NEON tier runs under qemu).
  *
  * Bound checked (kernels/simd/gelu-coeffs.h derives it):
