@@ -328,6 +328,80 @@ enum upernet_isa upernet_model_isa(const upernet_model *m);
 
 void upernet_model_free(upernet_model *m);
 
+/* ------------------------------------------------------ dataset evaluation */
+
+/* Resizes like OpenCV 4.6's cv2.resize(image, (width, height),
+ * interpolation=INTER_LINEAR) on an 8-bit image, bit for bit: the resize of
+ * mmseg's test pipeline (no antialiasing when shrinking, 11-bit fixed-point
+ * weights; exactly half the size is OpenCV's 2x2 average). */
+enum upernet_status upernet_image_resize_opencv(const upernet_image *src, int width, int height,
+                                                upernet_image *dst, upernet_error *err);
+
+/* An 8-bit single-channel segmentation annotation (class index per pixel). */
+typedef struct upernet_annotation {
+    int width;
+    int height;
+    uint8_t *labels; /* width * height values, owned (upernet_annotation_free) */
+} upernet_annotation;
+
+/* Reads an annotation PNG: 8-bit grayscale, or 8-bit-or-less palette (the
+ * indices are the labels). 16-bit, RGB, alpha and 1/2/4-bit grayscale
+ * annotations are refused with a message naming the file and what it holds. */
+enum upernet_status upernet_annotation_load(const char *path, upernet_annotation *out,
+                                            upernet_error *err);
+void upernet_annotation_free(upernet_annotation *annotation);
+
+/* The ignore index of the labels, after the zero-label reduction. */
+#define UPERNET_IGNORE_LABEL 255
+
+/* mmseg's IoU counts summed over a dataset (64-bit: totals are exact, so
+ * shards and ranks add up to the single-process numbers). */
+typedef struct upernet_iou_counts {
+    int num_classes;
+    int64_t *area_intersect;    /* num_classes each */
+    int64_t *area_union;
+    int64_t *area_pred;
+    int64_t *area_label;
+    int64_t out_of_range_labels; /* counted pixels whose label is >= num_classes */
+    int64_t images;
+} upernet_iou_counts;
+
+enum upernet_status upernet_iou_counts_init(upernet_iou_counts *counts, int num_classes,
+                                            upernet_error *err);
+void upernet_iou_counts_free(upernet_iou_counts *counts);
+
+/* Adds one image: `pred` holds class indices (< num_classes), `labels` the
+ * raw annotation, both `pixels` long. With reduce_zero_label (ADE20K), label
+ * 0 is ignored and k becomes k - 1 (255 stays ignored); otherwise labels are
+ * used as they are. Pixels labelled UPERNET_IGNORE_LABEL (after reduction)
+ * do not count. A label >= num_classes counts in area_pred (through its
+ * prediction) and in out_of_range_labels, never in area_label or
+ * area_intersect. A prediction >= num_classes is refused (nothing added). */
+enum upernet_status upernet_iou_counts_add(upernet_iou_counts *counts, const uint16_t *pred,
+                                           const uint8_t *labels, size_t pixels,
+                                           int reduce_zero_label, upernet_error *err);
+
+/* dst += src (same num_classes, else UPERNET_ERR_MISMATCH). */
+enum upernet_status upernet_iou_counts_merge(upernet_iou_counts *dst,
+                                             const upernet_iou_counts *src, upernet_error *err);
+
+/* The metrics of summed counts, as fractions: iou[c] = intersect / union and
+ * acc[c] = intersect / label (NaN when the denominator is 0), aacc =
+ * sum(intersect) / sum(label), miou and macc the means of the non-NaN
+ * iou / acc (NaN if all are NaN). iou and acc have num_classes entries. */
+typedef struct upernet_iou_metrics {
+    int num_classes;
+    double aacc;
+    double miou;
+    double macc;
+    double *iou;
+    double *acc;
+} upernet_iou_metrics;
+
+enum upernet_status upernet_iou_metrics_compute(const upernet_iou_counts *counts,
+                                                upernet_iou_metrics *out, upernet_error *err);
+void upernet_iou_metrics_free(upernet_iou_metrics *metrics);
+
 #ifdef __cplusplus
 }
 #endif

@@ -69,11 +69,11 @@ enum upernet_status upernet_image_decode(const void *data, size_t size, const ch
     return upernet_fail(err, UPERNET_ERR_UNSUPPORTED, "%s: not a JPEG or PNG file", name);
 }
 
-enum upernet_status upernet_image_load(const char *path, upernet_image *out, upernet_error *err)
+enum upernet_status upernet_read_image_file(const char *path, uint8_t **data, size_t *size,
+                                            upernet_error *err)
 {
-    out->width = 0;
-    out->height = 0;
-    out->rgb = NULL;
+    *data = NULL;
+    *size = 0;
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return upernet_fail(err, UPERNET_ERR_IO, "%s: %s", path, strerror(errno));
@@ -92,20 +92,35 @@ enum upernet_status upernet_image_load(const char *path, upernet_image *out, upe
         return upernet_fail(err, UPERNET_ERR_LIMIT, "%s: file of %lld bytes exceeds the limit of %llu",
                             path, (long long) st.st_size, (unsigned long long) IMAGE_FILE_MAX_BYTES);
     }
-    const size_t size = (size_t) st.st_size;
-    uint8_t *data = upernet_malloc(size > 0 ? size : 1);
-    if (data == NULL) {
+    const size_t n = (size_t) st.st_size;
+    uint8_t *bytes = upernet_malloc(n > 0 ? n : 1);
+    if (bytes == NULL) {
         fclose(f);
-        return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, size);
+        return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, n);
     }
-    const size_t got = fread(data, 1, size, f);
+    const size_t got = fread(bytes, 1, n, f);
     const int read_failed = ferror(f);
     fclose(f);
-    if (got != size || read_failed) {
-        free(data);
+    if (got != n || read_failed) {
+        free(bytes);
         return upernet_fail(err, UPERNET_ERR_IO, "%s: read error", path);
     }
-    const enum upernet_status status = upernet_image_decode(data, size, path, out, err);
+    *data = bytes;
+    *size = n;
+    return UPERNET_OK;
+}
+
+enum upernet_status upernet_image_load(const char *path, upernet_image *out, upernet_error *err)
+{
+    out->width = 0;
+    out->height = 0;
+    out->rgb = NULL;
+    uint8_t *data;
+    size_t size;
+    enum upernet_status status = upernet_read_image_file(path, &data, &size, err);
+    if (status != UPERNET_OK)
+        return status;
+    status = upernet_image_decode(data, size, path, out, err);
     free(data);
     return status;
 }

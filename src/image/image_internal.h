@@ -14,6 +14,19 @@
 enum upernet_status upernet_image_alloc(upernet_image *image, int64_t width, int64_t height,
                                         const char *name, upernet_error *err);
 
+/* Reads a whole image file into a malloc'ed buffer (a regular file of at
+ * most 1 GiB), with errors naming `path`. */
+enum upernet_status upernet_read_image_file(const char *path, uint8_t **data, size_t *size,
+                                            upernet_error *err);
+
+/* Ancillary chunks (text, ICC, EXIF) are ignored but still buffered by
+ * libspng: cap them so a hostile file cannot ask for gigabytes. */
+#define PNG_CHUNK_MAX_BYTES ((size_t) 64 << 20)
+#define PNG_CHUNK_CACHE_MAX_BYTES ((size_t) 128 << 20)
+
+/* The status and message for libspng error `rc` while reading `name`. */
+enum upernet_status upernet_png_fail(upernet_error *err, const char *name, int rc);
+
 enum upernet_status upernet_jpeg_decode(const uint8_t *data, size_t size, const char *name,
                                         upernet_image *out, upernet_error *err);
 enum upernet_status upernet_png_decode(const uint8_t *data, size_t size, const char *name,

@@ -6,6 +6,8 @@ libupernet_la_SOURCES += \
 	src/image/jpeg.c \
 	src/image/png_read.c \
 	src/image/resize.c \
+	src/image/resize_opencv.c \
+	src/image/annotation.c \
 	src/image/preprocess.c \
 	src/image/argmax.c \
 	src/image/labels.c src/image/labels_internal.h \

@@ -30,11 +30,6 @@
 #include "core/error.h"
 #include "image/image_internal.h"
 
-/* Ancillary chunks (text, ICC, EXIF) are ignored but still buffered by
- * libspng: cap them so a hostile file cannot ask for gigabytes. */
-#define PNG_CHUNK_MAX_BYTES ((size_t) 64 << 20)
-#define PNG_CHUNK_CACHE_MAX_BYTES ((size_t) 128 << 20)
-
 /* Sample x of a packed row of `bits`-bit samples (bits < 8, MSB first). */
 static inline unsigned packed_sample(const uint8_t *row, size_t x, int bits)
 {
@@ -109,7 +104,7 @@ static void convert_rows(const uint8_t *png, size_t stride, const struct spng_ih
     }
 }
 
-static enum upernet_status png_error(upernet_error *err, const char *name, int rc)
+enum upernet_status upernet_png_fail(upernet_error *err, const char *name, int rc)
 {
     const enum upernet_status status =
         rc == SPNG_EMEM ? UPERNET_ERR_NOMEM
@@ -136,7 +131,7 @@ enum upernet_status upernet_png_decode(const uint8_t *data, size_t size, const c
     if (rc == 0)
         rc = spng_get_ihdr(ctx, &ihdr);
     if (rc != 0) {
-        status = png_error(err, name, rc);
+        status = upernet_png_fail(err, name, rc);
         goto done;
     }
     /* The size check comes before libspng allocates anything per row. */
@@ -146,14 +141,14 @@ enum upernet_status upernet_png_decode(const uint8_t *data, size_t size, const c
     if (ihdr.color_type == SPNG_COLOR_TYPE_INDEXED) {
         rc = spng_get_plte(ctx, &plte);
         if (rc != 0) {
-            status = png_error(err, name, rc);
+            status = upernet_png_fail(err, name, rc);
             goto done;
         }
     }
     size_t png_size = 0;
     rc = spng_decoded_image_size(ctx, SPNG_FMT_PNG, &png_size);
     if (rc != 0) {
-        status = png_error(err, name, rc);
+        status = upernet_png_fail(err, name, rc);
         goto done;
     }
     /* Rows as stored: ceil(width * channels * bits / 8) bytes each. */
@@ -172,7 +167,7 @@ enum upernet_status upernet_png_decode(const uint8_t *data, size_t size, const c
     }
     rc = spng_decode_image(ctx, png, png_size, SPNG_FMT_PNG, 0);
     if (rc != 0) {
-        status = png_error(err, name, rc);
+        status = upernet_png_fail(err, name, rc);
         goto done;
     }
     convert_rows(png, stride, &ihdr, &plte, out);
