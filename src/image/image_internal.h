@@ -50,6 +50,12 @@ struct upernet_resample_axis {
 
 #define UPERNET_RESAMPLE_PRECISION_BITS 22
 
+/* The start every resize shares: checks `src`, allocates `dst` at width x
+ * height and, when the size is unchanged, copies the pixels and sets
+ * *copied (nothing is left to do). */
+enum upernet_status upernet_resize_target(const upernet_image *src, int width, int height,
+                                          upernet_image *dst, int *copied, upernet_error *err);
+
 /* Whether `compat` runs the vertical pass first for this resize. */
 int upernet_resize_vertical_first(int in_width, int in_height, int out_width, int out_height,
                                   enum upernet_resize_compat compat);

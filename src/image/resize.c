@@ -149,6 +149,23 @@ int upernet_resize_vertical_first(int in_width, int in_height, int out_width, in
            in_height - out_height > 2 * (in_width - out_width);
 }
 
+enum upernet_status upernet_resize_target(const upernet_image *src, int width, int height,
+                                          upernet_image *dst, int *copied, upernet_error *err)
+{
+    *copied = 0;
+    dst->width = 0;
+    dst->height = 0;
+    dst->rgb = NULL;
+    if (src == NULL || src->rgb == NULL || src->width <= 0 || src->height <= 0)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "resize: empty source image");
+    enum upernet_status status = upernet_image_alloc(dst, width, height, "resize target", err);
+    if (status == UPERNET_OK && width == src->width && height == src->height) {
+        memcpy(dst->rgb, src->rgb, (size_t) width * (size_t) height * 3);
+        *copied = 1;
+    }
+    return status;
+}
+
 enum upernet_status upernet_image_resize(const upernet_image *src, int width, int height,
                                          upernet_image *dst, upernet_error *err)
 {
@@ -160,20 +177,12 @@ enum upernet_status upernet_image_resize_compat(const upernet_image *src, int wi
                                                 enum upernet_resize_compat compat,
                                                 upernet_image *dst, upernet_error *err)
 {
-    dst->width = 0;
-    dst->height = 0;
-    dst->rgb = NULL;
-    if (src == NULL || src->rgb == NULL || src->width <= 0 || src->height <= 0)
-        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "resize: empty source image");
-    enum upernet_status status = upernet_image_alloc(dst, width, height, "resize target", err);
-    if (status != UPERNET_OK)
+    int copied;
+    enum upernet_status status = upernet_resize_target(src, width, height, dst, &copied, err);
+    if (status != UPERNET_OK || copied)
         return status;
     const int need_horizontal = width != src->width;
     const int need_vertical = height != src->height;
-    if (!need_horizontal && !need_vertical) {
-        memcpy(dst->rgb, src->rgb, (size_t) width * (size_t) height * 3);
-        return UPERNET_OK;
-    }
 
     struct upernet_resample_axis horizontal = {0}, vertical = {0};
     upernet_image intermediate = {0, 0, NULL};

@@ -20,14 +20,13 @@
  *   - OpenCV switches to INTER_AREA for exactly half the width and height;
  *     with both weights 1024 the steps above give the same bytes, the
  *     rounded mean of each 2x2 block, so no special case is needed;
- *   - the same size is a copy.
+ *   - the same size is a copy (upernet_resize_target).
  * tests/test_resize_opencv.c checks all of it against goldens made by
  * Debian's python3-opencv (tools/make_opencv_goldens.py). */
 #include "config.h"
 
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -89,19 +88,10 @@ static void horizontal_row(const uint8_t *src, int out_w, const int *first, cons
 enum upernet_status upernet_image_resize_opencv(const upernet_image *src, int width, int height,
                                                 upernet_image *dst, upernet_error *err)
 {
-    dst->width = 0;
-    dst->height = 0;
-    dst->rgb = NULL;
-    if (src == NULL || src->rgb == NULL || src->width <= 0 || src->height <= 0)
-        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "resize: empty source image");
-    enum upernet_status status = upernet_image_alloc(dst, width, height, "resize target", err);
-    if (status != UPERNET_OK)
+    int copied;
+    enum upernet_status status = upernet_resize_target(src, width, height, dst, &copied, err);
+    if (status != UPERNET_OK || copied)
         return status;
-    if (width == src->width && height == src->height) {
-        memcpy(dst->rgb, src->rgb, (size_t) width * (size_t) height * 3);
-        return UPERNET_OK;
-    }
-
     const size_t row_len = (size_t) width * 3;
     int *first_x = upernet_malloc((size_t) width * sizeof *first_x);
     int16_t *weights_x = upernet_malloc((size_t) width * 2 * sizeof *weights_x);
