@@ -5,10 +5,16 @@
  * forward, so it runs only with BENCH_FULL=1. BENCH_MODELS=tiny,base limits
  * the sizes.
  *
- * Counters: "ms" per forward, "GFLOP/s" (2 x the multiply-adds counted from
- * the configuration below, the way the issue's 234.6 GMAC for tiny at
- * 512x512 is counted: convolutions and linear layers only, no auxiliary
- * head), "%peak" of the tier's FMA peak at that thread count.
+ * Counters: "ms" per forward; "GFLOP" per forward, the arithmetic the
+ * forward really performs (2 x the multiply-adds of its convolutions and
+ * Linear layers as the model's own step observer reports them,
+ * src/model/model.h: the Winograd convs count their GEMMs' 16 multiply-adds
+ * per 2x2 tile and channel pair, the others their direct sums; norms, GELU,
+ * pooling and resizes none), counted once per model during its untimed
+ * warm-up forward; "GFLOP/s" that arithmetic per second and "%peak" the
+ * model-level efficiency: GFLOP/s as % of the tier's FMA peak at that
+ * thread count, measured in the same run (bench/bench_peak.c). Tiny at
+ * 512x512 counts 241.1 GFLOP (469.3 in direct-conv terms).
  *
  * One iteration per repetition (a forward is long enough to time alone);
  * the model is created and planned once per (size, tier) and kept while
@@ -23,59 +29,14 @@
 
 #include "bench/bench_common.h"
 #include "bench/shim.h"
+#include "model/model.h"
 #include "upernet.h"
 
-struct model_size {
-    const char *name;
-    int depths[4];
-    int dims[4];
-};
-
-/* REFERENCE.md section 1. */
-static const struct model_size sizes[] = {
-    {"tiny", {3, 3, 9, 3}, {96, 192, 384, 768}},
-    {"small", {3, 3, 27, 3}, {96, 192, 384, 768}},
-    {"base", {3, 3, 27, 3}, {128, 256, 512, 1024}},
-    {"large", {3, 3, 27, 3}, {192, 384, 768, 1536}},
-    {"xlarge", {3, 3, 27, 3}, {256, 512, 1024, 2048}},
-};
-
-/* Multiply-adds of one forward at height x width: stem 4x4/4, per stage
- * (downsample 2x2/2, blocks of 7x7 depthwise + MLP 4x), PPM (pooled 1x1s +
- * 3x3 bottleneck over C3 + 4x512), laterals, FPN 3x3s, the fuse 3x3 over
- * 4x512 and the classifier. Pooling, norms, GELU and resizing are not
- * counted (they are not multiply-adds of a conv or linear layer). Tiny at
- * 512x512 gives 234.64e9, xlarge 533.52e9. */
-double bench_model_macs(const int depths[4], const int dims[4], size_t height, size_t width);
-double bench_model_macs(const int depths[4], const int dims[4], size_t height, size_t width)
-{
-    const double K = 512.0, classes = 150.0;
-    double px[4];
-    size_t h = height / 4, w = width / 4;
-    for (int i = 0; i < 4; i++) {
-        if (i > 0)
-            h /= 2, w /= 2;
-        px[i] = (double) h * (double) w;
-    }
-    double macs = px[0] * dims[0] * 3.0 * 16.0;
-    for (int i = 0; i < 4; i++) {
-        const double c = dims[i];
-        if (i > 0)
-            macs += px[i] * c * dims[i - 1] * 4.0;
-        macs += depths[i] * (px[i] * c * 49.0 + 8.0 * px[i] * c * c);
-    }
-    static const int scales[] = {1, 2, 3, 6};
-    for (int s = 0; s < 4; s++)
-        macs += (double) (scales[s] * scales[s]) * dims[3] * K;
-    macs += px[3] * 9.0 * (dims[3] + 4.0 * K) * K;
-    for (int i = 0; i < 3; i++)
-        macs += px[i] * dims[i] * K + px[i] * 9.0 * K * K;
-    macs += px[0] * 9.0 * 4.0 * K * K + px[0] * K * classes;
-    return macs;
-}
+/* The built-in sizes, smallest first (REFERENCE.md section 1). */
+static const char *const sizes[] = {"tiny", "small", "base", "large", "xlarge"};
 
 struct model_case {
-    const struct model_size *size;
+    const char *size;
     enum upernet_isa tier;
     size_t input;
     int threads;
@@ -83,12 +44,18 @@ struct model_case {
 
 /* The one model kept between benchmarks. */
 static struct {
-    const struct model_size *size;
+    const char *size;
     enum upernet_isa tier;
     size_t input;
     upernet_model *model;
     float *pixels, *logits;
+    double macs; /* multiply-adds of one forward, from its step observer */
 } cached;
+
+static void add_step_macs(void *ctx, const struct upernet_step *step)
+{
+    *(double *) ctx += step->cost.macs;
+}
 
 static void drop_cached(void)
 {
@@ -106,7 +73,7 @@ static bool get_model(upernet_bench_state *s, const struct model_case *c)
     if (bench_select_tier(s, c->tier) == NULL)
         return false;
     upernet_error err;
-    upernet_model *m = upernet_model_create(c->size->name, &err);
+    upernet_model *m = upernet_model_create(c->size, &err);
     if (m == NULL || upernet_model_plan(m, c->input, c->input, &err) != UPERNET_OK) {
         upernet_model_free(m);
         upernet_bench_skip(s, err.message);
@@ -117,9 +84,13 @@ static bool get_model(upernet_bench_state *s, const struct model_case *c)
     bench_fill_uniform(cached.pixels, 3 * plane);
     cached.logits = bench_alloc_floats((size_t) upernet_model_num_labels(m) * plane, 0.0f);
     cached.model = m, cached.size = c->size, cached.tier = c->tier, cached.input = c->input;
-    /* One untimed forward: first-touch of the arena, warm caches. */
-    if (upernet_model_forward(m, cached.pixels, c->input, c->input, cached.logits, &err) !=
-        UPERNET_OK) {
+    /* One untimed forward: first-touch of the arena, warm caches, and the
+     * count of its arithmetic. */
+    upernet_model_set_step_observer(m, add_step_macs, &cached.macs, 0);
+    const enum upernet_status st =
+        upernet_model_forward(m, cached.pixels, c->input, c->input, cached.logits, &err);
+    upernet_model_set_step_observer(m, NULL, NULL, 0);
+    if (st != UPERNET_OK) {
         upernet_bench_skip(s, err.message);
         drop_cached();
         return false;
@@ -147,8 +118,8 @@ static void run_model(upernet_bench_state *s, const void *arg)
     const double seconds = upernet_bench_elapsed_seconds(s), iters = upernet_bench_iterations(s);
     if (seconds > 0 && iters > 0)
         upernet_bench_counter(s, "ms", 1e3 * seconds / iters, false);
-    const double macs = bench_model_macs(c->size->depths, c->size->dims, c->input, c->input);
-    bench_report_flops(s, 2.0 * macs, c->tier, c->threads);
+    upernet_bench_counter(s, "GFLOP", 2e-9 * cached.macs, false);
+    bench_report_flops(s, 2.0 * cached.macs, c->tier, c->threads);
 }
 
 static bool size_selected(const char *name)
@@ -174,7 +145,7 @@ void bench_register_model(void)
     const int all = bench_max_threads();
     static const struct upernet_bench_options one_forward = {1, 0.0};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        if (!size_selected(sizes[i].name))
+        if (!size_selected(sizes[i]))
             continue;
         const bool small_model = i < 2;
         const size_t input = full || small_model ? 512 : 256;
@@ -185,9 +156,9 @@ void bench_register_model(void)
                 continue;
             for (int threads = 1; threads <= all; threads = threads == all ? all + 1 : all) {
                 struct model_case *c = bench_keep(sizeof *c);
-                *c = (struct model_case){&sizes[i], tier, input, threads};
+                *c = (struct model_case){sizes[i], tier, input, threads};
                 char name[128];
-                snprintf(name, sizeof name, "model/%s/%zux%zu/%s/threads:%d", sizes[i].name, input,
+                snprintf(name, sizeof name, "model/%s/%zux%zu/%s/threads:%d", sizes[i], input,
                          input, upernet_isa_name(tier), threads);
                 upernet_bench_register_with(name, run_model, c, &one_forward);
             }

@@ -6,8 +6,10 @@
 #   make bench BENCH_OUT=file.json      keep Google Benchmark's JSON (compare.py reads it)
 #   make bench-compare [BASELINE=previous|COMMIT|run:ID]   exit 1 on a significant regression
 #   make bench-report                   bench-report.html: a chart per benchmark over the history
+#   make bench-scaling [SCALING_ARGS=...] per-layer work units, barriers, a 16-thread model
 #   make icount-gate / icount-baseline  instruction counts under callgrind vs bench/icount-baseline.tsv
-noinst_PROGRAMS += bench/upernet_bench bench/upernet-benchdb bench/upernet-icount
+noinst_PROGRAMS += bench/upernet_bench bench/upernet-benchdb bench/upernet-icount \
+	bench/upernet-scaling
 bench_upernet_bench_SOURCES = bench/shim.cc bench/shim.h \
 	bench/bench_common.c bench/bench_common.h \
 	bench/bench_memory.c \
@@ -31,6 +33,12 @@ bench_upernet_benchdb_SOURCES = bench/upernet-benchdb.c bench/benchdb.h \
 	bench/mann-whitney.c bench/mann-whitney.h
 bench_upernet_benchdb_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 bench_upernet_benchdb_LDADD = $(SQLITE3_LIBS) $(JANSSON_LIBS) -lm
+
+# Per-layer work units, barriers and a many-thread efficiency model of one
+# forward (make bench-scaling).
+bench_upernet_scaling_SOURCES = bench/upernet-scaling.c
+bench_upernet_scaling_CFLAGS = $(AM_CFLAGS)
+bench_upernet_scaling_LDADD = libupernet.la
 
 bench_upernet_icount_SOURCES = bench/upernet-icount.c
 bench_upernet_icount_CFLAGS = $(AM_CFLAGS)
@@ -69,7 +77,7 @@ BENCH_REPORT ?= bench-report.html
 # Benchmark prints mean, median, stddev and cv: the console keeps the medians
 # (the JSON keeps everything), then the recorder prints one compact table
 # and stores the run. BENCH_OUT gets both groups merged into one JSON.
-.PHONY: bench bench-compare bench-report icount-gate icount-baseline
+.PHONY: bench bench-compare bench-report bench-scaling icount-gate icount-baseline
 bench: bench/upernet_bench$(EXEEXT) bench/upernet-benchdb$(EXEEXT)
 	@json='$(BENCH_OUT)'; [ -n "$$json" ] || json=bench-last.json; \
 	rm -f "$$json" "$$json.kernels" "$$json.models"; \
@@ -99,6 +107,11 @@ bench-compare: bench/upernet-benchdb$(EXEEXT)
 
 bench-report: bench/upernet-benchdb$(EXEEXT)
 	./bench/upernet-benchdb$(EXEEXT) report --db '$(BENCH_DB)' --out '$(BENCH_REPORT)'
+
+# SCALING_ARGS: e.g. --model small --threads 32 --repeat 9 (upernet-scaling --help).
+SCALING_ARGS ?=
+bench-scaling: bench/upernet-scaling$(EXEEXT)
+	./bench/upernet-scaling$(EXEEXT) $(SCALING_ARGS)
 
 icount-gate: bench/upernet-icount$(EXEEXT)
 	$(SHELL) '$(top_srcdir)/bench/icount-gate.sh' ./bench/upernet-icount$(EXEEXT) \

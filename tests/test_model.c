@@ -10,8 +10,9 @@
  *           1e-4 + 1e-4*|v|; mean within 1e-5 + 1e-5*std; std, min, max within
  *           1e-4 + 1e-4*|v| (all in double).
  * Also: 1 and 2 threads give bitwise identical logits, the arena's buffer
- * reuse changes nothing, and a model built from a tensor store equals the
- * synthetic one.
+ * reuse changes nothing, a model built from a tensor store equals the
+ * synthetic one, and the step observer's arithmetic equals the closed-form
+ * count of the architecture.
  *
  * The 512x512 case costs ~235 GMAC: it runs only for the best tier this host
  * has (scalar kernels would take minutes), or for every tier when
@@ -337,6 +338,91 @@ START_TEST(test_threads_bitwise)
 }
 END_TEST
 
+/* Multiply-adds of tiny's convolutions and Linear layers at H x W (H, W
+ * multiples of 32), the closed form of REFERENCE.md's architecture: stem
+ * 4x4/4, per stage downsampling 2x2/2 and blocks of a 7x7 depthwise conv and
+ * the 4x MLP, the PPM's pooled 1x1s and 3x3 bottleneck over C3 + 4 x 512,
+ * laterals, FPN 3x3s, the fuse 3x3 over 4 x 512 and the classifier.
+ * *winograd_direct gets the direct multiply-adds of the FPN and fuse convs,
+ * *winograd_real what F(2x2, 3x3) computes for them (16 per 2x2 tile). */
+static double tiny_macs(size_t H, size_t W, double *winograd_direct, double *winograd_real)
+{
+    static const int depths[4] = {3, 3, 9, 3}, dims[4] = {96, 192, 384, 768};
+    static const int scales[4] = {1, 2, 3, 6};
+    const double K = 512.0, classes = 150.0;
+    double px[4];
+    for (int i = 0; i < 4; i++)
+        px[i] = (double) (H >> (2 + i)) * (double) (W >> (2 + i));
+    double macs = px[0] * dims[0] * 3.0 * 16.0;
+    for (int i = 0; i < 4; i++) {
+        const double c = dims[i];
+        if (i > 0)
+            macs += px[i] * c * dims[i - 1] * 4.0;
+        macs += depths[i] * (px[i] * c * 49.0 + 8.0 * px[i] * c * c);
+    }
+    for (int s = 0; s < 4; s++)
+        macs += (double) (scales[s] * scales[s]) * dims[3] * K;
+    macs += px[3] * 9.0 * (dims[3] + 4.0 * K) * K;
+    *winograd_direct = px[0] * 9.0 * 4.0 * K * K;
+    for (int i = 0; i < 3; i++) {
+        macs += px[i] * dims[i] * K;
+        *winograd_direct += px[i] * 9.0 * K * K;
+    }
+    *winograd_real = *winograd_direct * 16.0 / 36.0; /* even sizes: px / 4 tiles */
+    return macs + *winograd_direct + px[0] * K * classes;
+}
+
+struct step_totals {
+    double macs, direct_macs;
+    size_t calls, winograd_units, empty;
+};
+
+static void add_step(void *ctx, const struct upernet_step *step)
+{
+    struct step_totals *t = ctx;
+    t->macs += step->cost.macs;
+    t->direct_macs += step->cost.direct_macs;
+    t->calls++;
+    if (step->cost.units == 0 || step->cost.loops == 0 || step->op == NULL)
+        t->empty++;
+    if (strcmp(step->op, "fuse") == 0)
+        t->winograd_units = step->cost.units;
+}
+
+/* The step observer reports the forward's arithmetic (the Winograd convs in
+ * their own terms) and every call's split; the splits it reports are for the
+ * thread count asked for, not the one running. */
+START_TEST(test_step_observer_counts)
+{
+    upernet_model *m = create_or_fail("tiny");
+    const struct golden g = {.height = 64, .width = 96, .num_labels = upernet_model_num_labels(m)};
+    double winograd_direct, winograd_real;
+    const double expected = tiny_macs(64, 96, &winograd_direct, &winograd_real);
+    const size_t thread_counts[] = {16, 12};
+    for (size_t i = 0; i < 2; i++) {
+        struct step_totals totals = {0};
+        upernet_model_set_step_observer(m, add_step, &totals, thread_counts[i]);
+        free(run(m, &g));
+        ck_assert_msg(fabs(totals.direct_macs - expected) <= 1e-9 * expected,
+                      "direct multiply-adds %.0f, closed form %.0f", totals.direct_macs, expected);
+        const double real = m->winograd ? expected - winograd_direct + winograd_real : expected;
+        ck_assert_msg(fabs(totals.macs - real) <= 1e-9 * real, "multiply-adds %.0f, expected %.0f",
+                      totals.macs, real);
+        ck_assert_uint_eq(totals.empty, 0);
+        /* 4 x (3 + 3 + 9 + 3) block calls of one MLP chunk, 34 others. */
+        ck_assert_uint_eq(totals.calls, 4 * 18 + 34);
+        /* 16 positions x panel groups of at most 64 panels, at least 1
+         * group for 16 threads and 3 for 12 (48 units). */
+        const size_t panels = (512 + m->nr - 1) / m->nr, fewest = (panels + 63) / 64;
+        const size_t balanced = thread_counts[i] == 16 ? 1 : 3;
+        if (m->winograd)
+            ck_assert_uint_eq(totals.winograd_units, 16 * (fewest > balanced ? fewest : balanced));
+    }
+    upernet_model_set_step_observer(m, NULL, NULL, 0);
+    upernet_model_free(m);
+}
+END_TEST
+
 START_TEST(test_arena_reuse_changes_nothing)
 {
     char spec[512];
@@ -482,6 +568,7 @@ int main(void)
     tcase_set_timeout(props, 600);
     tcase_add_test(props, test_threads_bitwise);
     tcase_add_test(props, test_arena_reuse_changes_nothing);
+    tcase_add_test(props, test_step_observer_counts);
     tcase_add_test(props, test_from_tensors_equals_synthetic);
     tcase_add_test(props, test_replan_and_small_input);
     tcase_add_test(props, test_tier_change_refused);

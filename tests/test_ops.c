@@ -649,12 +649,14 @@ START_TEST(test_bitwise_identical_across_threads)
         free(ref);
     }
 
-    /* dwconv, layer norm and resize split rows: same bits too. */
+    /* dwconv, layer norm, resize and pooling split rows, pixels or cells
+     * and channel runs: same bits too (19 channels: a run and a tail). */
     const size_t h = 13, w = 11, c = 19;
     float *x = malloc(h * w * c * sizeof *x), *wt = malloc(49 * c * sizeof *wt);
     float *bias = malloc(c * sizeof *bias), *y1 = malloc(h * w * c * sizeof *y1);
     float *y2 = malloc(h * w * c * sizeof *y2);
     float *up1 = malloc(29 * 31 * c * sizeof *up1), *up2 = malloc(29 * 31 * c * sizeof *up2);
+    float pooled1[3 * 3 * 19], pooled2[3 * 3 * 19];
     test_fill_uniform(x, h * w * c, 41, -1.0f, 1.0f);
     test_fill_uniform(wt, 49 * c, 43, -1.0f, 1.0f);
     test_fill_uniform(bias, c, 47, -1.0f, 1.0f);
@@ -663,12 +665,15 @@ START_TEST(test_bitwise_identical_across_threads)
     upernet_layernorm_run(t, h * w, c, y1, c, y1, c, wt, bias, 1e-6f);
     ck_assert_int_eq(upernet_resize_bilinear(h, w, c, y1, c, 29, 31, up1, c, false, NULL),
                      UPERNET_OK);
+    upernet_adaptive_avg_pool(h, w, c, y1, c, 3, pooled1, c);
     set_threads(2);
     upernet_dwconv7x7_run(t, h, w, c, x, wt, bias, y2);
     upernet_layernorm_run(t, h * w, c, y2, c, y2, c, wt, bias, 1e-6f);
     ck_assert_int_eq(upernet_resize_bilinear(h, w, c, y2, c, 29, 31, up2, c, false, NULL),
                      UPERNET_OK);
+    upernet_adaptive_avg_pool(h, w, c, y2, c, 3, pooled2, c);
     ck_assert(memcmp(y1, y2, h * w * c * sizeof *y1) == 0);
+    ck_assert(memcmp(pooled1, pooled2, sizeof pooled1) == 0);
     ck_assert(memcmp(up1, up2, 29 * 31 * c * sizeof *up1) == 0);
     free(x), free(wt), free(bias), free(y1), free(y2), free(up1), free(up2);
 }

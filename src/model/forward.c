@@ -5,9 +5,11 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "core/error.h"
 #include "model/model.h"
+#include "ops/threads.h"
 
 #define TRY(expr)                                 \
     do {                                          \
@@ -21,7 +23,79 @@ struct run {
     const struct upernet_kernel_table *t;
     float *buf[BUF_COUNT];
     upernet_error *err;
+    size_t cost_threads; /* the team size the step observer's splits are for */
 };
+
+/* When an observed call started: wall and process CPU time, seconds. */
+struct step_start {
+    double wall, cpu;
+};
+
+static double clock_seconds(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
+/* The step observer's clocks (zeros without an observer). */
+static struct step_start step_clock(const struct run *r)
+{
+    if (r->m->step_observer == NULL)
+        return (struct step_start){0.0, 0.0};
+    return (struct step_start){clock_seconds(CLOCK_MONOTONIC),
+                               clock_seconds(CLOCK_PROCESS_CPUTIME_ID)};
+}
+
+/* Reports one op call, started at `start`, to the observer. */
+static void observe(const struct run *r, const char *op, int stage, int index,
+                    struct upernet_op_cost cost, struct step_start start)
+{
+    if (r->m->step_observer == NULL)
+        return;
+    const struct step_start end = step_clock(r);
+    const struct upernet_step step = {op, stage, index, cost, end.wall - start.wall,
+                                      end.cpu - start.cpu};
+    r->m->step_observer(r->m->step_ctx, &step);
+}
+
+/* upernet_conv_run, observed. */
+static enum upernet_status conv(const struct run *r, const char *op, int stage, int index,
+                                const struct upernet_conv *c, size_t in_h, size_t in_w,
+                                const float *x, size_t x_stride, float *y, size_t y_stride,
+                                const float *scale, const float *residual,
+                                size_t residual_stride)
+{
+    const struct step_start start = step_clock(r);
+    TRY(upernet_conv_run(r->t, c, in_h, in_w, x, x_stride, y, y_stride, scale, residual,
+                         residual_stride, r->err));
+    observe(r, op, stage, index, upernet_conv_cost(r->t, c, in_h, in_w, r->cost_threads), start);
+    return UPERNET_OK;
+}
+
+/* upernet_conv_run_sources, observed. */
+static enum upernet_status conv_sources(const struct run *r, const char *op, int stage,
+                                        const struct upernet_conv *c, size_t in_h, size_t in_w,
+                                        const struct upernet_conv_source *sources,
+                                        size_t n_sources, float *y, size_t y_stride)
+{
+    const struct step_start start = step_clock(r);
+    TRY(upernet_conv_run_sources(r->t, c, in_h, in_w, sources, n_sources, y, y_stride, NULL,
+                                 NULL, 0, r->err));
+    observe(r, op, stage, -1, upernet_conv_cost(r->t, c, in_h, in_w, r->cost_threads), start);
+    return UPERNET_OK;
+}
+
+/* upernet_layernorm_run, observed. */
+static void layernorm(const struct run *r, const char *op, int stage, int index, size_t pixels,
+                      size_t channels, const float *x, size_t x_stride, float *y,
+                      size_t y_stride, const float *gamma, const float *beta)
+{
+    const struct step_start start = step_clock(r);
+    upernet_layernorm_run(r->t, pixels, channels, x, x_stride, y, y_stride, gamma, beta,
+                          UPERNET_LN_EPS);
+    observe(r, op, stage, index, upernet_layernorm_cost(pixels), start);
+}
 
 static void tap(const struct run *r, const char *name, const float *x, size_t h, size_t w,
                 size_t c, size_t stride)
@@ -30,7 +104,7 @@ static void tap(const struct run *r, const char *name, const float *x, size_t h,
         r->m->tap(r->m->tap_ctx, name, x, h, w, c, stride);
 }
 
-/* NCHW planes -> NHWC pixels. */
+/* NCHW planes -> NHWC pixels; work units: rows. */
 static void pixels_to_nhwc(const float *nchw, size_t channels, size_t H, size_t W, float *nhwc)
 {
     const size_t plane = H * W;
@@ -45,21 +119,21 @@ static void pixels_to_nhwc(const float *nchw, size_t channels, size_t H, size_t 
  * x += gamma * pwconv2(GELU(pwconv1(LN(dwconv(x))))), the MLP in pixel
  * chunks so its 4C-wide hidden rows stay small. */
 static enum upernet_status block(const struct run *r, const struct upernet_block *blk, int s,
-                                 size_t h, size_t w, float *x)
+                                 int j, size_t h, size_t w, float *x)
 {
     const size_t C = (size_t) r->m->cfg.hidden_sizes[s], P = h * w;
     float *dw = r->buf[BUF_DW0 + s], *hidden = r->buf[BUF_HIDDEN];
+    const struct step_start start = step_clock(r);
     upernet_dwconv7x7_run(r->t, h, w, C, x, blk->dw_weight, blk->dw_bias, dw);
+    observe(r, "dwconv", s, j, upernet_dwconv7x7_cost(h, w, C), start);
     const size_t chunk = upernet_plan_mlp_chunk(&r->m->cfg, s, P);
     for (size_t p0 = 0; p0 < P; p0 += chunk) {
         const size_t n = P - p0 < chunk ? P - p0 : chunk;
         float *rows = dw + p0 * C, *out = x + p0 * C;
-        upernet_layernorm_run(r->t, n, C, rows, C, rows, C, blk->ln_gamma, blk->ln_beta,
-                              UPERNET_LN_EPS);
-        TRY(upernet_conv_run(r->t, &blk->pwconv1, 1, n, rows, C, hidden, 4 * C, NULL, NULL, 0,
-                             r->err));
-        TRY(upernet_conv_run(r->t, &blk->pwconv2, 1, n, hidden, 4 * C, out, C, blk->layer_scale,
-                             out, C, r->err));
+        layernorm(r, "ln", s, j, n, C, rows, C, rows, C, blk->ln_gamma, blk->ln_beta);
+        TRY(conv(r, "fc1", s, j, &blk->pwconv1, 1, n, rows, C, hidden, 4 * C, NULL, NULL, 0));
+        TRY(conv(r, "fc2", s, j, &blk->pwconv2, 1, n, hidden, 4 * C, out, C, blk->layer_scale,
+                 out, C));
     }
     return UPERNET_OK;
 }
@@ -71,13 +145,15 @@ static enum upernet_status backbone(const struct run *r, const float *pixels)
     const struct upernet_config *cfg = &m->cfg;
     const size_t H = plan->height, W = plan->width;
 
+    const struct step_start start = step_clock(r);
     pixels_to_nhwc(pixels, (size_t) cfg->num_channels, H, W, r->buf[BUF_INPUT]);
+    observe(r, "to_nhwc", -1, -1, (struct upernet_op_cost){.units = H, .loops = 1}, start);
     float *x = r->buf[BUF_STAGE0];
-    TRY(upernet_conv_run(r->t, &m->stem, H, W, r->buf[BUF_INPUT], (size_t) cfg->num_channels, x,
-                         m->stem.out_channels, NULL, NULL, 0, r->err));
+    TRY(conv(r, "stem", 0, -1, &m->stem, H, W, r->buf[BUF_INPUT], (size_t) cfg->num_channels, x,
+             m->stem.out_channels, NULL, NULL, 0));
     const size_t C0 = (size_t) cfg->hidden_sizes[0];
-    upernet_layernorm_run(r->t, plan->level_h[0] * plan->level_w[0], C0, x, C0, x, C0,
-                          m->stem_ln_gamma, m->stem_ln_beta, UPERNET_LN_EPS);
+    layernorm(r, "stem_ln", 0, -1, plan->level_h[0] * plan->level_w[0], C0, x, C0, x, C0,
+              m->stem_ln_gamma, m->stem_ln_beta);
 
     static const char *const tap_names[UPERNET_STAGES] = {"stage1", "stage2", "stage3", "stage4"};
     for (int s = 0; s < UPERNET_STAGES; s++) {
@@ -85,22 +161,21 @@ static enum upernet_status backbone(const struct run *r, const float *pixels)
         const size_t h = plan->level_h[s], w = plan->level_w[s], C = (size_t) cfg->hidden_sizes[s];
         x = r->buf[BUF_STAGE0 + s];
         for (int j = 0; j < st->depth; j++)
-            TRY(block(r, &st->blocks[j], s, h, w, x));
+            TRY(block(r, &st->blocks[j], s, j, h, w, x));
 
         /* F_s = LN(S_s), the feature map the head reads. */
         float *feature = r->buf[BUF_FEATURE0 + s];
-        upernet_layernorm_run(r->t, h * w, C, x, C, feature, C, st->norm_gamma, st->norm_beta,
-                              UPERNET_LN_EPS);
+        layernorm(r, "norm", s, -1, h * w, C, x, C, feature, C, st->norm_gamma, st->norm_beta);
         tap(r, tap_names[s], feature, h, w, C, C);
 
         /* The next stage consumes the raw S_s: LN, then 2x2 stride-2 conv. */
         if (s < UPERNET_STAGES - 1) {
             const struct upernet_stage *next = &m->stages[s + 1];
             float *normed = r->buf[BUF_DOWNSAMPLE0 + s];
-            upernet_layernorm_run(r->t, h * w, C, x, C, normed, C, next->ds_ln_gamma,
-                                  next->ds_ln_beta, UPERNET_LN_EPS);
-            TRY(upernet_conv_run(r->t, &next->ds_conv, h, w, normed, C, r->buf[BUF_STAGE0 + s + 1],
-                                 next->ds_conv.out_channels, NULL, NULL, 0, r->err));
+            layernorm(r, "ds_ln", s + 1, -1, h * w, C, x, C, normed, C, next->ds_ln_gamma,
+                      next->ds_ln_beta);
+            TRY(conv(r, "downsample", s + 1, -1, &next->ds_conv, h, w, normed, C,
+                     r->buf[BUF_STAGE0 + s + 1], next->ds_conv.out_channels, NULL, NULL, 0));
         }
     }
     return UPERNET_OK;
@@ -122,15 +197,16 @@ static enum upernet_status pyramid_pooling(const struct run *r)
     float *pooled_conv = r->buf[BUF_POOLED_CONV];
     for (int j = 0; j < cfg->num_pool_scales; j++) {
         const size_t scale = (size_t) cfg->pool_scales[j];
+        const struct step_start start = step_clock(r);
         upernet_adaptive_avg_pool(h, w, C3, f3, C3, scale, r->buf[BUF_POOLED], C3);
-        TRY(upernet_conv_run(r->t, &m->psp[j], scale, scale, r->buf[BUF_POOLED], C3, pooled_conv,
-                             K, NULL, NULL, 0, r->err));
+        observe(r, "pool", 3, j, upernet_adaptive_avg_pool_cost(scale, C3), start);
+        TRY(conv(r, "ppm", 3, j, &m->psp[j], scale, scale, r->buf[BUF_POOLED], C3, pooled_conv, K,
+                 NULL, NULL, 0));
         sources[1 + j] = (struct upernet_conv_source){pooled_conv, scale, scale, K, K};
         pooled_conv += scale * scale * K;
     }
-    return upernet_conv_run_sources(r->t, &m->bottleneck, h, w, sources,
-                                    1 + (size_t) cfg->num_pool_scales, r->buf[BUF_LATERAL0 + 3],
-                                    K, NULL, NULL, 0, r->err);
+    return conv_sources(r, "bottleneck", 3, &m->bottleneck, h, w, sources,
+                        1 + (size_t) cfg->num_pool_scales, r->buf[BUF_LATERAL0 + 3], K);
 }
 
 /* fpn_bottleneck over [O_0, up(O_1), up(O_2), up(O_3)] at level-0 size -> G.
@@ -146,9 +222,8 @@ static enum upernet_status fuse_levels(const struct run *r, float *const levels[
     for (int i = 0; i < UPERNET_STAGES; i++)
         sources[i] = (struct upernet_conv_source){levels[i], m->plan.level_h[i],
                                                   m->plan.level_w[i], K, K};
-    return upernet_conv_run_sources(r->t, &m->fpn_bottleneck, m->plan.level_h[0],
-                                    m->plan.level_w[0], sources, UPERNET_STAGES, fused, K, NULL,
-                                    NULL, 0, r->err);
+    return conv_sources(r, "fuse", 0, &m->fpn_bottleneck, m->plan.level_h[0], m->plan.level_w[0],
+                        sources, UPERNET_STAGES, fused, K);
 }
 
 static enum upernet_status decode_head(const struct run *r, float *logits)
@@ -161,19 +236,22 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
 
     TRY(pyramid_pooling(r));
     for (int i = 0; i < UPERNET_STAGES - 1; i++)
-        TRY(upernet_conv_run(r->t, &m->lateral[i], plan->level_h[i], plan->level_w[i],
-                             r->buf[BUF_FEATURE0 + i], (size_t) cfg->hidden_sizes[i], L[i], K,
-                             NULL, NULL, 0, r->err));
+        TRY(conv(r, "lateral", i, -1, &m->lateral[i], plan->level_h[i], plan->level_w[i],
+                 r->buf[BUF_FEATURE0 + i], (size_t) cfg->hidden_sizes[i], L[i], K, NULL, NULL, 0));
     /* Top-down, sequentially: each level gets the already-updated coarser one. */
-    for (int i = UPERNET_STAGES - 1; i > 0; i--)
+    for (int i = UPERNET_STAGES - 1; i > 0; i--) {
+        const struct step_start start = step_clock(r);
         TRY(upernet_resize_bilinear(plan->level_h[i], plan->level_w[i], K, L[i], K,
                                     plan->level_h[i - 1], plan->level_w[i - 1], L[i - 1], K, true,
                                     r->err));
+        observe(r, "topdown", i - 1, -1,
+                upernet_resize_bilinear_cost(plan->level_h[i - 1], plan->level_w[i - 1]), start);
+    }
     float *levels[UPERNET_STAGES];
     for (int i = 0; i < UPERNET_STAGES - 1; i++) {
         levels[i] = r->buf[BUF_FPN0 + i];
-        TRY(upernet_conv_run(r->t, &m->fpn[i], plan->level_h[i], plan->level_w[i], L[i], K,
-                             levels[i], K, NULL, NULL, 0, r->err));
+        TRY(conv(r, "fpn", i, -1, &m->fpn[i], plan->level_h[i], plan->level_w[i], L[i], K,
+                 levels[i], K, NULL, NULL, 0));
     }
     levels[UPERNET_STAGES - 1] = L[UPERNET_STAGES - 1]; /* O_3 = L_3: no fpn conv */
 
@@ -181,11 +259,14 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
     float *fused = r->buf[BUF_FUSED], *classes = r->buf[BUF_CLASSES];
     TRY(fuse_levels(r, levels, fused));
     tap(r, "fpn_bottleneck", fused, h0, w0, K, K);
-    TRY(upernet_conv_run(r->t, &m->classifier, h0, w0, fused, K, classes, labels, NULL, NULL, 0,
-                         r->err));
+    TRY(conv(r, "classifier", 0, -1, &m->classifier, h0, w0, fused, K, classes, labels, NULL,
+             NULL, 0));
     tap(r, "classifier", classes, h0, w0, labels, labels);
-    return upernet_resize_bilinear_to_planes(h0, w0, labels, classes, labels, plan->height,
-                                             plan->width, logits, r->err);
+    const struct step_start start = step_clock(r);
+    TRY(upernet_resize_bilinear_to_planes(h0, w0, labels, classes, labels, plan->height,
+                                          plan->width, logits, r->err));
+    observe(r, "upsample", -1, -1, upernet_resize_bilinear_to_planes_cost(plan->height), start);
+    return UPERNET_OK;
 }
 
 enum upernet_status upernet_model_forward(upernet_model *m, const float *pixels, size_t height,
@@ -204,7 +285,8 @@ enum upernet_status upernet_model_forward(upernet_model *m, const float *pixels,
     if (m->plan.arena == NULL || m->plan.height != height || m->plan.width != width)
         TRY(upernet_plan_build(m, height, width, err));
 
-    struct run r = {.m = m, .t = t, .err = err};
+    struct run r = {.m = m, .t = t, .err = err,
+                    .cost_threads = m->step_threads ? m->step_threads : upernet_team_size()};
     for (int b = 0; b < BUF_COUNT; b++)
         r.buf[b] = m->plan.bytes[b] ? (float *) ((char *) m->plan.arena + m->plan.offset[b]) : NULL;
     TRY(backbone(&r, pixels));

@@ -79,6 +79,14 @@ void upernet_model_set_tap(upernet_model *m, upernet_tap_fn fn, void *ctx)
     m->tap_ctx = ctx;
 }
 
+void upernet_model_set_step_observer(upernet_model *m, upernet_step_fn fn, void *ctx,
+                                     size_t threads)
+{
+    m->step_observer = fn;
+    m->step_ctx = ctx;
+    m->step_threads = threads;
+}
+
 void upernet_model_free(upernet_model *m)
 {
     if (m == NULL)

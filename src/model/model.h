@@ -65,6 +65,24 @@ struct upernet_plan {
 typedef void (*upernet_tap_fn)(void *ctx, const char *name, const float *nhwc, size_t h,
                                size_t w, size_t c, size_t pixel_stride);
 
+/* Optional observer of the forward schedule (bench/upernet-scaling and the
+ * model benchmark read the forward's arithmetic and parallel split from it):
+ * called after every op call of a forward with what the op computed, how
+ * its driver splits it for `threads` threads (the observer's, which need
+ * not be the team's) and the call's wall and process CPU time (the CPU time
+ * of a one-thread forward is its work even on a busy machine). `op` names
+ * the layer
+ * ("stem", "dwconv", "fc1", "fuse", ...; see forward.c), `stage` its stage
+ * or pyramid level and `index` its block or pooling scale (-1: none). An
+ * MLP split into pixel chunks reports each chunk's calls. */
+struct upernet_step {
+    const char *op;
+    int stage, index;
+    struct upernet_op_cost cost;
+    double seconds, cpu_seconds;
+};
+typedef void (*upernet_step_fn)(void *ctx, const struct upernet_step *step);
+
 struct upernet_model {
     struct upernet_config cfg;
     enum upernet_isa isa; /* tier the weights were packed for */
@@ -90,6 +108,9 @@ struct upernet_model {
     bool plan_without_reuse; /* tests: give every buffer its own space */
     upernet_tap_fn tap;
     void *tap_ctx;
+    upernet_step_fn step_observer;
+    void *step_ctx;
+    size_t step_threads; /* the split reported: for this many threads (0: the team's) */
 };
 
 /* Builds a model of cfg from a parameter source (validated beforehand when
@@ -116,5 +137,9 @@ enum upernet_status upernet_plan_measure(const upernet_model *m, size_t height, 
 size_t upernet_plan_mlp_chunk(const struct upernet_config *cfg, int stage, size_t pixels);
 
 void upernet_model_set_tap(upernet_model *m, upernet_tap_fn fn, void *ctx);
+/* fn = NULL removes the observer; threads = 0 reports each forward's own
+ * team size. */
+void upernet_model_set_step_observer(upernet_model *m, upernet_step_fn fn, void *ctx,
+                                     size_t threads);
 
 #endif

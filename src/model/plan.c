@@ -53,13 +53,19 @@ static size_t round_up(size_t n, size_t a)
     return (n + a - 1) / a * a;
 }
 
-/* Pixels per MLP chunk in a stage with C channels and `pixels` pixels. */
+/* Pixels per MLP chunk in a stage with C channels and `pixels` pixels: the
+ * fewest chunks that fit the hidden buffer, of equal size (16384 pixels of
+ * stage 1 make 4 x 4096 rather than 3 x 5461 and a 1-pixel chunk whose three
+ * parallel calls would have one work unit each). */
 static size_t mlp_chunk(size_t C, size_t pixels)
 {
     size_t chunk = MLP_HIDDEN_FLOATS / (4 * C);
     if (chunk < MLP_MIN_CHUNK)
         chunk = MLP_MIN_CHUNK;
-    return chunk < pixels ? chunk : pixels;
+    if (chunk >= pixels)
+        return pixels;
+    const size_t chunks = (pixels + chunk - 1) / chunk;
+    return (pixels + chunks - 1) / chunks;
 }
 
 static int by_size_desc(const void *a, const void *b)

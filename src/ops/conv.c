@@ -73,6 +73,27 @@ static void build_indirection(const struct upernet_conv *conv, size_t taps_x, si
     }
 }
 
+struct upernet_op_cost upernet_conv_cost(const struct upernet_kernel_table *t,
+                                         const struct upernet_conv *conv, size_t in_h,
+                                         size_t in_w, size_t threads)
+{
+    if (conv->winograd != NULL)
+        return upernet_winograd23_cost(t, conv, in_h, in_w, threads);
+    const size_t out_h = upernet_conv_out_size(in_h, conv->kernel, conv->stride, conv->padding);
+    const size_t out_w = upernet_conv_out_size(in_w, conv->kernel, conv->stride, conv->padding);
+    const size_t pixels = out_h * out_w, mr = t->igemm.mr, nr = t->igemm.nr;
+    const double macs = (double) pixels * (double) (conv->kernel * conv->kernel) *
+                        (double) conv->in_channels * (double) conv->out_channels;
+    /* Both direct drivers (this file, conv_sources.c) split the flattened
+     * (row tile, panel) pairs. */
+    return (struct upernet_op_cost){
+        .macs = macs,
+        .direct_macs = macs,
+        .units = (pixels + mr - 1) / mr * ((conv->out_channels + nr - 1) / nr),
+        .loops = 1,
+    };
+}
+
 enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
                                      const struct upernet_conv *conv, size_t in_h, size_t in_w,
                                      const float *x, size_t x_stride, float *y, size_t y_stride,

@@ -44,16 +44,6 @@
  * resampled/total channels (<= 9 MB for a 3x3). */
 #define WIDE_BUDGET (1024u * 1024u)
 
-static size_t gcd(size_t a, size_t b)
-{
-    while (b != 0) {
-        const size_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
 /* What one kc chunk of the concatenated channels reads. */
 struct chunk {
     size_t source;
@@ -163,7 +153,7 @@ enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *
             return upernet_fail(err, UPERNET_ERR_ARGUMENT, "multi-source conv: source %zu is empty",
                                 j);
         total += sources[j].channels;
-        kc = gcd(kc, sources[j].channels);
+        kc = upernet_gcd(kc, sources[j].channels);
     }
     if (total != conv->in_channels)
         return upernet_fail(err, UPERNET_ERR_MISMATCH,

@@ -4,6 +4,11 @@
 #include "ops/ops.h"
 #include "ops/threads.h"
 
+struct upernet_op_cost upernet_layernorm_cost(size_t pixels)
+{
+    return (struct upernet_op_cost){.units = pixels, .loops = 1};
+}
+
 void upernet_layernorm_run(const struct upernet_kernel_table *t, size_t pixels, size_t channels,
                            const float *x, size_t x_stride, float *y, size_t y_stride,
                            const float *gamma, const float *beta, float eps)

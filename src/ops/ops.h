@@ -25,6 +25,25 @@
 #include "kernels/pack.h"
 #include "upernet.h"
 
+/* ------------------------------------------------------------ op costs */
+
+/* What one call of an op computes and how its driver splits it over a team
+ * of `threads` OpenMP threads, for the forward's step observer
+ * (src/model/model.h) and the scaling model built on it
+ * (bench/upernet-scaling.c). Each *_cost function below mirrors its
+ * driver's own split (the same helpers compute both). */
+struct upernet_op_cost {
+    /* Multiply-adds really performed: a Winograd conv counts its 16 GEMMs
+     * (16 per 2x2 output tile and channel pair), every other conv or Linear
+     * its direct sum; 0 for ops without multiply-adds (norms, resizes). */
+    double macs;
+    double direct_macs; /* the same layer as a direct convolution */
+    /* Independent work units of the loop that holds the op's work (row
+     * tiles x weight panels, Winograd GEMM units, rows, pixels, cells). */
+    size_t units;
+    size_t loops; /* worksharing loops per call, each ending in a barrier */
+};
+
 /* ------------------------------------------------------------ convolution */
 
 /* Output length of a convolution along one axis with PyTorch's floor
@@ -55,6 +74,12 @@ struct upernet_conv {
 /* Largest kernel*kernel the conv driver accepts (its indirection buffer
  * lives on the stack). */
 #define UPERNET_CONV_MAX_TAPS 64
+
+/* The cost of upernet_conv_run (or, for the same conv, of
+ * upernet_conv_run_sources) on an in_h x in_w input. */
+struct upernet_op_cost upernet_conv_cost(const struct upernet_kernel_table *t,
+                                         const struct upernet_conv *conv, size_t in_h,
+                                         size_t in_w, size_t threads);
 
 /* Runs conv on an in_h x in_w map x (pixel stride x_stride >= in_channels)
  * into y (out_h x out_w, out_* from upernet_conv_out_size; pixel stride
@@ -119,6 +144,8 @@ void upernet_dwconv7x7_run(const struct upernet_kernel_table *t, size_t height, 
                            size_t channels, const float *x, const float *w, const float *bias,
                            float *y);
 
+struct upernet_op_cost upernet_dwconv7x7_cost(size_t height, size_t width, size_t channels);
+
 /* ------------------------------------------------------------- layer norm */
 
 /* Layer norm over the channels of each of `pixels` rows (biased variance,
@@ -127,6 +154,8 @@ void upernet_dwconv7x7_run(const struct upernet_kernel_table *t, size_t height, 
 void upernet_layernorm_run(const struct upernet_kernel_table *t, size_t pixels, size_t channels,
                            const float *x, size_t x_stride, float *y, size_t y_stride,
                            const float *gamma, const float *beta, float eps);
+
+struct upernet_op_cost upernet_layernorm_cost(size_t pixels);
 
 /* ------------------------------------------------------ bilinear resizing */
 
@@ -148,6 +177,9 @@ enum upernet_status upernet_resize_bilinear_to_planes(size_t in_h, size_t in_w, 
                                                       size_t out_h, size_t out_w, float *y,
                                                       upernet_error *err);
 
+struct upernet_op_cost upernet_resize_bilinear_cost(size_t out_h, size_t out_w);
+struct upernet_op_cost upernet_resize_bilinear_to_planes_cost(size_t out_h);
+
 /* ------------------------------------------------------------------ pooling */
 
 /* Adaptive average pooling to size x size with PyTorch's integer bins
@@ -156,6 +188,8 @@ enum upernet_status upernet_resize_bilinear_to_planes(size_t in_h, size_t in_w, 
  * taken in double. */
 void upernet_adaptive_avg_pool(size_t in_h, size_t in_w, size_t channels, const float *x,
                                size_t x_stride, size_t size, float *y, size_t y_stride);
+
+struct upernet_op_cost upernet_adaptive_avg_pool_cost(size_t size, size_t channels);
 
 /* ------------------------------------------------------------ elementwise */
 

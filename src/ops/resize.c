@@ -62,6 +62,28 @@ static enum upernet_status build_tables(size_t in_h, size_t in_w, size_t out_h, 
     return UPERNET_OK;
 }
 
+/* Work units of the NHWC resize: an output row's pixels in runs of
+ * PIXEL_RUN, so the top-down path's 32-row maps (tiny at 512x512) still give
+ * every one of 16 threads a few units. */
+#define PIXEL_RUN 16
+
+static size_t pixel_runs(size_t out_w)
+{
+    return (out_w + PIXEL_RUN - 1) / PIXEL_RUN;
+}
+
+struct upernet_op_cost upernet_resize_bilinear_cost(size_t out_h, size_t out_w)
+{
+    return (struct upernet_op_cost){.units = out_h * pixel_runs(out_w), .loops = 1};
+}
+
+/* The planar resize's units are output rows (each thread reuses the source
+ * rows its consecutive output rows share). */
+struct upernet_op_cost upernet_resize_bilinear_to_planes_cost(size_t out_h)
+{
+    return (struct upernet_op_cost){.units = out_h, .loops = 1};
+}
+
 enum upernet_status upernet_resize_bilinear(size_t in_h, size_t in_w, size_t channels,
                                             const float *x, size_t x_stride, size_t out_h,
                                             size_t out_w, float *y, size_t y_stride,
@@ -73,12 +95,15 @@ enum upernet_status upernet_resize_bilinear(size_t in_h, size_t in_w, size_t cha
     const enum upernet_status status = build_tables(in_h, in_w, out_h, out_w, &rows, &cols, err);
     if (status != UPERNET_OK)
         return status;
+    const size_t runs = pixel_runs(out_w);
 #pragma omp parallel for schedule(static)
-    for (size_t oy = 0; oy < out_h; oy++) {
+    for (size_t unit = 0; unit < out_h * runs; unit++) {
+        const size_t oy = unit / runs, ox0 = unit % runs * PIXEL_RUN;
+        const size_t ox1 = ox0 + PIXEL_RUN < out_w ? ox0 + PIXEL_RUN : out_w;
         const struct axis_tap ry = rows[oy];
         const float *x0row = x + ry.i0 * in_w * x_stride;
         const float *x1row = x + ry.i1 * in_w * x_stride;
-        for (size_t ox = 0; ox < out_w; ox++) {
+        for (size_t ox = ox0; ox < ox1; ox++) {
             const struct axis_tap rx = cols[ox];
             upernet_bilinear_pixel(y + (oy * out_w + ox) * y_stride, x0row + rx.i0 * x_stride,
                                    x0row + rx.i1 * x_stride, x1row + rx.i0 * x_stride,

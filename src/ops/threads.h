@@ -24,4 +24,14 @@ static inline void upernet_thread_share(size_t n, size_t *begin, size_t *end)
     *end = *begin + base + (me < extra ? 1 : 0);
 }
 
+/* Threads the next parallel region will have (1 without OpenMP). */
+static inline size_t upernet_team_size(void)
+{
+#ifdef _OPENMP
+    return (size_t) omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 #endif

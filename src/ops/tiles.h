@@ -77,4 +77,15 @@ static inline void upernet_tile_at(const struct upernet_tile_order *o, size_t in
     }
 }
 
+/* Greatest common divisor (gcd(0, b) = b). */
+static inline size_t upernet_gcd(size_t a, size_t b)
+{
+    while (b != 0) {
+        const size_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
 #endif

@@ -46,6 +46,8 @@
 #include "core/error.h"
 #include "ops/bilinear.h"
 #include "ops/ops.h"
+#include "ops/threads.h"
+#include "ops/tiles.h"
 #include "ops/winograd.h"
 
 /* Tiles per band (the GEMMs' M). Every band streams all 16 positions'
@@ -54,14 +56,67 @@
  * for the fuse conv at 192). Measured on tiny at 512x512, 2 threads, AVX2:
  * 64 tiles ~2.6 s per forward, 128 ~2.45 s, 192 ~2.3 s, 256-384 no better. */
 #define TARGET_TILES 192
-/* Weight panels per GEMM work unit (see step 3): 64 covers all of UperNet's
- * 512 output channels, so a unit is one position and its V block is read
- * from L3 once per band rather than once per block of panels (measured on
- * tiny at 512x512, 2 threads, AVX2: fuse GEMMs ~1.07 s with 64, ~1.19 s with
- * 8). It limits the GEMM step to 16 x ceil(panels / 64) parallel units. */
+/* Weight panels per GEMM work unit (see step 3), at most: 64 covers all of
+ * UperNet's 512 output channels, so a unit is one position and its V block
+ * is read from L3 once per band rather than once per block of panels
+ * (measured on tiny at 512x512, 2 threads, AVX2: fuse GEMMs ~1.07 s with
+ * 64, ~1.19 s with 8). That makes 16 units, one round for 1, 2, 4, 8 or 16
+ * threads; other team sizes get more, smaller units (panel_groups below). */
 #define PANEL_BLOCK 64
 #define MAX_MR 32
 #define PAD 16 /* floats */
+
+/* The band and GEMM split of one call (shared by the driver and its cost). */
+struct geometry {
+    size_t tiles_w, tiles_h, band_rows, bands, max_tiles;
+    size_t panels, panel_groups, units; /* GEMM units: 16 positions x panel groups */
+};
+
+/* Panel groups per position for a team of `threads`: the fewest that keep
+ * groups of at most PANEL_BLOCK panels and make 16 x groups a multiple of
+ * the team (16 units for 1-16 threads that divide 16, 48 for 12 threads,
+ * 32 for 32), so no thread waits a round for the others. The split only
+ * regroups the same kernel calls, so it never changes a result. */
+static size_t panel_groups(size_t panels, size_t threads)
+{
+    size_t groups = (panels + PANEL_BLOCK - 1) / PANEL_BLOCK;
+    const size_t balanced = threads / upernet_gcd(16, threads);
+    if (balanced > groups)
+        groups = balanced;
+    return groups < panels ? groups : panels;
+}
+
+static struct geometry geometry(const struct upernet_kernel_table *t,
+                                const struct upernet_conv *conv, size_t height, size_t width,
+                                size_t threads)
+{
+    struct geometry g;
+    g.tiles_w = (width + 1) / 2;
+    g.tiles_h = (height + 1) / 2;
+    g.band_rows = (TARGET_TILES + g.tiles_w - 1) / g.tiles_w;
+    if (g.band_rows > g.tiles_h)
+        g.band_rows = g.tiles_h;
+    g.bands = (g.tiles_h + g.band_rows - 1) / g.band_rows;
+    g.max_tiles = g.band_rows * g.tiles_w;
+    g.panels = (conv->out_channels + t->igemm.nr - 1) / t->igemm.nr;
+    g.panel_groups = panel_groups(g.panels, threads);
+    g.units = 16 * g.panel_groups;
+    return g;
+}
+
+struct upernet_op_cost upernet_winograd23_cost(const struct upernet_kernel_table *t,
+                                               const struct upernet_conv *conv, size_t height,
+                                               size_t width, size_t threads)
+{
+    const struct geometry g = geometry(t, conv, height, width, threads);
+    const double channel_pairs = (double) conv->in_channels * (double) conv->out_channels;
+    return (struct upernet_op_cost){
+        .macs = 16.0 * (double) (g.tiles_h * g.tiles_w) * channel_pairs,
+        .direct_macs = 9.0 * (double) (height * width) * channel_pairs,
+        .units = g.units,
+        .loops = 4 * g.bands, /* gather, input transform, GEMMs, output transform */
+    };
+}
 
 struct resampled {
     struct upernet_bilinear_tap *rows, *cols; /* NULL: the source is read in place */
@@ -146,11 +201,9 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
 
     const size_t in_c = conv->in_channels, out_c = conv->out_channels;
     const size_t mr = t->igemm.mr, nr = t->igemm.nr;
-    const size_t tiles_w = (width + 1) / 2, tiles_h = (height + 1) / 2;
-    size_t band_rows = (TARGET_TILES + tiles_w - 1) / tiles_w;
-    if (band_rows > tiles_h)
-        band_rows = tiles_h;
-    const size_t max_tiles = band_rows * tiles_w;
+    const struct geometry g = geometry(t, conv, height, width, upernet_team_size());
+    const size_t tiles_w = g.tiles_w, tiles_h = g.tiles_h, band_rows = g.band_rows;
+    const size_t max_tiles = g.max_tiles;
     /* X pixels and V rows are padded by PAD floats against 4 KiB aliasing:
      * with in_c a multiple of 1024 the 16 pixels of a patch (and the 6 V
      * rows a kernel call reads) would all map to one L1 set. */
@@ -159,10 +212,8 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
      * all 16 positions of a tile at once. */
     const size_t v_row = in_c + PAD;
     const size_t v_stride = max_tiles * v_row + PAD, m_stride = max_tiles * out_c + PAD;
-    const size_t panels = (out_c + nr - 1) / nr;
+    const size_t panels = g.panels, groups = g.panel_groups, units = g.units;
     const size_t position_floats = upernet_pack_winograd23_position_floats(out_c, in_c, nr);
-    const size_t panel_blocks = (panels + PANEL_BLOCK - 1) / PANEL_BLOCK;
-    const size_t units = 16 * panel_blocks;
     const float *bias = conv->winograd + 16 * position_floats;
 
     size_t table_entries = 0;
@@ -222,8 +273,8 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
                   v + tile * v_row, v_stride);
         }
 
-        /* 3. The 16 GEMMs. A work unit is one position and (up to)
-         * PANEL_BLOCK panels; inside it the input channels go in chunks of
+        /* 3. The 16 GEMMs. A work unit is one position and one group of
+         * (at most PANEL_BLOCK) panels; inside it the input channels go in chunks of
          * KC (the packing's chunks): the chunk of V (tiles x KC floats)
          * stays in L2 across the block's panels and each chunk of a weight
          * panel (KC x nr) in L1 across the row tiles. Chunks after the
@@ -231,9 +282,8 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
         const size_t row_tiles = (tiles + mr - 1) / mr;
 #pragma omp for schedule(static)
         for (size_t unit = 0; unit < units; unit++) {
-            const size_t xi = unit / panel_blocks;
-            const size_t p0 = unit % panel_blocks * PANEL_BLOCK;
-            const size_t p1 = p0 + PANEL_BLOCK < panels ? p0 + PANEL_BLOCK : panels;
+            const size_t xi = unit / groups, group = unit % groups;
+            const size_t p0 = group * panels / groups, p1 = (group + 1) * panels / groups;
             const float *a[MAX_MR];
             for (size_t k0 = 0, q = 0; k0 < in_c; k0 += UPERNET_WINOGRAD_KC, q++) {
                 const size_t kc = in_c - k0 < UPERNET_WINOGRAD_KC ? in_c - k0 : UPERNET_WINOGRAD_KC;

@@ -20,4 +20,9 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
                                            const float *scale, const float *residual,
                                            upernet_error *err);
 
+/* The driver's cost and split at `threads` threads (upernet_conv_cost). */
+struct upernet_op_cost upernet_winograd23_cost(const struct upernet_kernel_table *t,
+                                               const struct upernet_conv *conv, size_t height,
+                                               size_t width, size_t threads);
+
 #endif
