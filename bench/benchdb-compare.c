@@ -32,6 +32,7 @@
  * on the same machine (host, CPU model and CPU count). */
 #include "config.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,46 +117,44 @@ static double spread(const double *sorted, size_t n, double med)
 }
 
 /* Loads the real times of run `id` into one side of the set. */
-static void load_run(sqlite3 *db, long long id, struct series_set *set, bool current)
+static void load_run(struct benchdb *db, long long id, struct series_set *set, bool current)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name, " TIME_COLUMN " FROM results WHERE run_id = ?"
-                           " AND error IS NULL AND real_time_ns IS NOT NULL ORDER BY rowid",
-                           -1, &st, NULL) != SQLITE_OK)
+    struct benchdb_stmt *st = benchdb_prepare(
+        db, "SELECT name, " TIME_COLUMN " FROM results WHERE run_id = ?"
+            " AND error IS NULL AND real_time_ns IS NOT NULL ORDER BY name, repetition");
+    if (st == NULL)
         return;
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *name = (const char *) sqlite3_column_text(st, 0);
+    benchdb_bind_int64(st, 1, id);
+    while (benchdb_step(st) == BENCHDB_ROW) {
+        const char *name = benchdb_column_text(st, 0);
         struct series *s = series_find(set, name, current);
         if (s == NULL) /* only benchmarks of the current run matter */
             continue;
         if (current)
-            push(&s->cur, &s->ncur, &s->cap_cur, sqlite3_column_double(st, 1));
+            push(&s->cur, &s->ncur, &s->cap_cur, benchdb_column_double(st, 1));
         else
-            push(&s->base, &s->nbase, &s->cap_base, sqlite3_column_double(st, 1));
+            push(&s->base, &s->nbase, &s->cap_base, benchdb_column_double(st, 1));
     }
-    sqlite3_finalize(st);
+    benchdb_finalize(st);
 }
 
 /* Between-run noise of benchmark `name` (see the rule above): runs before
  * `before` on `machine`, grouped by commit; 0 when no commit ran twice. */
-static double rerun_noise(sqlite3 *db, const char *machine, long long before, const char *name)
+static double rerun_noise(struct benchdb *db, const char *machine, long long before, const char *name)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT r.commit_hash, r.id, " TIME_COLUMN_X " FROM results x"
-                           " JOIN runs r ON r.id = x.run_id"
-                           " WHERE x.name = ?1 AND r.machine = ?2 AND r.id < ?3 AND r.kind = 'bench'"
-                           " AND x.error IS NULL AND x.real_time_ns IS NOT NULL"
-                           " AND r.id IN (SELECT DISTINCT run_id FROM results WHERE name = ?1"
-                           "              AND run_id < ?3 ORDER BY run_id DESC LIMIT 30)"
-                           " ORDER BY r.commit_hash, r.id",
-                           -1, &st, NULL) != SQLITE_OK)
+    struct benchdb_stmt *st = benchdb_prepare(
+        db, "SELECT r.commit_hash, r.id, " TIME_COLUMN_X " FROM results x"
+            " JOIN runs r ON r.id = x.run_id"
+            " WHERE x.name = ?1 AND r.machine = ?2 AND r.id < ?3 AND r.kind = 'bench'"
+            " AND x.error IS NULL AND x.real_time_ns IS NOT NULL"
+            " AND r.id IN (SELECT DISTINCT run_id FROM results WHERE name = ?1"
+            "              AND run_id < ?3 ORDER BY run_id DESC LIMIT 30)"
+            " ORDER BY r.commit_hash, r.id");
+    if (st == NULL)
         return 0.0;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, machine, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, before);
+    benchdb_bind_text(st, 1, name);
+    benchdb_bind_text(st, 2, machine);
+    benchdb_bind_int64(st, 3, before);
     char commit[48] = "";
     long long run = -1;
     double reps[256], meds[64];
@@ -163,9 +162,9 @@ static double rerun_noise(sqlite3 *db, const char *machine, long long before, co
     double noise = 0.0;
     int more = 1;
     while (more) {
-        more = sqlite3_step(st) == SQLITE_ROW;
-        const char *c = more ? (const char *) sqlite3_column_text(st, 0) : "";
-        const long long id = more ? sqlite3_column_int64(st, 1) : -2;
+        more = benchdb_step(st) == BENCHDB_ROW;
+        const char *c = more ? benchdb_column_text(st, 0) : "";
+        const long long id = more ? benchdb_column_int64(st, 1) : -2;
         if (c == NULL)
             c = "";
         if (nreps > 0 && id != run) { /* a run ends: keep its median */
@@ -187,52 +186,48 @@ static double rerun_noise(sqlite3 *db, const char *machine, long long before, co
         snprintf(commit, sizeof commit, "%s", c);
         run = id;
         if (nreps < 256)
-            reps[nreps++] = sqlite3_column_double(st, 2);
+            reps[nreps++] = benchdb_column_double(st, 2);
     }
-    sqlite3_finalize(st);
+    benchdb_finalize(st);
     return noise;
 }
 
 /* The baseline runs: ids into *ids (malloc'ed), count returned; -1 on error
  * (printed). */
-static long find_baseline(sqlite3 *db, const struct benchdb_run *cur, const char *spec,
+static long find_baseline(struct benchdb *db, const struct benchdb_run *cur, const char *spec,
                           long long **ids)
 {
-    sqlite3_stmt *st;
+    struct benchdb_stmt *st;
     *ids = NULL;
     long n = 0, cap = 0;
     if (strcmp(spec, "previous") == 0) {
-        sqlite3_prepare_v2(db,
-                           "SELECT id FROM runs WHERE kind = 'bench' AND machine = ? AND id < ?"
-                           " ORDER BY id DESC LIMIT 1",
-                           -1, &st, NULL);
-        sqlite3_bind_text(st, 1, cur->machine, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, cur->id);
+        st = benchdb_prepare(db, "SELECT id FROM runs WHERE kind = 'bench' AND machine = ? AND id < ?"
+                           " ORDER BY id DESC LIMIT 1");
+        benchdb_bind_text(st, 1, cur->machine);
+        benchdb_bind_int64(st, 2, cur->id);
     } else if (strncmp(spec, "run:", 4) == 0) {
-        sqlite3_prepare_v2(db, "SELECT id FROM runs WHERE id = ? AND machine = ?", -1, &st, NULL);
-        sqlite3_bind_int64(st, 1, atoll(spec + 4));
-        sqlite3_bind_text(st, 2, cur->machine, -1, SQLITE_TRANSIENT);
+        st = benchdb_prepare(db, "SELECT id FROM runs WHERE id = ? AND machine = ?");
+        benchdb_bind_int64(st, 1, atoll(spec + 4));
+        benchdb_bind_text(st, 2, cur->machine);
     } else {
         char pattern[96];
         snprintf(pattern, sizeof pattern, "%s%%", spec);
-        sqlite3_prepare_v2(db,
-                           "SELECT id FROM runs WHERE kind = 'bench' AND machine = ? AND id <> ?"
-                           " AND commit_hash LIKE ? ORDER BY id",
-                           -1, &st, NULL);
-        sqlite3_bind_text(st, 1, cur->machine, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, cur->id);
-        sqlite3_bind_text(st, 3, pattern, -1, SQLITE_TRANSIENT);
+        st = benchdb_prepare(db, "SELECT id FROM runs WHERE kind = 'bench' AND machine = ? AND id <> ?"
+                           " AND commit_hash LIKE ? ORDER BY id");
+        benchdb_bind_text(st, 1, cur->machine);
+        benchdb_bind_int64(st, 2, cur->id);
+        benchdb_bind_text(st, 3, pattern);
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (st != NULL && benchdb_step(st) == BENCHDB_ROW) {
         if (n == cap) {
             cap = cap ? 2 * cap : 8;
             *ids = realloc(*ids, (size_t) cap * sizeof **ids);
             if (*ids == NULL)
                 abort();
         }
-        (*ids)[n++] = sqlite3_column_int64(st, 0);
+        (*ids)[n++] = benchdb_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
+    benchdb_finalize(st);
     if (n == 0) {
         fprintf(stderr,
                 "upernet-benchdb compare: no baseline run '%s' on this machine (%s) other than "
@@ -243,91 +238,59 @@ static long find_baseline(sqlite3 *db, const struct benchdb_run *cur, const char
     return n;
 }
 
-int benchdb_compare(sqlite3 *db, int argc, char **argv)
+struct compare_options {
+    const char *baseline;
+    double threshold, alpha;
+    size_t min_reps;
+    bool all, normalize;
+};
+
+/* Compares run `cur` with its baseline and prints the table: the number
+ * of regressions, -1 when there is no baseline (printed). */
+static int compare_run(struct benchdb *db, const struct benchdb_run *cur,
+                       const struct compare_options *o)
 {
-    const char *baseline = "previous";
-    long long current_id = 0;
-    double threshold = 5.0, alpha = 0.05;
-    size_t min_reps = 3;
-    bool all = false, normalize = true;
-    for (int i = 0; i < argc; i++) {
-        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : "";
-        if (strcmp(opt, "--all") == 0) {
-            all = true;
-            continue;
-        }
-        if (strcmp(opt, "--no-normalize") == 0) {
-            normalize = false;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "upernet-benchdb compare: %s needs a value\n", opt);
-            return 2;
-        }
-        i++;
-        if (strcmp(opt, "--db") == 0)
-            continue;
-        else if (strcmp(opt, "--baseline") == 0)
-            baseline = val[0] ? val : "previous";
-        else if (strcmp(opt, "--current") == 0)
-            current_id = atoll(strncmp(val, "run:", 4) == 0 ? val + 4 : val);
-        else if (strcmp(opt, "--threshold") == 0)
-            threshold = atof(val);
-        else if (strcmp(opt, "--alpha") == 0)
-            alpha = atof(val);
-        else if (strcmp(opt, "--min-reps") == 0)
-            min_reps = (size_t) atoi(val);
-        else {
-            fprintf(stderr, "upernet-benchdb compare: unknown option %s\n", opt);
-            return 2;
-        }
-    }
-    if (current_id == 0)
-        current_id = benchdb_latest_run(db);
-    struct benchdb_run cur;
-    if (current_id == 0 || !benchdb_run_get(db, current_id, &cur)) {
-        fprintf(stderr, "upernet-benchdb compare: no current run (run make bench first)\n");
-        return 2;
-    }
     long long *ids;
-    const long nbase = find_baseline(db, &cur, baseline, &ids);
+    const long nbase = find_baseline(db, cur, o->baseline, &ids);
     if (nbase < 0)
-        return 2;
+        return -1;
 
     struct series_set set = {0};
-    load_run(db, cur.id, &set, true);
+    load_run(db, cur->id, &set, true);
     for (long i = 0; i < nbase; i++)
         load_run(db, ids[i], &set, false);
 
     char cur_label[64], base_label[64];
-    benchdb_run_label(&cur, cur_label, sizeof cur_label);
+    benchdb_run_label(cur, cur_label, sizeof cur_label);
     struct benchdb_run base;
     benchdb_run_get(db, ids[nbase - 1], &base);
     benchdb_run_label(&base, base_label, sizeof base_label);
-    printf("current:  run %lld  %s  %s\n", cur.id, cur_label, cur.started);
+    printf("current:  run %lld  %s  %s\n", cur->id, cur_label, cur->started);
     if (nbase == 1)
         printf("baseline: run %lld  %s  %s\n", base.id, base_label, base.started);
     else
         printf("baseline: %ld runs of %s pooled (runs %lld..%lld)\n", nbase, base_label, ids[0],
                ids[nbase - 1]);
-    printf("machine:  %s\n", cur.machine);
+    printf("machine:  %s\n", cur->machine);
     /* The 1-minute load average each run started under: the usual reason
      * for large scatter on a shared machine. */
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, json_extract(context_json, '$.load_avg[0]'), num_cpus"
-                           " FROM runs WHERE id IN (?, ?)",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, ids[nbase - 1]);
-        sqlite3_bind_int64(st, 2, cur.id);
+    struct benchdb_stmt *st =
+        benchdb_prepare(db, "SELECT id, context_json, num_cpus FROM runs WHERE id IN (?, ?) ORDER BY id");
+    if (st != NULL) {
+        benchdb_bind_int64(st, 1, ids[nbase - 1]);
+        benchdb_bind_int64(st, 2, cur->id);
         printf("load:    ");
-        while (sqlite3_step(st) == SQLITE_ROW)
-            if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-                printf(" run %lld started at load %.1f on %d cpus;",
-                       (long long) sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1),
-                       sqlite3_column_int(st, 2));
+        while (benchdb_step(st) == BENCHDB_ROW) {
+            const char *context = benchdb_column_text(st, 1);
+            json_t *ctx = json_loads(context ? context : "", 0, NULL);
+            json_t *load = json_array_get(json_object_get(ctx, "load_avg"), 0);
+            if (json_is_number(load))
+                printf(" run %lld started at load %.1f on %d cpus;", benchdb_column_int64(st, 0),
+                       json_number_value(load), (int) benchdb_column_int64(st, 2));
+            json_decref(ctx);
+        }
         printf("\n");
-        sqlite3_finalize(st);
+        benchdb_finalize(st);
     }
     /* Machine drift: the median ratio current/baseline over every code
      * benchmark both runs hold. Load from elsewhere slows a whole run; a code
@@ -357,19 +320,19 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
          * (here scalar code gained 8% while AVX2 code gained 17%); dividing
          * by that drift would turn the smaller gains into regressions of
          * unchanged code. So a regression is always slower in raw time too. */
-        if (normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT && moved > 1.0)
+        if (o->normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT && moved > 1.0)
             drift = moved;
-        printf("drift:    %s", normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT ? "" : "not applied: ");
-        if (normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT && drift != 1.0)
+        printf("drift:    %s", o->normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT ? "" : "not applied: ");
+        if (o->normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT && drift != 1.0)
             printf("the median benchmark moved %+.1f%%; code benchmarks are judged relative to "
                    "that (--no-normalize: raw)\n",
                    100.0 * (drift - 1.0));
-        else if (normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT)
+        else if (o->normalize && nr >= MIN_BENCHMARKS_FOR_DRIFT)
             printf("the median benchmark moved %+.1f%% (faster: not corrected, a regression "
                    "must be slower in raw time)\n",
                    100.0 * (moved - 1.0));
         else
-            printf("%s\n", normalize ? "fewer than " STRINGIFY(MIN_BENCHMARKS_FOR_DRIFT)
+            printf("%s\n", o->normalize ? "fewer than " STRINGIFY(MIN_BENCHMARKS_FOR_DRIFT)
                                             " code benchmarks in both runs"
                                       : "--no-normalize");
         free(ratios);
@@ -377,7 +340,7 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
     printf("rule:     one-sided Mann-Whitney U p <= %.3g, |median change| >= max(%.3g%%, noise),"
            " >= %zu repetitions each;\n          CPU time of 1-thread benchmarks, real time of"
            " multi-threaded ones\n\n",
-           alpha, threshold, min_reps);
+           o->alpha, o->threshold, o->min_reps);
     printf("%-50s %11s %11s %8s %7s %6s  %s\n", "benchmark", "baseline", "current",
            drift != 1.0 ? "change*" : "change", "p", "noise", "verdict");
 
@@ -398,15 +361,15 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
         const double noise_cur = spread(s->cur, s->ncur, mc);
         if (noise_cur > noise)
             noise = noise_cur;
-        const double noise_rerun = rerun_noise(db, cur.machine, cur.id, s->name);
+        const double noise_rerun = rerun_noise(db, cur->machine, cur->id, s->name);
         if (noise_rerun > noise)
             noise = noise_rerun;
         const double p = change >= 0 ? mw.p_greater : mw.p_less;
         const char *verdict;
-        if (s->nbase < min_reps || s->ncur < min_reps) {
+        if (s->nbase < o->min_reps || s->ncur < o->min_reps) {
             verdict = "too few repetitions";
             few++;
-        } else if (p <= alpha && fabs(change) >= threshold && fabs(change) >= 100.0 * noise) {
+        } else if (p <= o->alpha && fabs(change) >= o->threshold && fabs(change) >= 100.0 * noise) {
             if (machine) {
                 verdict = change > 0 ? "machine slower" : "machine faster";
                 machine_moved++;
@@ -421,7 +384,7 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
             verdict = "same";
             unchanged++;
         }
-        if (!all && strcmp(verdict, "same") == 0)
+        if (!o->all && strcmp(verdict, "same") == 0)
             continue;
         char tb[32], tc[32];
         benchdb_format_time(mb, tb, sizeof tb);
@@ -446,5 +409,127 @@ int benchdb_compare(sqlite3 *db, int argc, char **argv)
         free(set.items[i].base), free(set.items[i].cur);
     free(set.items);
     free(ids);
-    return regressions > 0 ? 1 : 0;
+    return regressions;
+}
+
+/* --latest-per-machine: each machine's newest bench run against its own
+ * previous one (runs of different machines are never compared), then one
+ * verdict line per machine. Exit status 1 if any machine regressed. */
+static int compare_latest_per_machine(struct benchdb *db, const struct compare_options *o)
+{
+    struct benchdb_stmt *st = benchdb_prepare(
+        db, "SELECT machine, max(id), count(*) FROM runs WHERE kind = 'bench'"
+            " GROUP BY machine ORDER BY machine");
+    if (st == NULL) {
+        fprintf(stderr, "upernet-benchdb compare: %s: %s\n", benchdb_name(db), benchdb_errmsg(db));
+        return 2;
+    }
+    struct verdict {
+        char machine[512];
+        long long run;
+        int regressions; /* -1: nothing to compare with */
+    } *v = NULL;
+    size_t n = 0, cap = 0;
+    while (benchdb_step(st) == BENCHDB_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            struct verdict *grown = realloc(v, cap * sizeof *v);
+            if (grown == NULL)
+                abort();
+            v = grown;
+        }
+        const char *machine = benchdb_column_text(st, 0);
+        snprintf(v[n].machine, sizeof v[n].machine, "%s", machine ? machine : "");
+        v[n].run = benchdb_column_int64(st, 1);
+        v[n].regressions = benchdb_column_int64(st, 2) > 1 ? 0 : -1;
+        n++;
+    }
+    benchdb_finalize(st);
+    if (n == 0) {
+        fprintf(stderr, "upernet-benchdb compare: no bench runs in %s\n", benchdb_name(db));
+        free(v);
+        return 2;
+    }
+    struct compare_options previous = *o;
+    previous.baseline = "previous";
+    for (size_t i = 0; i < n; i++) {
+        struct benchdb_run cur;
+        printf("%s=== machine %s\n", i ? "\n" : "", v[i].machine);
+        if (v[i].regressions < 0 || !benchdb_run_get(db, v[i].run, &cur)) {
+            printf("only one run (run %lld): nothing to compare with\n", v[i].run);
+            v[i].regressions = -1;
+            continue;
+        }
+        v[i].regressions = compare_run(db, &cur, &previous);
+    }
+    int regressed = 0;
+    printf("\nverdict per machine (newest run against its previous one):\n");
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].regressions < 0)
+            printf("  %-60s run %-5lld  only one run\n", v[i].machine, v[i].run);
+        else if (v[i].regressions == 0)
+            printf("  %-60s run %-5lld  ok\n", v[i].machine, v[i].run);
+        else
+            printf("  %-60s run %-5lld  REGRESSION (%d benchmark%s)\n", v[i].machine, v[i].run,
+                   v[i].regressions, v[i].regressions == 1 ? "" : "s");
+        regressed |= v[i].regressions > 0;
+    }
+    free(v);
+    return regressed ? 1 : 0;
+}
+
+int benchdb_compare(struct benchdb *db, int argc, char **argv)
+{
+    struct compare_options o = {.baseline = "previous", .threshold = 5.0, .alpha = 0.05,
+                                .min_reps = 3, .all = false, .normalize = true};
+    long long current_id = 0;
+    bool per_machine = false;
+    for (int i = 0; i < argc; i++) {
+        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : "";
+        if (strcmp(opt, "--all") == 0) {
+            o.all = true;
+            continue;
+        }
+        if (strcmp(opt, "--no-normalize") == 0) {
+            o.normalize = false;
+            continue;
+        }
+        if (strcmp(opt, "--latest-per-machine") == 0) {
+            per_machine = true;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "upernet-benchdb compare: %s needs a value\n", opt);
+            return 2;
+        }
+        i++;
+        if (strcmp(opt, "--db") == 0)
+            continue;
+        else if (strcmp(opt, "--baseline") == 0)
+            o.baseline = val[0] ? val : "previous";
+        else if (strcmp(opt, "--current") == 0)
+            current_id = atoll(strncmp(val, "run:", 4) == 0 ? val + 4 : val);
+        else if (strcmp(opt, "--threshold") == 0)
+            o.threshold = atof(val);
+        else if (strcmp(opt, "--alpha") == 0)
+            o.alpha = atof(val);
+        else if (strcmp(opt, "--min-reps") == 0)
+            o.min_reps = (size_t) atoi(val);
+        else {
+            fprintf(stderr, "upernet-benchdb compare: unknown option %s\n", opt);
+            return 2;
+        }
+    }
+    if (per_machine)
+        return compare_latest_per_machine(db, &o);
+    if (current_id == 0)
+        current_id = benchdb_latest_run(db);
+    struct benchdb_run cur;
+    if (current_id == 0 || !benchdb_run_get(db, current_id, &cur)) {
+        fprintf(stderr, "upernet-benchdb compare: no current run in %s (run make bench first)\n",
+                benchdb_name(db));
+        return 2;
+    }
+    const int regressions = compare_run(db, &cur, &o);
+    return regressions < 0 ? 2 : regressions > 0 ? 1 : 0;
 }

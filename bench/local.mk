@@ -1,5 +1,6 @@
 # Benchmarks: Google Benchmark through bench/shim.cc; bodies in C. The
-# history (SQLite) and its comparison/report live in bench/upernet-benchdb,
+# history (SQLite, or PostgreSQL through libpq) and its comparison, report
+# and sync live in bench/upernet-benchdb,
 # the CI instruction-count gate in bench/upernet-icount + bench/icount-gate.sh.
 #   make bench                          all benchmarks: console table, recorded in $(BENCH_DB)
 #   make bench BENCH_FILTER=regex       only those whose name matches
@@ -7,6 +8,7 @@
 #   make bench-compare [BASELINE=previous|COMMIT|run:ID]   exit 1 on a significant regression
 #   make bench-report                   bench-report.html: a chart per benchmark over the history
 #   make bench-scaling [SCALING_ARGS=...] per-layer work units, barriers, a 16-thread model
+#   BENCH_DB=FILE|postgresql://...      the history (default: bench-history.sqlite here)
 #   make icount-gate / icount-baseline  instruction counts under callgrind vs bench/icount-baseline.tsv
 noinst_PROGRAMS += bench/upernet_bench bench/upernet-benchdb bench/upernet-icount \
 	bench/upernet-scaling
@@ -29,10 +31,17 @@ EXTRA_DIST += bench/bench_onednn.c
 endif
 
 bench_upernet_benchdb_SOURCES = bench/upernet-benchdb.c bench/benchdb.h \
-	bench/benchdb-compare.c bench/benchdb-report.c \
+	bench/benchdb-conn.c bench/benchdb-conn.h bench/benchdb-schema.c \
+	bench/benchdb-compare.c bench/benchdb-report.c bench/benchdb-sync.c \
 	bench/mann-whitney.c bench/mann-whitney.h
-bench_upernet_benchdb_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
-bench_upernet_benchdb_LDADD = $(SQLITE3_LIBS) $(JANSSON_LIBS) -lm
+bench_upernet_benchdb_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS) $(LIBPQ_CFLAGS)
+bench_upernet_benchdb_LDADD = $(SQLITE3_LIBS) $(JANSSON_LIBS) $(LIBPQ_LIBS) -lm
+# PostgreSQL histories (postgresql:// URIs) when configure found libpq.
+if HAVE_LIBPQ
+bench_upernet_benchdb_SOURCES += bench/benchdb-pg.c bench/benchdb-pg.h
+else
+EXTRA_DIST += bench/benchdb-pg.c bench/benchdb-pg.h
+endif
 
 # Per-layer work units, barriers and a many-thread efficiency model of one
 # forward (make bench-scaling).
@@ -53,7 +62,13 @@ tests_test_bench_stats_LDADD = $(CHECK_LIBS) -lm
 # bench-compare's verdicts on synthetic runs (faster machine, one slowed
 # benchmark, busier machine).
 TESTS += tests/test_bench_compare.sh
-EXTRA_DIST += tests/test_bench_compare.sh
+EXTRA_DIST += tests/test_bench_compare.sh tests/bench-json.sh
+# The history on each backend (tests/benchdb-tests.sh): schema and migration,
+# every verb, sync, concurrent and killed writers, hostile names, password
+# masking; PostgreSQL against a throwaway server, SKIP without one.
+TESTS += tests/test_benchdb_sqlite.sh tests/test_benchdb_postgresql.sh
+EXTRA_DIST += tests/test_benchdb_sqlite.sh tests/test_benchdb_postgresql.sh \
+	tests/benchdb-tests.sh tests/data/benchdb-v1.sqlite
 
 EXTRA_DIST += bench/icount-gate.sh bench/icount-baseline.tsv tools/bench_peers.py \
 	tools/peers-venv.sh
@@ -105,8 +120,9 @@ bench-compare: bench/upernet-benchdb$(EXEEXT)
 	./bench/upernet-benchdb$(EXEEXT) compare --db '$(BENCH_DB)' --baseline "$$b" \
 	  --threshold '$(BENCH_THRESHOLD)'
 
+# (Not echoed: BENCH_DB may be a URI; the tool prints it masked.)
 bench-report: bench/upernet-benchdb$(EXEEXT)
-	./bench/upernet-benchdb$(EXEEXT) report --db '$(BENCH_DB)' --out '$(BENCH_REPORT)'
+	@./bench/upernet-benchdb$(EXEEXT) report --db '$(BENCH_DB)' --out '$(BENCH_REPORT)'
 
 # SCALING_ARGS: e.g. --model small --threads 32 --repeat 9 (upernet-scaling --help).
 SCALING_ARGS ?=

@@ -1,15 +1,18 @@
 /* upernet-benchdb: the benchmark history tool behind make bench,
- * make bench-compare and make bench-report.
+ * make bench-compare and make bench-report. DB is an SQLite file or a
+ * postgresql:// URI (bench/benchdb-conn.h).
  *
- *   upernet-benchdb record  --db FILE --json FILE... [--merged-out FILE]
+ *   upernet-benchdb record  --db DB --json FILE... [--merged-out FILE]
  *                           [--commit H] [--dirty 0|1] [--cc CC] [--cflags FLAGS]
  *                           [--filter RE] [--kind K]
  *       stores every repetition of Google Benchmark's JSON output (several
  *       files: one run) and prints the medians as a table; --merged-out
  *       writes the files' union as one Google Benchmark JSON
- *   upernet-benchdb compare --db FILE [--baseline previous|COMMIT|run:ID] ...
- *   upernet-benchdb report  --db FILE --out FILE.html
- *   upernet-benchdb runs    --db FILE        lists the runs
+ *   upernet-benchdb compare --db DB [--baseline previous|COMMIT|run:ID] ...
+ *                           [--latest-per-machine]   (bench/benchdb-compare.c)
+ *   upernet-benchdb report  --db DB --out FILE.html  (bench/benchdb-report.c)
+ *   upernet-benchdb runs    --db DB                  lists the runs
+ *   upernet-benchdb sync    --from DB --to DB        (bench/benchdb-sync.c)
  *
  * The schema is described in bench/benchdb.h. */
 #include "config.h"
@@ -20,81 +23,46 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench/benchdb.h"
 
-static const char *const schema =
-    "CREATE TABLE IF NOT EXISTS runs("
-    " id INTEGER PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'bench', started TEXT,"
-    " commit_hash TEXT, dirty INTEGER, compiler TEXT, cflags TEXT, cpu_model TEXT,"
-    " cpu_features TEXT, best_tier TEXT, threads INTEGER, num_cpus INTEGER, host TEXT,"
-    " machine TEXT, filter TEXT, context_json TEXT);"
-    "CREATE TABLE IF NOT EXISTS results("
-    " run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL,"
-    " repetition INTEGER NOT NULL, tier TEXT, threads INTEGER, real_time_ns REAL,"
-    " cpu_time_ns REAL, iterations INTEGER, error TEXT, counters_json TEXT,"
-    " PRIMARY KEY(run_id, name, repetition));"
-    "CREATE INDEX IF NOT EXISTS results_by_name ON results(name);";
-
-sqlite3 *benchdb_open(const char *path)
+static void copy_text(char *dst, size_t size, const char *src)
 {
-    sqlite3 *db = NULL;
-    if (sqlite3_open(path, &db) != SQLITE_OK) {
-        fprintf(stderr, "upernet-benchdb: cannot open %s: %s\n", path,
-                db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        return NULL;
-    }
-    sqlite3_busy_timeout(db, 10000);
-    char *msg = NULL;
-    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        fprintf(stderr, "upernet-benchdb: %s: %s\n", path, msg ? msg : "schema failed");
-        sqlite3_free(msg);
-        sqlite3_close(db);
-        return NULL;
-    }
-    return db;
+    snprintf(dst, size, "%s", src ? src : "");
 }
 
-static void copy_text(char *dst, size_t size, const unsigned char *src)
+bool benchdb_run_get(struct benchdb *db, long long id, struct benchdb_run *run)
 {
-    snprintf(dst, size, "%s", src ? (const char *) src : "");
-}
-
-bool benchdb_run_get(sqlite3 *db, long long id, struct benchdb_run *run)
-{
-    sqlite3_stmt *st;
     memset(run, 0, sizeof *run);
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, kind, started, commit_hash, dirty, machine, compiler"
-                           " FROM runs WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    struct benchdb_stmt *st = benchdb_prepare(
+        db, "SELECT id, kind, started, commit_hash, dirty, machine, compiler, uuid FROM runs"
+            " WHERE id = ?");
+    if (st == NULL)
         return false;
-    sqlite3_bind_int64(st, 1, id);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
+    benchdb_bind_int64(st, 1, id);
+    const bool found = benchdb_step(st) == BENCHDB_ROW;
     if (found) {
-        run->id = sqlite3_column_int64(st, 0);
-        copy_text(run->kind, sizeof run->kind, sqlite3_column_text(st, 1));
-        copy_text(run->started, sizeof run->started, sqlite3_column_text(st, 2));
-        copy_text(run->commit_hash, sizeof run->commit_hash, sqlite3_column_text(st, 3));
-        run->dirty = sqlite3_column_int(st, 4);
-        copy_text(run->machine, sizeof run->machine, sqlite3_column_text(st, 5));
-        copy_text(run->compiler, sizeof run->compiler, sqlite3_column_text(st, 6));
+        run->id = benchdb_column_int64(st, 0);
+        copy_text(run->kind, sizeof run->kind, benchdb_column_text(st, 1));
+        copy_text(run->started, sizeof run->started, benchdb_column_text(st, 2));
+        copy_text(run->commit_hash, sizeof run->commit_hash, benchdb_column_text(st, 3));
+        run->dirty = (int) benchdb_column_int64(st, 4);
+        copy_text(run->machine, sizeof run->machine, benchdb_column_text(st, 5));
+        copy_text(run->compiler, sizeof run->compiler, benchdb_column_text(st, 6));
+        copy_text(run->uuid, sizeof run->uuid, benchdb_column_text(st, 7));
     }
-    sqlite3_finalize(st);
+    benchdb_finalize(st);
     return found;
 }
 
-long long benchdb_latest_run(sqlite3 *db)
+long long benchdb_latest_run(struct benchdb *db)
 {
-    sqlite3_stmt *st;
     long long id = 0;
-    if (sqlite3_prepare_v2(db, "SELECT max(id) FROM runs WHERE kind = 'bench'", -1, &st, NULL) ==
-        SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            id = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
+    struct benchdb_stmt *st = benchdb_prepare(db, "SELECT max(id) FROM runs WHERE kind = 'bench'");
+    if (st != NULL && benchdb_step(st) == BENCHDB_ROW)
+        id = benchdb_column_int64(st, 0);
+    benchdb_finalize(st);
     return id;
 }
 
@@ -188,15 +156,13 @@ struct record_args {
 };
 
 /* Prints the run's medians: one line per benchmark. */
-static void print_summary(sqlite3 *db, long long run_id)
+static void print_summary(struct benchdb *db, long long run_id)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name, real_time_ns, counters_json, error FROM results"
-                           " WHERE run_id = ? ORDER BY name, repetition",
-                           -1, &st, NULL) != SQLITE_OK)
+    struct benchdb_stmt *st;
+    if ((st = benchdb_prepare(db, "SELECT name, real_time_ns, counters_json, error FROM results"
+                           " WHERE run_id = ? ORDER BY name, repetition")) == NULL)
         return;
-    sqlite3_bind_int64(st, 1, run_id);
+    benchdb_bind_int64(st, 1, run_id);
     printf("\n%-58s %11s %6s %9s %7s %9s %7s\n", "benchmark (median of repetitions)", "time",
            "cv%", "GFLOP/s", "%peak", "GB/s", "%bw");
     char prev[256] = "";
@@ -205,8 +171,8 @@ static void print_summary(sqlite3 *db, long long run_id)
     char error[256] = "";
     int more = 1;
     while (more) {
-        more = sqlite3_step(st) == SQLITE_ROW;
-        const char *name = more ? (const char *) sqlite3_column_text(st, 0) : "";
+        more = benchdb_step(st) == BENCHDB_ROW;
+        const char *name = more ? benchdb_column_text(st, 0) : "";
         if (n > 0 && strcmp(name, prev) != 0) {
             /* Flush the previous benchmark: medians of each column. */
             double *cols[] = {times, gflops, pct, gbps, pctbw};
@@ -246,13 +212,13 @@ static void print_summary(sqlite3 *db, long long run_id)
         if (!more)
             break;
         snprintf(prev, sizeof prev, "%s", name);
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-            snprintf(error, sizeof error, "skipped: %s", (const char *) sqlite3_column_text(st, 3));
+        if (!benchdb_column_is_null(st, 3))
+            snprintf(error, sizeof error, "skipped: %s", benchdb_column_text(st, 3));
         if (n >= 256)
             continue;
-        times[n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
+        times[n] = benchdb_column_is_null(st, 1) ? NAN : benchdb_column_double(st, 1);
         gflops[n] = pct[n] = gbps[n] = pctbw[n] = NAN;
-        json_t *counters = json_loads((const char *) sqlite3_column_text(st, 2), 0, NULL);
+        json_t *counters = json_loads(benchdb_column_text(st, 2), 0, NULL);
         if (counters != NULL) {
             json_t *v;
             if ((v = json_object_get(counters, "GFLOP/s")) != NULL)
@@ -267,7 +233,7 @@ static void print_summary(sqlite3 *db, long long run_id)
         }
         n++;
     }
-    sqlite3_finalize(st);
+    benchdb_finalize(st);
 }
 
 /* Medians of a run's real times, by benchmark name (sorted by name). */
@@ -282,23 +248,21 @@ static int cmp_double_asc(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static size_t load_medians(sqlite3 *db, long long run_id, struct named_median **out)
+static size_t load_medians(struct benchdb *db, long long run_id, struct named_median **out)
 {
-    sqlite3_stmt *st;
+    struct benchdb_stmt *st;
     *out = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name, real_time_ns FROM results WHERE run_id = ? AND error IS NULL"
-                           " AND real_time_ns IS NOT NULL ORDER BY name",
-                           -1, &st, NULL) != SQLITE_OK)
+    if ((st = benchdb_prepare(db, "SELECT name, real_time_ns FROM results WHERE run_id = ? AND error IS NULL"
+                           " AND real_time_ns IS NOT NULL ORDER BY name")) == NULL)
         return 0;
-    sqlite3_bind_int64(st, 1, run_id);
+    benchdb_bind_int64(st, 1, run_id);
     size_t n = 0, cap = 0, nreps = 0;
     double reps[256];
     char prev[256] = "";
     int more = 1;
     while (more) {
-        more = sqlite3_step(st) == SQLITE_ROW;
-        const char *name = more ? (const char *) sqlite3_column_text(st, 0) : "";
+        more = benchdb_step(st) == BENCHDB_ROW;
+        const char *name = more ? benchdb_column_text(st, 0) : "";
         if (nreps > 0 && strcmp(name, prev) != 0) {
             if (n == cap) {
                 cap = cap ? 2 * cap : 64;
@@ -316,16 +280,16 @@ static size_t load_medians(sqlite3 *db, long long run_id, struct named_median **
             break;
         snprintf(prev, sizeof prev, "%s", name);
         if (nreps < 256)
-            reps[nreps++] = sqlite3_column_double(st, 1);
+            reps[nreps++] = benchdb_column_double(st, 1);
     }
-    sqlite3_finalize(st);
+    benchdb_finalize(st);
     return n;
 }
 
 /* upernet's kernels against oneDNN on the same shapes (bench_onednn.c):
  * onednn/LAYOUT/FAMILY/LABEL against FAMILY/TIER/.../LABEL on the best tier
  * that ran it. */
-static void print_onednn_ratios(sqlite3 *db, long long run_id)
+static void print_onednn_ratios(struct benchdb *db, long long run_id)
 {
     struct named_median *m;
     const size_t n = load_medians(db, run_id, &m);
@@ -401,6 +365,142 @@ static json_t *extract_counters(json_t *entry)
             json_object_set_new(out, key, json_real(json_number_value(value)));
     }
     return out;
+}
+
+/* BENCH_MACHINE, when set, names the machine instead of its host name: a
+ * fleet's stable label (and how tests make several machines of one). */
+static const char *machine_host(json_t *ctx)
+{
+    const char *label = getenv("BENCH_MACHINE");
+    return label && label[0] ? label : json_string_or(ctx, "host_name", "unknown");
+}
+
+/* UPERNET_BENCHDB_STALL_AFTER=N: after storing N results, inside the run's
+ * transaction, the recorder says so on stderr and waits forever: how
+ * tests/test_benchdb.sh kills a writer mid-run. */
+static void stall_if_asked(size_t stored)
+{
+    const char *after = getenv("UPERNET_BENCHDB_STALL_AFTER");
+    if (after == NULL || strtoul(after, NULL, 10) != stored)
+        return;
+    fprintf(stderr, "upernet-benchdb: stalled after %zu results (UPERNET_BENCHDB_STALL_AFTER)\n",
+            stored);
+    for (;;)
+        pause();
+}
+
+/* The run, its results and the machine figures, in one transaction: a
+ * writer that dies on the way leaves nothing. Returns the run's id, 0 on
+ * error (printed); *stored: the results stored. */
+static long long store_run(struct benchdb *db, const struct record_args *a, json_t *ctx,
+                           json_t *benchmarks, size_t *stored)
+{
+    const char *cpu_model = json_string_or(ctx, "upernet_cpu_model", "unknown");
+    const char *host = machine_host(ctx);
+    const int num_cpus = (int) json_integer_value(json_object_get(ctx, "num_cpus"));
+    char machine[512];
+    snprintf(machine, sizeof machine, "%s | %s | %d cpus", host, cpu_model, num_cpus);
+    char compiler[256];
+    snprintf(compiler, sizeof compiler, "%s%s%s", a->cc, a->cc[0] ? " / " : "",
+             json_string_or(ctx, "upernet_compiler", ""));
+    char uuid[BENCHDB_UUID_SIZE];
+    benchdb_new_uuid(uuid);
+    char *context_text = json_dumps(ctx, JSON_COMPACT);
+    long long run_id = 0;
+    struct benchdb_stmt *st = NULL;
+    *stored = 0;
+
+    if (!benchdb_begin_write(db))
+        goto fail;
+    st = benchdb_prepare(db, "INSERT INTO runs(uuid, kind, started, commit_hash, dirty, compiler,"
+                             " cflags, cpu_model, cpu_features, best_tier, threads, num_cpus, host,"
+                             " machine, filter, context_json)"
+                             " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id");
+    if (st == NULL)
+        goto fail;
+    int k = 1;
+    benchdb_bind_text(st, k++, uuid);
+    benchdb_bind_text(st, k++, a->kind);
+    benchdb_bind_text(st, k++, json_string_or(ctx, "date", ""));
+    benchdb_bind_text(st, k++, a->commit);
+    benchdb_bind_int64(st, k++, a->dirty);
+    benchdb_bind_text(st, k++, compiler);
+    benchdb_bind_text(st, k++, a->cflags[0] ? a->cflags : json_string_or(ctx, "upernet_cflags", ""));
+    benchdb_bind_text(st, k++, cpu_model);
+    benchdb_bind_text(st, k++, json_string_or(ctx, "upernet_cpu_features", ""));
+    benchdb_bind_text(st, k++, json_string_or(ctx, "upernet_best_tier", ""));
+    benchdb_bind_int64(st, k++, atoi(json_string_or(ctx, "upernet_threads", "0")));
+    benchdb_bind_int64(st, k++, num_cpus);
+    benchdb_bind_text(st, k++, host);
+    benchdb_bind_text(st, k++, machine);
+    benchdb_bind_text(st, k++, a->filter);
+    benchdb_bind_text(st, k++, context_text);
+    if (benchdb_step(st) != BENCHDB_ROW)
+        goto fail;
+    run_id = benchdb_column_int64(st, 0);
+    benchdb_finalize(st);
+
+    /* A name repeated within one file keeps its first repetition. */
+    st = benchdb_prepare(db, "INSERT INTO results(run_id, name, repetition, tier, threads,"
+                             " real_time_ns, cpu_time_ns, iterations, error, counters_json)"
+                             " VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+    if (st == NULL)
+        goto fail;
+    size_t index;
+    json_t *b;
+    json_array_foreach(benchmarks, index, b) {
+        /* Only the repetitions themselves; medians and means are derived. */
+        const char *run_type = json_string_or(b, "run_type", "iteration");
+        if (strcmp(run_type, "iteration") != 0)
+            continue;
+        char name[256], tier[16];
+        int threads;
+        clean_name(json_string_or(b, "run_name", json_string_or(b, "name", "?")), name, sizeof name);
+        name_tier_threads(name, tier, sizeof tier, &threads);
+        json_t *rep = json_object_get(b, "repetition_index");
+        const char *unit = json_string_or(b, "time_unit", "ns");
+        const bool failed = json_is_true(json_object_get(b, "error_occurred"));
+        json_t *real = json_object_get(b, "real_time"), *cpu = json_object_get(b, "cpu_time");
+        json_t *counters = extract_counters(b);
+        char *counters_text = json_dumps(counters, JSON_COMPACT | JSON_REAL_PRECISION(9));
+        json_decref(counters);
+        k = 1;
+        benchdb_reset(st);
+        benchdb_bind_int64(st, k++, run_id);
+        benchdb_bind_text(st, k++, name);
+        benchdb_bind_int64(st, k++, rep ? json_integer_value(rep) : 0);
+        benchdb_bind_text(st, k++, tier);
+        benchdb_bind_int64(st, k++, threads);
+        if (failed || !json_is_number(real))
+            benchdb_bind_null(st, k++);
+        else
+            benchdb_bind_double(st, k++, to_ns(json_number_value(real), unit));
+        if (failed || !json_is_number(cpu))
+            benchdb_bind_null(st, k++);
+        else
+            benchdb_bind_double(st, k++, to_ns(json_number_value(cpu), unit));
+        benchdb_bind_int64(st, k++, json_integer_value(json_object_get(b, "iterations")));
+        benchdb_bind_text(st, k++, failed ? json_string_or(b, "error_message", "error") : NULL);
+        benchdb_bind_text(st, k++, counters_text);
+        free(counters_text);
+        if (benchdb_step(st) != BENCHDB_DONE)
+            goto fail;
+        ++*stored;
+        stall_if_asked(*stored);
+    }
+    benchdb_finalize(st);
+    st = NULL;
+    if (!benchdb_store_machine_figures(db, run_id) || !benchdb_commit(db))
+        goto fail;
+    free(context_text);
+    return run_id;
+fail:
+    fprintf(stderr, "upernet-benchdb: %s: recording failed, nothing stored: %s\n", benchdb_name(db),
+            benchdb_errmsg(db));
+    benchdb_finalize(st);
+    benchdb_rollback(db);
+    free(context_text);
+    return 0;
 }
 
 static int cmd_record(int argc, char **argv)
@@ -490,115 +590,18 @@ static int cmd_record(int argc, char **argv)
         json_decref(root);
         return 1;
     }
-    sqlite3 *db = benchdb_open(a.db);
+    struct benchdb *db = benchdb_open(a.db, false);
     if (db == NULL) {
         json_decref(root);
         return 1;
     }
-
-    const char *cpu_model = json_string_or(ctx, "upernet_cpu_model", "unknown");
-    const char *host = json_string_or(ctx, "host_name", "unknown");
-    const int num_cpus = (int) json_integer_value(json_object_get(ctx, "num_cpus"));
-    char machine[256];
-    snprintf(machine, sizeof machine, "%s | %s | %d cpus", host, cpu_model, num_cpus);
-    char compiler[256];
-    snprintf(compiler, sizeof compiler, "%s%s%s", a.cc, a.cc[0] ? " / " : "",
-             json_string_or(ctx, "upernet_compiler", ""));
-    char *context_text = json_dumps(ctx, JSON_COMPACT);
-
-    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2(db,
-                       "INSERT INTO runs(kind, started, commit_hash, dirty, compiler, cflags,"
-                       " cpu_model, cpu_features, best_tier, threads, num_cpus, host, machine,"
-                       " filter, context_json) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                       -1, &st, NULL);
-    int k = 1;
-    sqlite3_bind_text(st, k++, a.kind, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, k++, json_string_or(ctx, "date", ""), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, k++, a.commit, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, k++, a.dirty);
-    sqlite3_bind_text(st, k++, compiler, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, k++, a.cflags[0] ? a.cflags : json_string_or(ctx, "upernet_cflags", ""), -1,
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, k++, cpu_model, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, k++, json_string_or(ctx, "upernet_cpu_features", ""), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, k++, json_string_or(ctx, "upernet_best_tier", ""), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, k++, atoi(json_string_or(ctx, "upernet_threads", "0")));
-    sqlite3_bind_int(st, k++, num_cpus);
-    sqlite3_bind_text(st, k++, host, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, k++, machine, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, k++, a.filter, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, k++, context_text, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    free(context_text);
-    if (rc != SQLITE_DONE) {
-        fprintf(stderr, "upernet-benchdb: %s: %s\n", a.db, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        json_decref(root);
+    size_t stored = 0;
+    const long long run_id = store_run(db, &a, ctx, benchmarks, &stored);
+    json_decref(root);
+    if (run_id == 0) {
+        benchdb_close(db);
         return 1;
     }
-    const long long run_id = sqlite3_last_insert_rowid(db);
-
-    sqlite3_prepare_v2(db,
-                       "INSERT OR REPLACE INTO results(run_id, name, repetition, tier, threads,"
-                       " real_time_ns, cpu_time_ns, iterations, error, counters_json)"
-                       " VALUES(?,?,?,?,?,?,?,?,?,?)",
-                       -1, &st, NULL);
-    size_t index;
-    json_t *b;
-    size_t stored = 0;
-    json_array_foreach(benchmarks, index, b) {
-        /* Only the repetitions themselves; medians and means are derived. */
-        const char *run_type = json_string_or(b, "run_type", "iteration");
-        if (strcmp(run_type, "iteration") != 0)
-            continue;
-        char name[256], tier[16];
-        int threads;
-        clean_name(json_string_or(b, "run_name", json_string_or(b, "name", "?")), name, sizeof name);
-        name_tier_threads(name, tier, sizeof tier, &threads);
-        json_t *rep = json_object_get(b, "repetition_index");
-        const char *unit = json_string_or(b, "time_unit", "ns");
-        const bool failed = json_is_true(json_object_get(b, "error_occurred"));
-        json_t *counters = extract_counters(b);
-        char *counters_text = json_dumps(counters, JSON_COMPACT | JSON_REAL_PRECISION(9));
-        json_decref(counters);
-        k = 1;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, k++, run_id);
-        sqlite3_bind_text(st, k++, name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, k++, rep ? (int) json_integer_value(rep) : 0);
-        sqlite3_bind_text(st, k++, tier, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, k++, threads);
-        if (failed) {
-            sqlite3_bind_null(st, k++);
-            sqlite3_bind_null(st, k++);
-        } else {
-            sqlite3_bind_double(st, k++, to_ns(json_number_value(json_object_get(b, "real_time")), unit));
-            sqlite3_bind_double(st, k++, to_ns(json_number_value(json_object_get(b, "cpu_time")), unit));
-        }
-        sqlite3_bind_int64(st, k++, (sqlite3_int64) json_integer_value(json_object_get(b, "iterations")));
-        if (failed)
-            sqlite3_bind_text(st, k++, json_string_or(b, "error_message", "error"), -1, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(st, k++);
-        sqlite3_bind_text(st, k++, counters_text, -1, SQLITE_TRANSIENT);
-        free(counters_text);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            fprintf(stderr, "upernet-benchdb: %s: %s\n", a.db, sqlite3_errmsg(db));
-            sqlite3_finalize(st);
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            sqlite3_close(db);
-            json_decref(root);
-            return 1;
-        }
-        stored++;
-    }
-    sqlite3_finalize(st);
-    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    json_decref(root);
-
     if (!a.quiet) {
         print_summary(db, run_id);
         print_onednn_ratios(db, run_id);
@@ -607,50 +610,66 @@ static int cmd_record(int argc, char **argv)
     benchdb_run_get(db, run_id, &run);
     char label[64];
     benchdb_run_label(&run, label, sizeof label);
-    printf("\nrecorded run %lld (%s, %zu results) in %s\n", run_id, label, stored, a.db);
-    sqlite3_close(db);
+    printf("\nrecorded run %lld (%s, %zu results, machine %s) in %s\n", run_id, label, stored,
+           run.machine, benchdb_name(db));
+    benchdb_close(db);
     return 0;
 }
 
-static int cmd_runs(sqlite3 *db)
+static int cmd_runs(struct benchdb *db)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT r.id, r.kind, r.started, r.commit_hash, r.dirty, r.machine,"
-                           " r.filter, (SELECT count(DISTINCT name) FROM results WHERE run_id = r.id)"
-                           " FROM runs r ORDER BY r.id",
-                           -1, &st, NULL) != SQLITE_OK)
+    struct benchdb_stmt *st = benchdb_prepare(
+        db, "SELECT r.id, r.kind, r.started, r.commit_hash, r.dirty, r.machine, r.filter,"
+            " (SELECT count(DISTINCT name) FROM results WHERE run_id = r.id),"
+            " (SELECT count(*) FROM results WHERE run_id = r.id), r.uuid"
+            " FROM runs r ORDER BY r.id");
+    if (st == NULL) {
+        fprintf(stderr, "upernet-benchdb runs: %s: %s\n", benchdb_name(db), benchdb_errmsg(db));
         return 1;
-    printf("%5s %-6s %-26s %-18s %5s  %s\n", "run", "kind", "started", "commit", "bench", "machine / filter");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *commit = (const char *) sqlite3_column_text(st, 3);
-        const char *filter = (const char *) sqlite3_column_text(st, 6);
+    }
+    printf("%5s %-6s %-26s %-18s %5s %-8s  %s\n", "run", "kind", "started", "commit", "bench",
+           "uuid", "machine / filter");
+    long long runs = 0, results = 0;
+    while (benchdb_step(st) == BENCHDB_ROW) {
+        const char *commit = benchdb_column_text(st, 3);
+        const char *filter = benchdb_column_text(st, 6);
+        const char *uuid = benchdb_column_text(st, 9);
         char label[64];
         snprintf(label, sizeof label, "%.10s%s", commit && commit[0] ? commit : "unknown",
-                 sqlite3_column_int(st, 4) ? "+dirty" : "");
-        printf("%5lld %-6s %-26s %-18s %5d  %s%s%s\n", (long long) sqlite3_column_int64(st, 0),
-               sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), label, sqlite3_column_int(st, 7),
-               sqlite3_column_text(st, 5), filter && filter[0] ? " / filter " : "",
-               filter ? filter : "");
+                 benchdb_column_int64(st, 4) ? "+dirty" : "");
+        printf("%5lld %-6s %-26s %-18s %5lld %-8.8s  %s%s%s\n", benchdb_column_int64(st, 0),
+               benchdb_column_text(st, 1), benchdb_column_text(st, 2) ? benchdb_column_text(st, 2) : "",
+               label, benchdb_column_int64(st, 7), uuid ? uuid : "", benchdb_column_text(st, 5),
+               filter && filter[0] ? " / filter " : "", filter ? filter : "");
+        runs++;
+        results += benchdb_column_int64(st, 8);
     }
-    sqlite3_finalize(st);
+    benchdb_finalize(st);
+    printf("%lld run%s, %lld result%s\n", runs, runs == 1 ? "" : "s", results, results == 1 ? "" : "s");
     return 0;
 }
 
 static void usage(FILE *out)
 {
-    fputs("usage: upernet-benchdb record  --db FILE --json FILE... [--merged-out FILE] [--commit HASH]\n"
+    fputs("usage: upernet-benchdb record  --db DB --json FILE... [--merged-out FILE] [--commit HASH]\n"
           "                               [--dirty 0|1] [--cc CC] [--cflags FLAGS] [--filter RE]\n"
           "                               [--kind KIND] [--quiet]\n"
-          "       upernet-benchdb compare --db FILE [--baseline previous|COMMIT|run:ID]\n"
+          "       upernet-benchdb compare --db DB [--baseline previous|COMMIT|run:ID]\n"
           "                               [--current run:ID] [--threshold PCT] [--alpha P]\n"
-          "                               [--min-reps N] [--all]\n"
-          "       upernet-benchdb report  --db FILE [--out FILE.html]\n"
-          "       upernet-benchdb runs    --db FILE\n",
+          "                               [--min-reps N] [--no-normalize] [--all]\n"
+          "       upernet-benchdb compare --db DB --latest-per-machine [options as above]\n"
+          "       upernet-benchdb report  --db DB [--out FILE.html]\n"
+          "       upernet-benchdb runs    --db DB\n"
+          "       upernet-benchdb sync    --from DB --to DB\n"
+          "DB: an SQLite file, or a PostgreSQL URI postgresql://[USER@]HOST[:PORT]/DBNAME (keep the\n"
+          "password in ~/.pgpass, PGPASSFILE or PGPASSWORD; it is never printed).\n"
+          "record: BENCH_MACHINE=NAME names the machine instead of its host name.\n",
           out);
+    fprintf(out, "backends: sqlite%s\n",
+            benchdb_have_postgresql() ? ", postgresql" : " (built without libpq: no postgresql)");
 }
 
-/* Finds --db in argv (every subcommand but record takes it the same way). */
+/* Finds --db in argv (every subcommand but record and sync takes it the same way). */
 static const char *find_db(int argc, char **argv)
 {
     for (int i = 0; i + 1 < argc; i++)
@@ -668,17 +687,19 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "record") == 0)
         return cmd_record(argc - 2, argv + 2);
+    if (strcmp(cmd, "sync") == 0)
+        return benchdb_sync(argc - 2, argv + 2);
     if (strcmp(cmd, "compare") != 0 && strcmp(cmd, "report") != 0 && strcmp(cmd, "runs") != 0) {
         fprintf(stderr, "upernet-benchdb: unknown command '%s'\n", cmd);
         usage(stderr);
         return 2;
     }
-    const char *path = find_db(argc - 2, argv + 2);
-    if (path == NULL) {
-        fprintf(stderr, "upernet-benchdb %s: --db FILE is required\n", cmd);
+    const char *target = find_db(argc - 2, argv + 2);
+    if (target == NULL) {
+        fprintf(stderr, "upernet-benchdb %s: --db FILE or --db URI is required\n", cmd);
         return 2;
     }
-    sqlite3 *db = benchdb_open(path);
+    struct benchdb *db = benchdb_open(target, true);
     if (db == NULL)
         return 1;
     int rc;
@@ -688,6 +709,6 @@ int main(int argc, char **argv)
         rc = benchdb_report(db, argc - 2, argv + 2);
     else
         rc = cmd_runs(db);
-    sqlite3_close(db);
+    benchdb_close(db);
     return rc;
 }

@@ -7,7 +7,7 @@ machine load.
     /work/venv/bin/python tools/bench_peers.py --upernet BUILD/upernet \
         [--model tiny] [--size 512] [--threads N] [--rounds 3] [--repeat 2] \
         [--peers torch,onnxruntime,openvino] [--isa avx2] \
-        [--db BUILD/bench-history.sqlite]
+        [--db BUILD/bench-history.sqlite | --db postgresql://USER@HOST/DB]
 
 Each round runs `upernet forward --repeat R+1` (its forward_ms lines; model
 creation is not timed, and the first forward of the fresh process is a
@@ -15,8 +15,9 @@ warm-up, as every peer's first forward in this process is) and then R timed
 forwards of each peer. Printed: median
 ms per engine, its ratio to upernet (> 1: slower than upernet) and max |logit
 difference| against upernet's logits. The result is stored in the benchmark
-history (run kind "peers"; benchmarks peers/ENGINE/MODEL/HxW/threads:N), so
-make bench-report charts it next to the kernels.
+history (run kind "peers"; benchmarks peers/ENGINE/MODEL/HxW/threads:N) by
+bench/upernet-benchdb record, so make bench-report charts it next to the
+kernels, on SQLite or PostgreSQL alike.
 
 The torch model is exported once per run to ONNX (torch.onnx.export, the
 torch.export-based exporter, opset 18, into the run's temporary directory;
@@ -41,7 +42,6 @@ import logging
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -51,21 +51,6 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs(
- id INTEGER PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'bench', started TEXT,
- commit_hash TEXT, dirty INTEGER, compiler TEXT, cflags TEXT, cpu_model TEXT,
- cpu_features TEXT, best_tier TEXT, threads INTEGER, num_cpus INTEGER, host TEXT,
- machine TEXT, filter TEXT, context_json TEXT);
-CREATE TABLE IF NOT EXISTS results(
- run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL,
- repetition INTEGER NOT NULL, tier TEXT, threads INTEGER, real_time_ns REAL,
- cpu_time_ns REAL, iterations INTEGER, error TEXT, counters_json TEXT,
- PRIMARY KEY(run_id, name, repetition));
-CREATE INDEX IF NOT EXISTS results_by_name ON results(name);
-"""
-
 
 def cpu_model():
     try:
@@ -200,7 +185,11 @@ def main():
                     help="comma-separated peers to run (default: %(default)s; "
                          "those that cannot be imported are skipped)")
     ap.add_argument("--isa", default="", help="upernet kernel tier (default: best)")
-    ap.add_argument("--db", default="bench-history.sqlite", help="history database ('' = none)")
+    ap.add_argument("--db", default="bench-history.sqlite",
+                    help="history: SQLite file or postgresql:// URI ('' = none)")
+    ap.add_argument("--benchdb", default="",
+                    help="upernet-benchdb to record with (default: bench/upernet-benchdb "
+                         "beside --upernet)")
     args = ap.parse_args()
     wanted = [p.strip() for p in args.peers.split(",") if p.strip()]
     unknown = [p for p in wanted if p not in PEERS]
@@ -305,33 +294,43 @@ def main():
 
     if not args.db:
         return
+    record(args, times, med, max_diff, engines, tmp)
+
+
+def record(args, times, med, max_diff, engines, tmp):
+    """Stores the result through upernet-benchdb record (run kind "peers"), so
+    SQLite and PostgreSQL histories, the schema, the run's UUID and its
+    machine identity (BENCH_MACHINE) are handled in one place: the timings go
+    in as Google Benchmark JSON, one entry per timed forward."""
+    benchdb = args.benchdb or os.path.join(os.path.dirname(os.path.abspath(args.upernet)),
+                                           "bench", "upernet-benchdb")
+    if not os.access(benchdb, os.X_OK):
+        sys.exit("bench_peers: %s is not built (make bench/upernet-benchdb, or pass --benchdb)"
+                 % benchdb)
     commit, dirty = git_state()
-    host, cpus, model_name = socket.gethostname(), os.cpu_count(), cpu_model()
-    db = sqlite3.connect(args.db)
-    db.executescript(SCHEMA)
-    ctx = {"model": args.model, "input": "%dx%d" % (h, w), "threads": args.threads,
-           "rounds": args.rounds, "repeat": args.repeat}
-    ctx.update({engine: engine_label for engine, (engine_label, _) in engines.items()})
-    cur = db.execute(
-        "INSERT INTO runs(kind, started, commit_hash, dirty, compiler, cflags, cpu_model,"
-        " cpu_features, best_tier, threads, num_cpus, host, machine, filter, context_json)"
-        " VALUES('peers', ?, ?, ?, '', '', ?, '', ?, ?, ?, ?, ?, '', ?)",
-        (datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), commit, dirty,
-         model_name, args.isa, args.threads, cpus, host, "%s | %s | %d cpus" % (host, model_name, cpus),
-         json.dumps(ctx, sort_keys=True, separators=(",", ":"))))
-    run_id = cur.lastrowid
+    h = w = args.size
+    context = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+               "host_name": socket.gethostname(), "num_cpus": os.cpu_count(),
+               "upernet_cpu_model": cpu_model(), "upernet_best_tier": args.isa,
+               "upernet_threads": str(args.threads), "model": args.model,
+               "input": "%dx%d" % (h, w), "rounds": args.rounds, "repeat": args.repeat}
+    context.update({engine: engine_label for engine, (engine_label, _) in engines.items()})
+    benchmarks = []
     for engine, ts in times.items():
         name = "peers/%s/%s/%dx%d/threads:%d" % (engine, args.model, h, w, args.threads)
-        counters = ('{"ms":%.6g,"ratio_to_upernet":%.6g,"max_abs_dlogit":%.6g}'
-                    % (med[engine], med[engine] / med["upernet"], max_diff[engine]))
         for i, t in enumerate(ts):
-            db.execute("INSERT INTO results(run_id, name, repetition, tier, threads, real_time_ns,"
-                       " cpu_time_ns, iterations, error, counters_json)"
-                       " VALUES(?, ?, ?, ?, ?, ?, NULL, 1, NULL, ?)",
-                       (run_id, name, i, args.isa, args.threads, t * 1e6, counters))
-    db.commit()
-    db.close()
-    print("recorded peers run %d in %s" % (run_id, args.db))
+            benchmarks.append({"name": name, "run_name": name, "run_type": "iteration",
+                               "repetition_index": i, "iterations": 1, "real_time": t,
+                               "time_unit": "ms", "ms": med[engine],
+                               "ratio_to_upernet": med[engine] / med["upernet"],
+                               "max_abs_dlogit": max_diff[engine]})
+    path = os.path.join(tmp, "peers.json")
+    with open(path, "w") as f:
+        json.dump({"context": context, "benchmarks": benchmarks}, f)
+    p = subprocess.run([benchdb, "record", "--db", args.db, "--json", path, "--kind", "peers",
+                        "--commit", commit, "--dirty", str(dirty), "--quiet"])
+    if p.returncode != 0:
+        sys.exit("bench_peers: recording the result failed (exit %d)" % p.returncode)
 
 
 if __name__ == "__main__":
