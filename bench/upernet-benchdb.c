@@ -665,8 +665,7 @@ static void usage(FILE *out)
           "password in ~/.pgpass, PGPASSFILE or PGPASSWORD; it is never printed).\n"
           "record: BENCH_MACHINE=NAME names the machine instead of its host name.\n",
           out);
-    fprintf(out, "backends: sqlite%s\n",
-            benchdb_have_postgresql() ? ", postgresql" : " (built without libpq: no postgresql)");
+    fprintf(out, "backends: sqlite%s\n", benchdb_have_postgresql() ? ", postgresql" : " (built without libpq)");
 }
 
 /* Finds --db in argv (every subcommand but record and sync takes it the same way). */

@@ -42,7 +42,7 @@ step() { echo "== $*"; }
 
 # ------------------------------------------------------------- the backend
 if [ "$backend" = postgresql ]; then
-    $benchdb --help | grep -q '^backends:.*postgresql' ||
+    $benchdb --help | grep -q '^backends: sqlite, postgresql$' ||
         skip "upernet-benchdb was built without libpq (configure --without-libpq, or libpq-dev missing)"
     pg_bin=
     for d in $(dirname "$(command -v pg_ctl 2>/dev/null || echo /nonexistent/x)") \
@@ -155,7 +155,7 @@ else
     [ "$(totals "$V")" = "3 runs, 108 results" ] || fail "migrated history then holds $(totals "$V")"
     $benchdb report --db "$V" --out "$tmp/legacy.html" > /dev/null || fail "report on a migrated history"
     grep -q '61.0 GFLOP/s' "$tmp/legacy.html" || fail "migrated runs lack their FMA peak in the report"
-    if ! $benchdb --help | grep -q '^backends:.*postgresql'; then
+    if ! $benchdb --help | grep -q '^backends: sqlite, postgresql$'; then
         $benchdb runs --db 'postgresql://u:hunter2@127.0.0.1:1/db' > "$tmp/out" 2>&1 &&
             fail "a postgresql:// URI was accepted without libpq"
         grep -q 'no PostgreSQL support' "$tmp/out" && ! grep -q hunter2 "$tmp/out" ||
