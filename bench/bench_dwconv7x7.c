@@ -42,7 +42,7 @@ void bench_register_dwconv7x7(void)
 {
     static const size_t shapes[][2] = {{128, 96}, {64, 192}, {32, 384}, {16, 768}};
     enum { N_SHAPES = sizeof shapes / sizeof shapes[0] };
-#define UPERNET_DWCONV7X7_UKERNEL(tier, function, ctile)                                     \
+#define UPERNET_DWCONV7X7_UKERNEL(tier, production, function, ctile)                         \
     for (size_t i = 0; i < N_SHAPES && bench_tier_on_host(tier); i++) {                   \
         struct dwconv_case *c = bench_keep(sizeof *c);                                    \
         *c = (struct dwconv_case){tier, function, shapes[i][0], shapes[i][1]};            \

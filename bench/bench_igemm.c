@@ -130,7 +130,7 @@ static void run_igemm(upernet_bench_state *s, const void *arg)
 
 void bench_register_igemm(void)
 {
-#define UPERNET_IGEMM_UKERNEL(tier, function, mr_tile, nr_tile)                              \
+#define UPERNET_IGEMM_UKERNEL(tier, production, function, mr_tile, nr_tile)                  \
     for (size_t i = 0; i < N_SHAPES && bench_tier_on_host(tier); i++) {                   \
         struct igemm_case *c = bench_keep(sizeof *c);                                     \
         *c = (struct igemm_case){tier, function, mr_tile, nr_tile, &shapes[i]};           \

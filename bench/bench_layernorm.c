@@ -38,7 +38,7 @@ void bench_register_layernorm(void)
 {
     static const size_t shapes[][2] = {{16384, 96}, {4096, 192}, {1024, 384}, {256, 768}};
     enum { N_SHAPES = sizeof shapes / sizeof shapes[0] };
-#define UPERNET_LAYERNORM_UKERNEL(tier, fn, ctile)                                             \
+#define UPERNET_LAYERNORM_UKERNEL(tier, production, fn, ctile)                                 \
     for (size_t i = 0; i < N_SHAPES && bench_tier_on_host(tier); i++) {                        \
         struct layernorm_case *c = bench_keep(sizeof *c);                                      \
         *c = (struct layernorm_case){tier, fn, shapes[i][0], shapes[i][1]};                    \

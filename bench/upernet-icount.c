@@ -214,27 +214,27 @@ static void add(struct variant v)
 
 static void collect(void)
 {
-#define UPERNET_LAYERNORM_UKERNEL(t, fn, ctile) \
+#define UPERNET_LAYERNORM_UKERNEL(t, production, fn, ctile) \
     add((struct variant){.family = FAMILY_LAYERNORM, .tier = t, .function = #fn, .layernorm = fn});
 #include "kernels/f32-layernorm/f32-layernorm.inc"
 #undef UPERNET_LAYERNORM_UKERNEL
-#define UPERNET_IGEMM_UKERNEL(t, fn, mr_tile, nr_tile)                                      \
+#define UPERNET_IGEMM_UKERNEL(t, production, fn, mr_tile, nr_tile)                          \
     add((struct variant){.family = FAMILY_IGEMM_1X1_GELU, .tier = t, .function = #fn,       \
                          .igemm = fn, .mr = mr_tile, .nr = nr_tile});                        \
     add((struct variant){.family = FAMILY_IGEMM_3X3, .tier = t, .function = #fn,            \
                          .igemm = fn, .mr = mr_tile, .nr = nr_tile});
 #include "kernels/f32-igemm/f32-igemm.inc"
 #undef UPERNET_IGEMM_UKERNEL
-#define UPERNET_DWCONV7X7_UKERNEL(t, fn, ctile) \
+#define UPERNET_DWCONV7X7_UKERNEL(t, production, fn, ctile) \
     add((struct variant){.family = FAMILY_DWCONV7X7, .tier = t, .function = #fn, .dwconv7x7 = fn});
 #include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"
 #undef UPERNET_DWCONV7X7_UKERNEL
-#define UPERNET_WINOGRAD23_INPUT_UKERNEL(t, fn, ctile)                                    \
+#define UPERNET_WINOGRAD23_INPUT_UKERNEL(t, production, fn, ctile)                        \
     add((struct variant){.family = FAMILY_WINOGRAD23, .tier = t, .function = #fn,        \
                          .winograd_input = fn});
 #include "kernels/f32-winograd23/f32-winograd23-input.inc"
 #undef UPERNET_WINOGRAD23_INPUT_UKERNEL
-#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(t, fn, ctile)                                   \
+#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(t, production, fn, ctile)                       \
     for (size_t i = 0; i < n_variants; i++)                                               \
         if (variants[i].family == FAMILY_WINOGRAD23 && variants[i].tier == (t))           \
             variants[i].winograd_output = fn;

@@ -81,53 +81,121 @@ enum upernet_isa upernet_isa_best(const struct upernet_cpu_features *f)
     return UPERNET_ISA_SCALAR;
 }
 
-/* Fills t for tier isa: every slot first gets its scalar reference, then the
- * variant of exactly this tier where the family has one. */
-static void fill_table(struct upernet_kernel_table *t, enum upernet_isa isa)
+ptrdiff_t upernet_kernel_variant_pick(const char *slot, const struct upernet_kernel_variant *variants,
+                                      size_t n, enum upernet_isa isa, upernet_error *err)
 {
-    memset(t, 0, sizeof *t);
-    t->isa = isa;
-#define UPERNET_LAYERNORM_UKERNEL(tier, function, ctile)                  \
-    if ((tier) == UPERNET_ISA_SCALAR || (tier) == isa) {                  \
-        t->layernorm.fn = function;                                       \
-        t->layernorm.name = #function;                                    \
-        t->layernorm.channel_tile = (ctile);                              \
+    const enum upernet_isa order[2] = {isa, UPERNET_ISA_SCALAR};
+    for (size_t k = 0; k < 2; k++) {
+        ptrdiff_t found = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (variants[i].tier != order[k] || !variants[i].production)
+                continue;
+            if (found >= 0) {
+                upernet_fail(err, UPERNET_ERR_UNSUPPORTED,
+                             "kernel slot %s: tier %s has two production variants, %s and %s "
+                             "(mark all but one UPERNET_NON_PROD in the family's .inc)",
+                             slot, upernet_isa_name(order[k]), variants[found].name,
+                             variants[i].name);
+                return -1;
+            }
+            found = (ptrdiff_t) i;
+        }
+        if (found >= 0)
+            return found;
     }
+    upernet_fail(err, UPERNET_ERR_UNSUPPORTED,
+                 "kernel slot %s: no production variant for tier %s and no scalar reference", slot,
+                 upernet_isa_name(isa));
+    return -1;
+}
+
+/* Each family's .inc expanded twice, in the same order: the lines as
+ * upernet_kernel_variant_pick reads them, and what the slot receives. */
+#define UPERNET_LAYERNORM_UKERNEL(tier, production, function, ctile) \
+    {(tier), (production), #function},
+static const struct upernet_kernel_variant layernorm_variants[] = {
 #include "kernels/f32-layernorm/f32-layernorm.inc"
+};
 #undef UPERNET_LAYERNORM_UKERNEL
-#define UPERNET_IGEMM_UKERNEL(tier, function, mr_tile, nr_tile)           \
-    if ((tier) == UPERNET_ISA_SCALAR || (tier) == isa) {                  \
-        t->igemm.fn = function;                                           \
-        t->igemm.name = #function;                                        \
-        t->igemm.mr = (mr_tile);                                          \
-        t->igemm.nr = (nr_tile);                                          \
-    }
+#define UPERNET_LAYERNORM_UKERNEL(tier, production, function, ctile) {function, #function, (ctile)},
+static const struct upernet_layernorm_kernel layernorm_kernels[] = {
+#include "kernels/f32-layernorm/f32-layernorm.inc"
+};
+#undef UPERNET_LAYERNORM_UKERNEL
+
+#define UPERNET_IGEMM_UKERNEL(tier, production, function, mr_tile, nr_tile) \
+    {(tier), (production), #function},
+static const struct upernet_kernel_variant igemm_variants[] = {
 #include "kernels/f32-igemm/f32-igemm.inc"
+};
 #undef UPERNET_IGEMM_UKERNEL
-#define UPERNET_DWCONV7X7_UKERNEL(tier, function, ctile)                  \
-    if ((tier) == UPERNET_ISA_SCALAR || (tier) == isa) {                  \
-        t->dwconv7x7.fn = function;                                       \
-        t->dwconv7x7.name = #function;                                    \
-        t->dwconv7x7.channel_tile = (ctile);                              \
-    }
+#define UPERNET_IGEMM_UKERNEL(tier, production, function, mr_tile, nr_tile) \
+    {function, #function, (mr_tile), (nr_tile)},
+static const struct upernet_igemm_kernel igemm_kernels[] = {
+#include "kernels/f32-igemm/f32-igemm.inc"
+};
+#undef UPERNET_IGEMM_UKERNEL
+
+#define UPERNET_DWCONV7X7_UKERNEL(tier, production, function, ctile) \
+    {(tier), (production), #function},
+static const struct upernet_kernel_variant dwconv7x7_variants[] = {
 #include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"
+};
 #undef UPERNET_DWCONV7X7_UKERNEL
-#define UPERNET_WINOGRAD23_INPUT_UKERNEL(tier, function, ctile)           \
-    if ((tier) == UPERNET_ISA_SCALAR || (tier) == isa) {                  \
-        t->winograd23_input.fn = function;                                \
-        t->winograd23_input.name = #function;                             \
-        t->winograd23_input.channel_tile = (ctile);                       \
-    }
+#define UPERNET_DWCONV7X7_UKERNEL(tier, production, function, ctile) {function, #function, (ctile)},
+static const struct upernet_dwconv7x7_kernel dwconv7x7_kernels[] = {
+#include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"
+};
+#undef UPERNET_DWCONV7X7_UKERNEL
+
+#define UPERNET_WINOGRAD23_INPUT_UKERNEL(tier, production, function, ctile) \
+    {(tier), (production), #function},
+static const struct upernet_kernel_variant winograd23_input_variants[] = {
 #include "kernels/f32-winograd23/f32-winograd23-input.inc"
+};
 #undef UPERNET_WINOGRAD23_INPUT_UKERNEL
-#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(tier, function, ctile)          \
-    if ((tier) == UPERNET_ISA_SCALAR || (tier) == isa) {                  \
-        t->winograd23_output.fn = function;                               \
-        t->winograd23_output.name = #function;                            \
-        t->winograd23_output.channel_tile = (ctile);                      \
-    }
+#define UPERNET_WINOGRAD23_INPUT_UKERNEL(tier, production, function, ctile) \
+    {function, #function, (ctile)},
+static const struct upernet_winograd23_input_kernel winograd23_input_kernels[] = {
+#include "kernels/f32-winograd23/f32-winograd23-input.inc"
+};
+#undef UPERNET_WINOGRAD23_INPUT_UKERNEL
+
+#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(tier, production, function, ctile) \
+    {(tier), (production), #function},
+static const struct upernet_kernel_variant winograd23_output_variants[] = {
 #include "kernels/f32-winograd23/f32-winograd23-output.inc"
+};
 #undef UPERNET_WINOGRAD23_OUTPUT_UKERNEL
+#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(tier, production, function, ctile) \
+    {function, #function, (ctile)},
+static const struct upernet_winograd23_output_kernel winograd23_output_kernels[] = {
+#include "kernels/f32-winograd23/f32-winograd23-output.inc"
+};
+#undef UPERNET_WINOGRAD23_OUTPUT_UKERNEL
+
+enum upernet_status upernet_kernel_table_fill(struct upernet_kernel_table *t, enum upernet_isa isa,
+                                              upernet_error *err)
+{
+    struct upernet_kernel_table filled = {.isa = isa};
+#define PICK(slot)                                                                            \
+    do {                                                                                      \
+        const ptrdiff_t i = upernet_kernel_variant_pick(                                      \
+            #slot, slot##_variants, sizeof slot##_variants / sizeof slot##_variants[0], isa, \
+            err);                                                                             \
+        if (i < 0)                                                                            \
+            return UPERNET_ERR_UNSUPPORTED; /* err says which slot */                         \
+        filled.slot = slot##_kernels[i];                                                      \
+    } while (0)
+    PICK(layernorm);
+    PICK(igemm);
+    PICK(dwconv7x7);
+    PICK(winograd23_input);
+    PICK(winograd23_output);
+#undef PICK
+    *t = filled;
+    upernet_error_clear(err);
+    return UPERNET_OK;
 }
 
 static struct upernet_kernel_table active_table;
@@ -158,11 +226,14 @@ enum upernet_status upernet_select_isa(const char *request, upernet_error *err)
                                 upernet_isa_name(upernet_isa_best(f)));
         isa = wanted;
     }
+    struct upernet_kernel_table table;
+    const enum upernet_status status = upernet_kernel_table_fill(&table, isa, err);
+    if (status != UPERNET_OK)
+        return status;
     pthread_mutex_lock(&select_lock);
-    fill_table(&active_table, isa);
+    active_table = table;
     active_table_ready = true;
     pthread_mutex_unlock(&select_lock);
-    upernet_error_clear(err);
     return UPERNET_OK;
 }
 
@@ -174,7 +245,9 @@ const struct upernet_kernel_table *upernet_kernels(void)
     if (!ready && upernet_select_isa(NULL, NULL) != UPERNET_OK) {
         /* $UPERNET_ISA is invalid and nobody asked explicitly: callers that
          * care (the CLI, the tests) call upernet_select_isa first and report
-         * the error; library users get the best tier. */
+         * the error; library users get the best tier. (Only an ambiguous
+         * .inc can make that fail too, and tests/test_dispatch.c keeps such
+         * a build from shipping.) */
         upernet_select_isa("", NULL);
     }
     return &active_table;

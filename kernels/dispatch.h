@@ -1,7 +1,10 @@
 /* The kernel table: one pointer per kernel slot, each next to its tile sizes
  * and name, filled once for the selected tier (best first, or lowered by
- * upernet_select_isa / $UPERNET_ISA). Slots the tier has no variant for keep
- * the next lower variant (ultimately the scalar reference). */
+ * upernet_select_isa / $UPERNET_ISA). Each slot gets the variant its
+ * family's .inc marks UPERNET_PROD for that tier; a slot the tier has no
+ * production variant for gets the scalar reference (the scalar tier's
+ * production variant), never another SIMD tier's. A tier with two
+ * production variants for one slot is refused. */
 #ifndef UPERNET_KERNELS_DISPATCH_H
 #define UPERNET_KERNELS_DISPATCH_H
 
@@ -12,33 +15,53 @@
 
 struct upernet_kernel_table {
     enum upernet_isa isa;
-    struct {
+    struct upernet_layernorm_kernel {
         upernet_f32_layernorm_fn fn;
         const char *name;
         size_t channel_tile;
     } layernorm;
-    struct {
+    struct upernet_igemm_kernel {
         upernet_f32_igemm_fn fn;
         const char *name;
         size_t mr; /* rows per call (tile height) */
         size_t nr; /* columns per packed panel (tile width) */
     } igemm;
-    struct {
+    struct upernet_dwconv7x7_kernel {
         upernet_f32_dwconv7x7_fn fn;
         const char *name;
         size_t channel_tile;
     } dwconv7x7;
-    struct {
+    struct upernet_winograd23_input_kernel {
         upernet_f32_winograd23_input_fn fn;
         const char *name;
         size_t channel_tile;
     } winograd23_input;
-    struct {
+    struct upernet_winograd23_output_kernel {
         upernet_f32_winograd23_output_fn fn;
         const char *name;
         size_t channel_tile;
     } winograd23_output;
 };
+
+/* One line of a family's .inc as dispatch reads it. */
+struct upernet_kernel_variant {
+    enum upernet_isa tier;
+    bool production; /* UPERNET_PROD */
+    const char *name;
+};
+
+/* The variant tier isa uses among the n lines of one family (slot names the
+ * family in messages): the tier's production variant or, if the tier has
+ * none, the scalar tier's. Returns its index, or -1 with err set when the
+ * tier (or, falling back, the scalar tier) has two production variants or
+ * the scalar tier has none. */
+ptrdiff_t upernet_kernel_variant_pick(const char *slot, const struct upernet_kernel_variant *variants,
+                                      size_t n, enum upernet_isa isa, upernet_error *err);
+
+/* Fills t with tier isa's kernels (whether or not this CPU can run them).
+ * Fails, naming the slot and the variants, where a .inc is ambiguous. */
+enum upernet_status upernet_kernel_table_fill(struct upernet_kernel_table *t, enum upernet_isa isa,
+                                              upernet_error *err);
 
 /* The table for the selected tier; selects (as upernet_select_isa(NULL)) on
  * first use. Safe to call from any thread; never changes inside a forward. */

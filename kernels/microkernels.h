@@ -1,17 +1,25 @@
 /* Kernel function types and the prototypes of every compiled micro-kernel.
  *
  * Each kernel family has one X-macro list, kernels/<family>/<family>.inc, with
- * one line per shipped variant: its tier, its function and its tile sizes.
- * That list is expanded here into prototypes, in dispatch.c into the table
- * filler, in tests/ into Check test cases and in bench/ into benchmarks, so a
- * new variant is a new source file plus one line. Only variants whose tier was
- * built (config.h UPERNET_BUILD_*) appear in the lists. */
+ * one line per compiled variant: its tier, whether it is the tier's
+ * production variant (UPERNET_PROD, the one dispatch hands out) or not
+ * (UPERNET_NON_PROD: tested and benchmarked only), its function and its tile
+ * sizes. That list is expanded here into prototypes, in dispatch.c into the
+ * table filler, in tests/ into Check test cases and in bench/ into
+ * benchmarks, so a new variant is a new source file plus one line. Only
+ * variants whose tier was built (config.h UPERNET_BUILD_*) appear in the
+ * lists. Each tier has at most one production variant per family (dispatch
+ * refuses a tier with two, tests/test_dispatch.c checks every built tier). */
 #ifndef UPERNET_KERNELS_MICROKERNELS_H
 #define UPERNET_KERNELS_MICROKERNELS_H
 
 #include <stddef.h>
 
 #include "upernet.h"
+
+/* The production flag of a .inc line. */
+#define UPERNET_PROD 1
+#define UPERNET_NON_PROD 0
 
 /* ---- f32 layer norm over the channels of each pixel (NHWC) ----
  * For each of `pixels` rows of `channels` floats at x + p*x_stride:
@@ -23,7 +31,7 @@ typedef void (*upernet_f32_layernorm_fn)(size_t pixels, size_t channels,
                                          float *y, size_t y_stride,
                                          const float *gamma, const float *beta, float eps);
 
-#define UPERNET_LAYERNORM_UKERNEL(tier, fn, channel_tile)                            \
+#define UPERNET_LAYERNORM_UKERNEL(tier, production, fn, channel_tile)                \
     void fn(size_t pixels, size_t channels, const float *x, size_t x_stride, float *y, \
             size_t y_stride, const float *gamma, const float *beta, float eps);
 #include "kernels/f32-layernorm/f32-layernorm.inc"
@@ -64,7 +72,7 @@ typedef void (*upernet_f32_igemm_fn)(size_t mr, size_t nc, size_t kc, size_t ks,
                                      const float *const *a, const float *w, float *c,
                                      size_t c_stride, const struct upernet_gemm_epilogue *ep);
 
-#define UPERNET_IGEMM_UKERNEL(tier, fn, mr_tile, nr_tile)                                \
+#define UPERNET_IGEMM_UKERNEL(tier, production, fn, mr_tile, nr_tile)                    \
     void fn(size_t mr, size_t nc, size_t kc, size_t ks, const float *const *a,            \
             const float *w, float *c, size_t c_stride, const struct upernet_gemm_epilogue *ep);
 #include "kernels/f32-igemm/f32-igemm.inc"
@@ -80,7 +88,7 @@ typedef void (*upernet_f32_dwconv7x7_fn)(size_t height, size_t width, size_t cha
                                          size_t row_begin, size_t row_end, const float *x,
                                          const float *w, const float *bias, float *y);
 
-#define UPERNET_DWCONV7X7_UKERNEL(tier, fn, channel_tile)                                  \
+#define UPERNET_DWCONV7X7_UKERNEL(tier, production, fn, channel_tile)                      \
     void fn(size_t height, size_t width, size_t channels, size_t row_begin, size_t row_end, \
             const float *x, const float *w, const float *bias, float *y);
 #include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"
@@ -105,7 +113,7 @@ typedef void (*upernet_f32_winograd23_input_fn)(size_t channels, const float *x,
                                                 size_t x_row_stride, size_t x_pixel_stride,
                                                 float *v, size_t v_stride);
 
-#define UPERNET_WINOGRAD23_INPUT_UKERNEL(tier, fn, channel_tile)                                   \
+#define UPERNET_WINOGRAD23_INPUT_UKERNEL(tier, production, fn, channel_tile)                       \
     void fn(size_t channels, const float *x, size_t x_row_stride, size_t x_pixel_stride, float *v, \
             size_t v_stride);
 #include "kernels/f32-winograd23/f32-winograd23-input.inc"
@@ -122,7 +130,7 @@ typedef void (*upernet_f32_winograd23_output_fn)(size_t channels, const float *m
                                                  float *y, size_t y_row_stride,
                                                  size_t y_pixel_stride, size_t rows, size_t cols);
 
-#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(tier, fn, channel_tile)                             \
+#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(tier, production, fn, channel_tile)                 \
     void fn(size_t channels, const float *m, size_t m_stride, const float *bias,              \
             enum upernet_activation act, float *y, size_t y_row_stride, size_t y_pixel_stride, \
             size_t rows, size_t cols);

@@ -1,8 +1,10 @@
 /* Dispatch: tier parsing, the override only lowers the tier, an unavailable
- * tier is refused with a message, and the table holds each slot's kernel. */
+ * tier is refused with a message, the table holds each slot's production
+ * kernel, and a tier with two production variants for a slot is refused. */
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +107,76 @@ START_TEST(test_unavailable_tier_refused)
 }
 END_TEST
 
+/* Two production variants for one tier and slot: refused, naming both. */
+START_TEST(test_pick_refuses_ambiguity)
+{
+    const struct upernet_kernel_variant lines[] = {
+        {UPERNET_ISA_SCALAR, true, "k__scalar"},
+        {UPERNET_ISA_AVX2, true, "k_8c__avx2"},
+        {UPERNET_ISA_AVX2, true, "k_16c__avx2"},
+    };
+    upernet_error err;
+    ck_assert_int_eq(upernet_kernel_variant_pick("slot_x", lines, 3, UPERNET_ISA_AVX2, &err), -1);
+    ck_assert_int_eq(err.status, UPERNET_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(err.message, "slot_x") && strstr(err.message, "avx2") &&
+                      strstr(err.message, "k_8c__avx2") && strstr(err.message, "k_16c__avx2"),
+                  "%s", err.message);
+    /* The other tiers of the same family are not ambiguous. */
+    ck_assert_int_eq(upernet_kernel_variant_pick("slot_x", lines, 3, UPERNET_ISA_SCALAR, &err), 0);
+    ck_assert_int_eq(upernet_kernel_variant_pick("slot_x", lines, 3, UPERNET_ISA_AVX512, &err), 0);
+}
+END_TEST
+
+/* The production variant is chosen wherever it is listed; non-production
+ * variants are never handed out; a tier without a production variant gets
+ * the scalar reference, not another SIMD tier's variant. */
+START_TEST(test_pick_production_or_scalar)
+{
+    const struct upernet_kernel_variant lines[] = {
+        {UPERNET_ISA_AVX2, false, "k_4x8__avx2"},
+        {UPERNET_ISA_SCALAR, true, "k__scalar"},
+        {UPERNET_ISA_AVX2, true, "k_6x16__avx2"},
+        {UPERNET_ISA_AVX2, false, "k_8x8__avx2"},
+        {UPERNET_ISA_NEON, false, "k_8x8__neon"},
+    };
+    upernet_error err;
+    ck_assert_int_eq(upernet_kernel_variant_pick("s", lines, 5, UPERNET_ISA_AVX2, &err), 2);
+    ck_assert_int_eq(upernet_kernel_variant_pick("s", lines, 5, UPERNET_ISA_AVX512, &err), 1);
+    ck_assert_int_eq(upernet_kernel_variant_pick("s", lines, 5, UPERNET_ISA_NEON, &err), 1);
+    /* No scalar reference either: an error, not a NULL kernel. */
+    ck_assert_int_eq(upernet_kernel_variant_pick("s", lines + 2, 3, UPERNET_ISA_NEON, &err), -1);
+    ck_assert_msg(strstr(err.message, "neon") != NULL, "%s", err.message);
+}
+END_TEST
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    const size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The real .inc lists: every built tier (runnable here or not) fills its
+ * table, and each slot holds that tier's variant or the scalar reference. */
+START_TEST(test_built_tiers_unambiguous)
+{
+    for (int i = 0; i < UPERNET_ISA_COUNT; i++) {
+        const enum upernet_isa isa = (enum upernet_isa) i;
+        if (!upernet_isa_built(isa))
+            continue;
+        struct upernet_kernel_table t;
+        upernet_error err;
+        ck_assert_msg(upernet_kernel_table_fill(&t, isa, &err) == UPERNET_OK, "%s", err.message);
+        char own[32];
+        snprintf(own, sizeof own, "__%s", upernet_isa_name(isa));
+        const char *names[] = {t.layernorm.name, t.igemm.name, t.dwconv7x7.name,
+                               t.winograd23_input.name, t.winograd23_output.name};
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            ck_assert_msg(has_suffix(names[k], own) || has_suffix(names[k], "__scalar"),
+                          "tier %s got %s", upernet_isa_name(isa), names[k]);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dispatch");
@@ -115,6 +187,9 @@ int main(void)
     tcase_add_test(tc, test_override_lowers_to_scalar);
     tcase_add_test(tc, test_env_override);
     tcase_add_test(tc, test_unavailable_tier_refused);
+    tcase_add_test(tc, test_pick_refuses_ambiguity);
+    tcase_add_test(tc, test_pick_production_or_scalar);
+    tcase_add_test(tc, test_built_tiers_unambiguous);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -173,7 +173,7 @@ END_TEST
 
 void add_dwconv7x7_tests(Suite *suite, enum upernet_isa tier)
 {
-#define UPERNET_DWCONV7X7_UKERNEL(t, function, ctile)                                            \
+#define UPERNET_DWCONV7X7_UKERNEL(t, production, function, ctile)                                \
     if ((t) == UPERNET_ISA_SCALAR)                                                               \
         scalar_variant = (struct dwconv_variant){function, #function, ctile};
 #include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"
@@ -187,7 +187,7 @@ void add_dwconv7x7_tests(Suite *suite, enum upernet_isa tier)
         return;
     }
     n_variants = 0;
-#define UPERNET_DWCONV7X7_UKERNEL(t, function, ctile)                                            \
+#define UPERNET_DWCONV7X7_UKERNEL(t, production, function, ctile)                                \
     if ((t) == tier && n_variants < MAX_VARIANTS)                                                \
         variants[n_variants++] = (struct dwconv_variant){function, #function, ctile};
 #include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"

@@ -85,7 +85,7 @@ void add_dwconv7x7_wide_tests(Suite *suite, enum upernet_isa tier)
     if (tier == UPERNET_ISA_SCALAR)
         return; /* the reference is what the variants are held to */
     n_variants = 0;
-#define UPERNET_DWCONV7X7_UKERNEL(t, function, ctile)                                      \
+#define UPERNET_DWCONV7X7_UKERNEL(t, production, function, ctile)                          \
     if ((t) == tier && n_variants < MAX_VARIANTS)                                         \
         variants[n_variants++] = (struct wide_variant){function, #function};
 #include "kernels/f32-dwconv7x7/f32-dwconv7x7.inc"

@@ -117,7 +117,7 @@ END_TEST
 void add_gelu_tests(Suite *suite, enum upernet_isa tier)
 {
     n_variants = 0;
-#define UPERNET_IGEMM_UKERNEL(t, function, mr_tile, nr_tile)                              \
+#define UPERNET_IGEMM_UKERNEL(t, production, function, mr_tile, nr_tile)                  \
     if ((t) == tier && n_variants < MAX_VARIANTS && (nr_tile) <= MAX_NR &&             \
         (mr_tile) <= MAX_MR)                                                           \
         variants[n_variants++] = (struct gelu_variant){function, #function, mr_tile, nr_tile};

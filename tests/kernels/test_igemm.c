@@ -351,7 +351,7 @@ END_TEST
 
 void add_igemm_tests(Suite *suite, enum upernet_isa tier)
 {
-#define UPERNET_IGEMM_UKERNEL(t, function, mr_tile, nr_tile)                                     \
+#define UPERNET_IGEMM_UKERNEL(t, production, function, mr_tile, nr_tile)                         \
     if ((t) == UPERNET_ISA_SCALAR)                                                               \
         scalar_variant = (struct igemm_variant){function, #function, mr_tile, nr_tile};
 #include "kernels/f32-igemm/f32-igemm.inc"
@@ -366,7 +366,7 @@ void add_igemm_tests(Suite *suite, enum upernet_isa tier)
         return;
     }
     n_variants = 0;
-#define UPERNET_IGEMM_UKERNEL(t, function, mr_tile, nr_tile)                                     \
+#define UPERNET_IGEMM_UKERNEL(t, production, function, mr_tile, nr_tile)                         \
     if ((t) == tier && n_variants < MAX_VARIANTS)                                                \
         variants[n_variants++] = (struct igemm_variant){function, #function, mr_tile, nr_tile};
 #include "kernels/f32-igemm/f32-igemm.inc"

@@ -140,7 +140,7 @@ void add_layernorm_tests(Suite *suite, enum upernet_isa tier)
         return;
     }
     variant_under_test = NULL;
-#define UPERNET_LAYERNORM_UKERNEL(t, fn, ctile)  \
+#define UPERNET_LAYERNORM_UKERNEL(t, production, fn, ctile) \
     if ((t) == tier) {                           \
         variant_under_test = fn;                 \
         variant_name = #fn;                      \

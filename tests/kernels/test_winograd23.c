@@ -26,7 +26,7 @@ static const double AT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
 static upernet_f32_winograd23_input_fn input_of(enum upernet_isa tier)
 {
     upernet_f32_winograd23_input_fn fn = NULL;
-#define UPERNET_WINOGRAD23_INPUT_UKERNEL(t, function, ctile) \
+#define UPERNET_WINOGRAD23_INPUT_UKERNEL(t, production, function, ctile) \
     if ((t) == tier)                                         \
         fn = function;
 #include "kernels/f32-winograd23/f32-winograd23-input.inc"
@@ -37,7 +37,7 @@ static upernet_f32_winograd23_input_fn input_of(enum upernet_isa tier)
 static upernet_f32_winograd23_output_fn output_of(enum upernet_isa tier)
 {
     upernet_f32_winograd23_output_fn fn = NULL;
-#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(t, function, ctile) \
+#define UPERNET_WINOGRAD23_OUTPUT_UKERNEL(t, production, function, ctile) \
     if ((t) == tier)                                          \
         fn = function;
 #include "kernels/f32-winograd23/f32-winograd23-output.inc"
