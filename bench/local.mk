@@ -9,6 +9,7 @@
 #   make bench-report                   bench-report.html: a chart per benchmark over the history
 #   make bench-scaling [SCALING_ARGS=...] per-layer work units, barriers, a 16-thread model
 #   BENCH_DB=FILE|postgresql://...      the history (default: bench-history.sqlite here)
+#   make bench-aa [BENCH_AA_PAIRS=10]   A/A experiment: false alarms of bench-compare here
 #   make icount-gate / icount-baseline  instruction counts under callgrind vs bench/icount-baseline.tsv
 noinst_PROGRAMS += bench/upernet_bench bench/upernet-benchdb bench/upernet-icount \
 	bench/upernet-scaling
@@ -92,7 +93,7 @@ BENCH_REPORT ?= bench-report.html
 # Benchmark prints mean, median, stddev and cv: the console keeps the medians
 # (the JSON keeps everything), then the recorder prints one compact table
 # and stores the run. BENCH_OUT gets both groups merged into one JSON.
-.PHONY: bench bench-compare bench-report bench-scaling icount-gate icount-baseline
+.PHONY: bench bench-compare bench-report bench-scaling bench-aa icount-gate icount-baseline
 bench: bench/upernet_bench$(EXEEXT) bench/upernet-benchdb$(EXEEXT)
 	@json='$(BENCH_OUT)'; [ -n "$$json" ] || json=bench-last.json; \
 	rm -f "$$json" "$$json.kernels" "$$json.models"; \
@@ -119,6 +120,20 @@ bench-compare: bench/upernet-benchdb$(EXEEXT)
 	  *) h=`git -C '$(top_srcdir)' rev-parse --verify -q "$$b^{commit}" 2>/dev/null` && b=$$h ;; esac; \
 	./bench/upernet-benchdb$(EXEEXT) compare --db '$(BENCH_DB)' --baseline "$$b" \
 	  --threshold '$(BENCH_THRESHOLD)'
+
+# The A/A experiment (bench/aa-experiment.sh): BENCH_AA_PAIRS pairs of
+# make bench on one commit, restricted to the kernel benchmarks, compared
+# with the bench-compare rule into a scratch history; counts false alarms
+# and checks that a 25% slowdown of one kernel is still caught.
+BENCH_AA_PAIRS ?= 10
+BENCH_AA_FILTER ?= ^(memory|peak|layernorm|igemm|dwconv7x7)/
+BENCH_AA_DB ?= $(abs_top_builddir)/bench-aa.sqlite
+CLEANFILES += bench-aa.sqlite
+EXTRA_DIST += bench/aa-experiment.sh
+bench-aa: bench/upernet_bench$(EXEEXT) bench/upernet-benchdb$(EXEEXT)
+	@$(SHELL) '$(top_srcdir)/bench/aa-experiment.sh' ./bench/upernet-benchdb$(EXEEXT) \
+	  '$(BENCH_AA_DB)' '$(BENCH_AA_PAIRS)' '$(BENCH_THRESHOLD)' \
+	  $(MAKE) --no-print-directory BENCH_FILTER='$(BENCH_AA_FILTER)'
 
 # (Not echoed: BENCH_DB may be a URI; the tool prints it masked.)
 bench-report: bench/upernet-benchdb$(EXEEXT)

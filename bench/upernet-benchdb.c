@@ -440,12 +440,15 @@ static long long store_run(struct benchdb *db, const struct record_args *a, json
     run_id = benchdb_column_int64(st, 0);
     benchdb_finalize(st);
 
-    /* A name repeated within one file keeps its first repetition. */
     st = benchdb_prepare(db, "INSERT INTO results(run_id, name, repetition, tier, threads,"
                              " real_time_ns, cpu_time_ns, iterations, error, counters_json)"
-                             " VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+                             " VALUES(?,?,?,?,?,?,?,?,?,?)");
     if (st == NULL)
         goto fail;
+    /* Repetitions are numbered per name across all files of the run, in
+     * file order: make bench runs the kernels in several processes, each
+     * numbering its own repetitions from 0. */
+    json_t *seen = json_object();
     size_t index;
     json_t *b;
     json_array_foreach(benchmarks, index, b) {
@@ -457,7 +460,8 @@ static long long store_run(struct benchdb *db, const struct record_args *a, json
         int threads;
         clean_name(json_string_or(b, "run_name", json_string_or(b, "name", "?")), name, sizeof name);
         name_tier_threads(name, tier, sizeof tier, &threads);
-        json_t *rep = json_object_get(b, "repetition_index");
+        const json_int_t repetition = json_integer_value(json_object_get(seen, name));
+        json_object_set_new(seen, name, json_integer(repetition + 1));
         const char *unit = json_string_or(b, "time_unit", "ns");
         const bool failed = json_is_true(json_object_get(b, "error_occurred"));
         json_t *real = json_object_get(b, "real_time"), *cpu = json_object_get(b, "cpu_time");
@@ -468,7 +472,7 @@ static long long store_run(struct benchdb *db, const struct record_args *a, json
         benchdb_reset(st);
         benchdb_bind_int64(st, k++, run_id);
         benchdb_bind_text(st, k++, name);
-        benchdb_bind_int64(st, k++, rep ? json_integer_value(rep) : 0);
+        benchdb_bind_int64(st, k++, repetition);
         benchdb_bind_text(st, k++, tier);
         benchdb_bind_int64(st, k++, threads);
         if (failed || !json_is_number(real))
@@ -483,11 +487,14 @@ static long long store_run(struct benchdb *db, const struct record_args *a, json
         benchdb_bind_text(st, k++, failed ? json_string_or(b, "error_message", "error") : NULL);
         benchdb_bind_text(st, k++, counters_text);
         free(counters_text);
-        if (benchdb_step(st) != BENCHDB_DONE)
+        if (benchdb_step(st) != BENCHDB_DONE) {
+            json_decref(seen);
             goto fail;
+        }
         ++*stored;
         stall_if_asked(*stored);
     }
+    json_decref(seen);
     benchdb_finalize(st);
     st = NULL;
     if (!benchdb_store_machine_figures(db, run_id) || !benchdb_commit(db))
