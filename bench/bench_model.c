@@ -48,6 +48,7 @@ static struct {
     enum upernet_isa tier;
     size_t input;
     upernet_model *model;
+    upernet_workspace *ws;
     float *pixels, *logits;
     double macs; /* multiply-adds of one forward, from its step observer */
 } cached;
@@ -59,6 +60,7 @@ static void add_step_macs(void *ctx, const struct upernet_step *step)
 
 static void drop_cached(void)
 {
+    upernet_workspace_free(cached.ws);
     upernet_model_free(cached.model);
     free(cached.pixels), free(cached.logits);
     memset(&cached, 0, sizeof cached);
@@ -70,11 +72,18 @@ static bool get_model(upernet_bench_state *s, const struct model_case *c)
         cached.input == c->input)
         return true;
     drop_cached();
-    if (bench_select_tier(s, c->tier) == NULL)
+    if (!bench_tier_runnable(s, c->tier))
         return false;
     upernet_error err;
-    upernet_model *m = upernet_model_create(c->size, &err);
-    if (m == NULL || upernet_model_plan(m, c->input, c->input, &err) != UPERNET_OK) {
+    upernet_model_options options;
+    upernet_model_options_init(&options);
+    options.isa = c->tier; /* threads: the benchmark's, set around each run */
+    upernet_model *m = NULL;
+    upernet_workspace *ws = NULL;
+    if (upernet_model_open(c->size, &options, &m, &err) != UPERNET_OK ||
+        upernet_workspace_create(m, &ws, &err) != UPERNET_OK ||
+        upernet_workspace_plan(ws, c->input, c->input, &err) != UPERNET_OK) {
+        upernet_workspace_free(ws);
         upernet_model_free(m);
         upernet_bench_skip(s, err.message);
         return false;
@@ -83,13 +92,14 @@ static bool get_model(upernet_bench_state *s, const struct model_case *c)
     cached.pixels = bench_alloc_floats(3 * plane, 0.0f);
     bench_fill_uniform(cached.pixels, 3 * plane);
     cached.logits = bench_alloc_floats((size_t) upernet_model_num_labels(m) * plane, 0.0f);
-    cached.model = m, cached.size = c->size, cached.tier = c->tier, cached.input = c->input;
+    cached.model = m, cached.ws = ws, cached.size = c->size, cached.tier = c->tier;
+    cached.input = c->input;
     /* One untimed forward: first-touch of the arena, warm caches, and the
      * count of its arithmetic. */
-    upernet_model_set_step_observer(m, add_step_macs, &cached.macs, 0);
+    upernet_workspace_set_step_observer(ws, add_step_macs, &cached.macs, 0);
     const enum upernet_status st =
-        upernet_model_forward(m, cached.pixels, c->input, c->input, cached.logits, &err);
-    upernet_model_set_step_observer(m, NULL, NULL, 0);
+        upernet_model_forward(m, ws, cached.pixels, 1, c->input, c->input, cached.logits, &err);
+    upernet_workspace_set_step_observer(ws, NULL, NULL, 0);
     if (st != UPERNET_OK) {
         upernet_bench_skip(s, err.message);
         drop_cached();
@@ -108,7 +118,7 @@ static void run_model(upernet_bench_state *s, const void *arg)
     upernet_error err;
     bool ok = true;
     while (upernet_bench_keep_running(s))
-        ok &= upernet_model_forward(cached.model, cached.pixels, c->input, c->input,
+        ok &= upernet_model_forward(cached.model, cached.ws, cached.pixels, 1, c->input, c->input,
                                     cached.logits, &err) == UPERNET_OK;
     omp_set_num_threads(saved);
     if (!ok) {

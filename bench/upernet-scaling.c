@@ -174,14 +174,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 }
 
 /* One forward with the observer reporting splits for `threads`. */
-static int traced_forward(upernet_model *m, const float *pixels, float *logits, size_t n,
-                          size_t threads, struct trace *tr)
+static int traced_forward(const upernet_model *m, upernet_workspace *ws, const float *pixels,
+                          float *logits, size_t n, size_t threads, struct trace *tr)
 {
     upernet_error err;
     tr->count = 0;
-    upernet_model_set_step_observer(m, record, tr, threads);
-    const enum upernet_status st = upernet_model_forward(m, pixels, n, n, logits, &err);
-    upernet_model_set_step_observer(m, NULL, NULL, 0);
+    upernet_workspace_set_step_observer(ws, record, tr, threads);
+    const enum upernet_status st = upernet_model_forward(m, ws, pixels, 1, n, n, logits, &err);
+    upernet_workspace_set_step_observer(ws, NULL, NULL, 0);
     if (st != UPERNET_OK) {
         fprintf(stderr, "upernet-scaling: forward: %s\n", err.message);
         return 1;
@@ -196,13 +196,14 @@ int main(int argc, char **argv)
     if (parsed != 0)
         return parsed;
     upernet_error err;
-    if (upernet_select_isa(o.isa, &err) != UPERNET_OK) {
-        fprintf(stderr, "upernet-scaling: %s\n", err.message);
-        return 1;
-    }
+    upernet_model_options options;
+    upernet_model_options_init(&options);
     omp_set_num_threads(1);
-    upernet_model *m = upernet_model_create(o.model, &err);
-    if (m == NULL) {
+    upernet_model *m = NULL;
+    upernet_workspace *ws = NULL;
+    if (upernet_isa_from_name(o.isa, &options.isa, &err) != UPERNET_OK ||
+        upernet_model_open(o.model, &options, &m, &err) != UPERNET_OK ||
+        upernet_workspace_create(m, &ws, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet-scaling: %s\n", err.message);
         return 1;
     }
@@ -218,10 +219,10 @@ int main(int argc, char **argv)
 
     /* A warm-up forward, the splits at 2 threads, then the timed ones. */
     struct trace at_two = {0}, timed[MAX_REPEAT] = {{0}};
-    if (traced_forward(m, pixels, logits, n, 2, &at_two) != 0)
+    if (traced_forward(m, ws, pixels, logits, n, 2, &at_two) != 0)
         return 1;
     for (size_t r = 0; r < o.repeat; r++)
-        if (traced_forward(m, pixels, logits, n, o.threads, &timed[r]) != 0 ||
+        if (traced_forward(m, ws, pixels, logits, n, o.threads, &timed[r]) != 0 ||
             timed[r].count != at_two.count)
             return 1;
 
@@ -314,6 +315,7 @@ int main(int argc, char **argv)
     for (size_t r = 0; r < o.repeat; r++)
         free(timed[r].steps);
     free(at_two.steps), free(t1), free(layers), free(pixels), free(logits);
+    upernet_workspace_free(ws);
     upernet_model_free(m);
     return 0;
 }

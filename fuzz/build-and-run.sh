@@ -35,7 +35,7 @@ command -v "$CLANG" >/dev/null || { echo "fuzz: $CLANG not found (apt-get instal
 LIB_SOURCES="src/core/error.c src/core/alloc.c src/core/atomic_file.c
 src/io/dtype.c src/io/tensor_map.c src/io/pickle.c src/io/torch_common.c src/io/torch_zip.c
 src/io/torch_legacy.c src/io/safetensors.c src/io/key_naming.c src/io/weights.c src/io/npy.c
-src/model/model_config.c
+src/model/model_config.c src/io/config_json.c
 src/image/decode.c src/image/jpeg.c src/image/png_read.c src/image/resize.c src/image/preprocess.c
 fuzz/fuzz_entries.c"
 

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "image/image_internal.h"
+#include "io/config_json.h"
 #include "io/npy.h"
 #include "io/pickle.h"
 #include "io/tensor_map.h"
@@ -90,15 +91,15 @@ static volatile float npy_sink;
 
 static enum upernet_status npy_entry(const uint8_t *data, size_t size, upernet_error *err)
 {
-    struct upernet_npy npy;
-    enum upernet_status st = upernet_npy_parse_f32(data, size, "fuzz.npy", &npy, err);
+    upernet_array npy;
+    enum upernet_status st = upernet_npy_parse(data, size, "fuzz.npy", &npy, err);
     if (st == UPERNET_OK) {
         float sum = 0.0f;
         for (size_t i = 0; i < npy.numel; i++)
             sum += npy.data[i];
         npy_sink = sum;
     }
-    upernet_npy_free(&npy);
+    upernet_array_free(&npy);
     return st;
 }
 
@@ -199,7 +200,7 @@ static enum upernet_status resize_entry(const uint8_t *data, size_t size, uperne
     for (size_t i = 0; i < bytes; i++)
         src.rgb[i] = size ? data[i % size] : (uint8_t) i;
     upernet_image dst;
-    st = upernet_image_resize(&src, dst_w, dst_h, &dst, err);
+    st = upernet_image_resize(&src, dst_h, dst_w, &dst, err);
     if (st == UPERNET_OK) {
         image_check(st, &dst);
         float *pixels = malloc((size_t) dst_w * (size_t) dst_h * 3 * sizeof *pixels);

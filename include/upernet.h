@@ -3,16 +3,48 @@
  * The one public header. Everything a program needs (errors, the kernel tier,
  * models, images) is declared here; nothing below the CLI prints or exits:
  * every failure comes back as a code plus a message naming the file, key or
- * value at fault. */
+ * value at fault. The library reads no environment variable.
+ *
+ * Conventions:
+ * - Sizes are always given as (height, width), in that order, like the NCHW
+ *   tensors they describe (the struct fields of upernet_image included).
+ * - Constructors return an enum upernet_status and hand the new object out
+ *   through their last-but-one argument (`out`), the error being the last
+ *   one; on failure *out is NULL (or empty) and nothing leaks. Every object
+ *   has one matching *_free function that accepts NULL.
+ * - `err` may be NULL everywhere (the status is still returned).
+ *
+ * Thread safety:
+ * - A loaded upernet_model is read-only: any number of threads may run
+ *   forwards on one model at the same time, each with its own
+ *   upernet_workspace. Free the model only after every forward on it ended
+ *   and after its workspaces are freed.
+ * - A upernet_workspace is used by one forward at a time.
+ * - Each forward uses the model's thread count (OpenMP) on the calling
+ *   thread; concurrent forwards therefore multiply the threads in use.
+ * - Everything else (images, labels, weights files, writers) works on the
+ *   objects it is given and may run concurrently on distinct objects. */
 #ifndef UPERNET_H
 #define UPERNET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* --------------------------------------------------------------- version */
+
+#define UPERNET_VERSION_MAJOR 0
+#define UPERNET_VERSION_MINOR 2
+#define UPERNET_VERSION_PATCH 0
+#define UPERNET_VERSION_STRING "0.2.0"
+
+/* The version of the library in use at run time ("0.2.0"), which may differ
+ * from the header's UPERNET_VERSION_STRING a program was compiled with. */
+const char *upernet_version(void);
 
 /* ---------------------------------------------------------------- errors */
 
@@ -40,6 +72,7 @@ const char *upernet_status_name(enum upernet_status status);
 /* ------------------------------------------------------- kernel tiers (ISA) */
 
 enum upernet_isa {
+    UPERNET_ISA_AUTO = -1, /* the best tier this CPU and build run */
     UPERNET_ISA_SCALAR = 0,
     UPERNET_ISA_AVX2,     /* AVX2 + FMA (x86-64) */
     UPERNET_ISA_AVX512,   /* AVX-512 F+BW+DQ+VL (x86-64) */
@@ -47,19 +80,31 @@ enum upernet_isa {
     UPERNET_ISA_COUNT
 };
 
-/* "scalar", "avx2", "avx512", "neon". */
+/* "scalar", "avx2", "avx512", "neon" ("auto" for UPERNET_ISA_AUTO). */
 const char *upernet_isa_name(enum upernet_isa isa);
 
-/* Selects the kernel tier used from now on. `request` is a tier name, or NULL
- * to use $UPERNET_ISA, or the best tier the CPU and build support if that is
- * unset or empty. A request can only lower the tier: asking for a tier this CPU
- * or build lacks fails with UPERNET_ERR_UNSUPPORTED and leaves the current
- * selection unchanged. Call it before any forward pass (not concurrently with
- * one). Without a call, the first use of a kernel selects as with NULL. */
-enum upernet_status upernet_select_isa(const char *request, upernet_error *err);
+/* Parses a tier name and checks that this CPU and build can run it: an
+ * unknown name fails with UPERNET_ERR_ARGUMENT, a tier the CPU or build
+ * lacks with UPERNET_ERR_UNSUPPORTED; both messages name the tier and the
+ * best one available. "" and "auto" give UPERNET_ISA_AUTO. */
+enum upernet_status upernet_isa_from_name(const char *name, enum upernet_isa *out,
+                                          upernet_error *err);
 
-/* The tier in use (selecting it as with NULL first if needed). */
-enum upernet_isa upernet_active_isa(void);
+/* Whether a tier is compiled into this build; whether it is compiled in as
+ * an emulation (--enable-avx512-emulation: correct but slow, testing only);
+ * whether this CPU and OS can run it. */
+bool upernet_isa_built(enum upernet_isa isa);
+bool upernet_isa_emulated(enum upernet_isa isa);
+bool upernet_isa_supported(enum upernet_isa isa);
+
+/* The best tier this CPU and build run (what UPERNET_ISA_AUTO resolves to). */
+enum upernet_isa upernet_isa_best_supported(void);
+
+/* The CPU features the tiers depend on ("fma avx2 os-ymm ..."), and one line
+ * per kernel slot of tier `isa` (name and tile sizes), as text into buf
+ * (always NUL-terminated, truncated to size). */
+void upernet_describe_cpu(char *buf, size_t size);
+void upernet_describe_kernels(enum upernet_isa isa, char *buf, size_t size);
 
 /* ---------------------------------------------------------------- images */
 
@@ -68,8 +113,8 @@ enum upernet_isa upernet_active_isa(void);
 
 /* An 8-bit RGB image, rows top to bottom, pixels interleaved R,G,B. */
 typedef struct upernet_image {
-    int width;
     int height;
+    int width;
     uint8_t *rgb; /* width * height * 3 bytes, owned (upernet_image_free) */
 } upernet_image;
 
@@ -88,9 +133,10 @@ enum upernet_status upernet_image_decode(const void *data, size_t size, const ch
 
 void upernet_image_free(upernet_image *image);
 
-/* Resizes like Pillow's Image.resize((width, height), BILINEAR) on an 8-bit
- * RGB image, bit for bit (a plain copy when the size is unchanged). */
-enum upernet_status upernet_image_resize(const upernet_image *src, int width, int height,
+/* Resizes to height x width like Pillow's Image.resize((width, height),
+ * BILINEAR) on an 8-bit RGB image, bit for bit (a plain copy when the size
+ * is unchanged). */
+enum upernet_status upernet_image_resize(const upernet_image *src, int height, int width,
                                          upernet_image *dst, upernet_error *err);
 
 /* Which Pillow's pass order to reproduce. Pillow up to 12 (and the
@@ -103,7 +149,7 @@ enum upernet_resize_compat {
     UPERNET_RESIZE_PILLOW_13
 };
 
-enum upernet_status upernet_image_resize_compat(const upernet_image *src, int width, int height,
+enum upernet_status upernet_image_resize_compat(const upernet_image *src, int height, int width,
                                                 enum upernet_resize_compat compat,
                                                 upernet_image *dst, upernet_error *err);
 
@@ -221,7 +267,8 @@ struct upernet_tensor {
 
 typedef struct upernet_weights upernet_weights;
 
-/* Reads a weights file, recognised by content: safetensors, torch zip or
+/* Reads a weights file (or, given a directory, its model.safetensors, else
+ * its pytorch_model.bin), recognised by content: safetensors, torch zip or
  * legacy torch (a state dict, or mmseg's {'meta', 'state_dict', ...} /
  * {'model': ...} wrappers). Never executes anything from the file; pickled
  * objects other than tensors and containers become inert placeholders.
@@ -242,7 +289,7 @@ const struct upernet_tensor *upernet_weights_at(const upernet_weights *weights, 
 const struct upernet_tensor *upernet_weights_find(const upernet_weights *weights, const char *name);
 enum upernet_weights_format upernet_weights_format(const upernet_weights *weights);
 enum upernet_key_naming upernet_weights_naming(const upernet_weights *weights);
-/* The path or name it was opened with. */
+/* The path or name it was opened with (for a directory: the file read). */
 const char *upernet_weights_source(const upernet_weights *weights);
 
 /* An empty in-memory set, filled by the add functions (which copy `values`),
@@ -263,84 +310,185 @@ enum upernet_status upernet_weights_save_safetensors(const upernet_weights *weig
 
 /* ----------------------------------------------------------------- models */
 
-/* A loaded UperNet-ConvNeXt model: configuration, weights packed for the
- * kernel tier active when it was created, and an activation arena planned
- * for the last input size. Not thread-safe: one forward at a time per model
- * (each forward uses all OpenMP threads). */
+/* A loaded UperNet-ConvNeXt model: configuration and weights packed for one
+ * kernel tier. Read-only once loaded (see "Thread safety" at the top). */
 typedef struct upernet_model upernet_model;
 
+/* The per-forward state of a model: an activation arena planned for one
+ * input size. One forward at a time per workspace. */
+typedef struct upernet_workspace upernet_workspace;
+
 /* Tensors by HF state-dict name (float32, PyTorch shape), the input of
- * upernet_model_create_from_tensors (checkpoint readers fill one). */
+ * upernet_model_from_tensors. */
 typedef struct upernet_tensors upernet_tensors;
 
+/* How the FPN convs and the fpn_bottleneck (the head's 3x3 convs) compute. */
+enum upernet_conv3x3 {
+    UPERNET_CONV3X3_WINOGRAD = 0, /* Winograd F(2x2, 3x3): 2.25x fewer multiply-adds */
+    UPERNET_CONV3X3_DIRECT        /* the direct sum (weights 9/16 the size) */
+};
+
+/* "winograd", "direct". */
+const char *upernet_conv3x3_name(enum upernet_conv3x3 algorithm);
+
+typedef struct upernet_model_options {
+    /* The configuration: NULL to take it from the source (a size name, a
+     * config.json, a model directory's config.json, else the built-in size
+     * whose shapes a weights file matches), or a built-in size name or the
+     * path of an HF config.json. */
+    const char *config;
+    /* Kernel tier of this model (UPERNET_ISA_AUTO: the best available). A
+     * tier this CPU or build cannot run is refused. Models of different
+     * tiers may coexist. */
+    enum upernet_isa isa;
+    enum upernet_conv3x3 conv3x3;
+    /* OpenMP threads of each load and forward of this model (0: OpenMP's
+     * default, i.e. OMP_NUM_THREADS or all cores). Results are bitwise
+     * identical for every thread count. */
+    int threads;
+} upernet_model_options;
+
+/* The defaults: config NULL, UPERNET_ISA_AUTO, Winograd, threads 0. A
+ * NULL options pointer means the same. */
+void upernet_model_options_init(upernet_model_options *options);
+
+/* Loads a model. `source` is one of
+ * - a built-in size: "tiny", "small", "base", "large", "xlarge" (also
+ *   "upernet-convnext-tiny", "openmmlab/upernet-convnext-tiny"), or the path
+ *   of an HF config.json (a name ending in ".json"): that configuration with
+ *   deterministic synthetic weights (no download; for tests and benchmarks);
+ * - a weights file, recognised by content: model.safetensors, a transformers
+ *   pytorch_model.bin, an mmsegmentation .pth (see upernet_weights_open);
+ * - a directory holding model.safetensors or pytorch_model.bin (and usually
+ *   config.json), as transformers' save_pretrained writes it.
+ * The configuration is options->config when set, else as described there.
+ * Every tensor is checked against the configuration first (missing keys,
+ * wrong shapes and unexpected keys are listed in the message; a checkpoint
+ * of another built-in size is named). */
+enum upernet_status upernet_model_open(const char *source, const upernet_model_options *options,
+                                       upernet_model **out, upernet_error *err);
+
+/* The same from an opened weights file (NULL config: the built-in size its
+ * shapes match). The weights may be freed once this returns. */
+enum upernet_status upernet_model_from_weights(const upernet_weights *weights,
+                                               const upernet_model_options *options,
+                                               upernet_model **out, upernet_error *err);
+
+/* The same from a tensor store (options->config is required). The store's
+ * tensors are consumed while packing, so free it afterwards. */
+enum upernet_status upernet_model_from_tensors(upernet_tensors *tensors,
+                                               const upernet_model_options *options,
+                                               upernet_model **out, upernet_error *err);
+
+void upernet_model_free(upernet_model *model);
+
+int upernet_model_num_labels(const upernet_model *model);
+/* Bytes of the packed weights. */
+size_t upernet_model_weight_bytes(const upernet_model *model);
+/* The tier the weights were packed for (never UPERNET_ISA_AUTO). */
+enum upernet_isa upernet_model_isa(const upernet_model *model);
+enum upernet_conv3x3 upernet_model_conv3x3(const upernet_model *model);
+
+/* A workspace for forwards of `model` (which must outlive it). Nothing is
+ * planned yet: upernet_workspace_plan, or the first forward, does it. */
+enum upernet_status upernet_workspace_create(const upernet_model *model, upernet_workspace **out,
+                                             upernet_error *err);
+
+/* Plans (and allocates) the activation arena for height x width inputs
+ * (each >= 32). A no-op when already planned for that size. */
+enum upernet_status upernet_workspace_plan(upernet_workspace *ws, size_t height, size_t width,
+                                           upernet_error *err);
+
+/* Bytes of the planned arena (0 before any plan). */
+size_t upernet_workspace_bytes(const upernet_workspace *ws);
+
+void upernet_workspace_free(upernet_workspace *ws);
+
+/* Runs `model` on `batch` images of one size: pixels float32 NCHW
+ * (batch, 3, height, width), normalised like transformers' pixel_values;
+ * writes logits float32 NCHW (batch, num_labels, height, width). Each
+ * image's logits are bitwise those of a batch of one. `ws` must have been
+ * created for `model`; it is (re)planned when its size differs (the only
+ * allocation: a forward at the planned size allocates nothing). */
+enum upernet_status upernet_model_forward(const upernet_model *model, upernet_workspace *ws,
+                                          const float *pixels, size_t batch, size_t height,
+                                          size_t width, float *logits, upernet_error *err);
+
+/* Tensor stores (for weights that come from elsewhere than a file). */
 enum upernet_tensor_ownership {
     UPERNET_TENSOR_COPY = 0, /* the store copies the data */
     UPERNET_TENSOR_TAKE,     /* the store takes a malloc'ed buffer and frees it */
     UPERNET_TENSOR_BORROW    /* the caller keeps the data alive until the model exists */
 };
 
-upernet_tensors *upernet_tensors_create(void);
+enum upernet_status upernet_tensors_create(upernet_tensors **out, upernet_error *err);
 /* Adds tensor `name` with shape[0..ndim) (ndim <= 4; 0 = scalar). A name
  * already present fails with UPERNET_ERR_ARGUMENT (on failure a TAKE buffer
  * is still freed). */
-enum upernet_status upernet_tensors_add(upernet_tensors *t, const char *name,
+enum upernet_status upernet_tensors_add(upernet_tensors *tensors, const char *name,
                                         const int64_t *shape, size_t ndim, float *data,
                                         enum upernet_tensor_ownership ownership,
                                         upernet_error *err);
-size_t upernet_tensors_count(const upernet_tensors *t);
-void upernet_tensors_free(upernet_tensors *t);
+size_t upernet_tensors_count(const upernet_tensors *tensors);
+void upernet_tensors_free(upernet_tensors *tensors);
 
-/* Creates a model with the synthetic weights (deterministic, no file) of
- * `model`: a built-in size ("tiny", "small", "base", "large", "xlarge", or
- * "upernet-convnext-tiny" etc.) or the path of an HF config.json. NULL on
- * failure, with *err filled. */
-upernet_model *upernet_model_create(const char *model, upernet_error *err);
+/* The built-in size ("tiny", ...) whose every expected tensor the weights
+ * hold with the expected shape and nothing else, or NULL. */
+const char *upernet_weights_detect_size(const upernet_weights *weights);
 
-/* Creates a model of configuration `model` (as above) from tensors. The
- * store is validated first (missing keys, wrong shapes and unexpected keys
- * are listed in the message); its tensors are consumed while packing, so
- * free it afterwards. */
-upernet_model *upernet_model_create_from_tensors(const char *model, upernet_tensors *tensors,
-                                                 upernet_error *err);
+/* Checks the weights against a configuration (a built-in size or a
+ * config.json path): every expected key with its shape, nothing unexpected;
+ * UPERNET_ERR_MISMATCH lists the problems. */
+enum upernet_status upernet_weights_check(const upernet_weights *weights, const char *config,
+                                          upernet_error *err);
 
-/* Runs the model on pixels, float32 NCHW (1, 3, height, width) normalised
- * like transformers' pixel_values, writing float32 logits NCHW
- * (1, num_labels, height, width). height, width >= 32. The first forward at
- * a new size plans the activation arena (the only allocation); later ones
- * at that size allocate nothing. */
-enum upernet_status upernet_model_forward(upernet_model *m, const float *pixels, size_t height,
-                                          size_t width, float *logits, upernet_error *err);
+/* Writes what transformers' save_pretrained writes for these weights into
+ * directory `dir` (created if missing): model.safetensors (HF names),
+ * config.json (`config` re-serialised when it is a config.json, else the
+ * built-in size's; NULL: the size the shapes match) and
+ * preprocessor_config.json (SegformerImageProcessor's defaults). The weights
+ * are checked against the configuration first. Each file is written through
+ * a temporary file renamed into place. */
+enum upernet_status upernet_weights_save_pretrained(const upernet_weights *weights,
+                                                    const char *config, const char *dir,
+                                                    upernet_error *err);
 
-/* Plans (and allocates) the activation arena for height x width ahead of a
- * forward. */
-enum upernet_status upernet_model_plan(upernet_model *m, size_t height, size_t width,
-                                       upernet_error *err);
+/* ------------------------------------------------------------ .npy arrays */
 
-int upernet_model_num_labels(const upernet_model *m);
+/* A float32 array read from a NumPy .npy file. */
+#define UPERNET_NPY_MAX_DIMS 8
+typedef struct upernet_array {
+    size_t ndim;
+    size_t shape[UPERNET_NPY_MAX_DIMS];
+    size_t numel;
+    float *data; /* numel floats, C order, owned (upernet_array_free) */
+} upernet_array;
 
-/* Bytes of the activation arena planned for the current input size (0 if
- * none yet), and of the packed weights. */
-size_t upernet_model_arena_bytes(const upernet_model *m);
-size_t upernet_model_weight_bytes(const upernet_model *m);
+/* Reads a little-endian float32 ('<f4'), C-order .npy file (format versions
+ * 1 to 3). Anything else (other dtypes, Fortran order, object arrays,
+ * truncated or trailing data) is refused with a message naming the file. */
+enum upernet_status upernet_npy_read(const char *path, upernet_array *out, upernet_error *err);
 
-/* The tier the weights were packed for. */
-enum upernet_isa upernet_model_isa(const upernet_model *m);
+/* Writes a float32 C-order array as .npy through a temporary file renamed
+ * into place. */
+enum upernet_status upernet_npy_write(const char *path, const size_t *shape, size_t ndim,
+                                      const float *data, upernet_error *err);
 
-void upernet_model_free(upernet_model *m);
+void upernet_array_free(upernet_array *array);
 
 /* ------------------------------------------------------ dataset evaluation */
 
-/* Resizes like OpenCV 4.6's cv2.resize(image, (width, height),
- * interpolation=INTER_LINEAR) on an 8-bit image, bit for bit: the resize of
- * mmseg's test pipeline (no antialiasing when shrinking, 11-bit fixed-point
- * weights; exactly half the size is OpenCV's 2x2 average). */
-enum upernet_status upernet_image_resize_opencv(const upernet_image *src, int width, int height,
+/* Resizes to height x width like OpenCV 4.6's cv2.resize(image, (width,
+ * height), interpolation=INTER_LINEAR) on an 8-bit image, bit for bit: the
+ * resize of mmseg's test pipeline (no antialiasing when shrinking, 11-bit
+ * fixed-point weights; exactly half the size is OpenCV's 2x2 average). */
+enum upernet_status upernet_image_resize_opencv(const upernet_image *src, int height, int width,
                                                 upernet_image *dst, upernet_error *err);
 
 /* An 8-bit single-channel segmentation annotation (class index per pixel). */
 typedef struct upernet_annotation {
-    int width;
     int height;
+    int width;
     uint8_t *labels; /* width * height values, owned (upernet_annotation_free) */
 } upernet_annotation;
 

@@ -13,6 +13,8 @@ static const char *const isa_names[UPERNET_ISA_COUNT] = {"scalar", "avx2", "avx5
 
 const char *upernet_isa_name(enum upernet_isa isa)
 {
+    if (isa == UPERNET_ISA_AUTO)
+        return "auto";
     return (unsigned) isa < UPERNET_ISA_COUNT ? isa_names[isa] : "unknown";
 }
 
@@ -198,59 +200,76 @@ enum upernet_status upernet_kernel_table_fill(struct upernet_kernel_table *t, en
     return UPERNET_OK;
 }
 
-static struct upernet_kernel_table active_table;
-static bool active_table_ready;
-static pthread_mutex_t select_lock = PTHREAD_MUTEX_INITIALIZER;
+enum upernet_status upernet_isa_from_name(const char *name, enum upernet_isa *out,
+                                          upernet_error *err)
+{
+    const struct upernet_cpu_features *f = upernet_cpu_features();
+    if (name == NULL || name[0] == '\0' || strcmp(name, "auto") == 0) {
+        *out = UPERNET_ISA_AUTO;
+        upernet_error_clear(err);
+        return UPERNET_OK;
+    }
+    enum upernet_isa wanted;
+    if (!upernet_isa_parse(name, &wanted))
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT,
+                            "ISA tier '%s' is unknown (expected scalar, avx2, avx512 or neon; "
+                            "best here: %s)",
+                            name, upernet_isa_name(upernet_isa_best(f)));
+    if (!upernet_isa_runnable(f, wanted))
+        return upernet_fail(err, UPERNET_ERR_UNSUPPORTED,
+                            "ISA tier '%s' is not available: %s (best here: %s)", name,
+                            upernet_isa_built(wanted) ? "this CPU or OS lacks it"
+                                                      : "this build does not include it",
+                            upernet_isa_name(upernet_isa_best(f)));
+    *out = wanted;
+    upernet_error_clear(err);
+    return UPERNET_OK;
+}
+
+/* One table per tier, filled on first use and never changed afterwards, so
+ * models of different tiers can run side by side. */
+static struct upernet_kernel_table tier_tables[UPERNET_ISA_COUNT];
+static bool tier_table_ready[UPERNET_ISA_COUNT];
+static enum upernet_isa default_isa = UPERNET_ISA_AUTO;
+static pthread_mutex_t tables_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const struct upernet_kernel_table *upernet_kernels_for(enum upernet_isa isa, upernet_error *err)
+{
+    if (isa == UPERNET_ISA_AUTO || (unsigned) isa >= UPERNET_ISA_COUNT)
+        isa = upernet_isa_best(upernet_cpu_features());
+    pthread_mutex_lock(&tables_lock);
+    if (!tier_table_ready[isa])
+        tier_table_ready[isa] = upernet_kernel_table_fill(&tier_tables[isa], isa, err) == UPERNET_OK;
+    const bool ready = tier_table_ready[isa];
+    pthread_mutex_unlock(&tables_lock);
+    return ready ? &tier_tables[isa] : NULL;
+}
 
 enum upernet_status upernet_select_isa(const char *request, upernet_error *err)
 {
-    const struct upernet_cpu_features *f = upernet_cpu_features();
-    const char *source = "requested";
-    if (request == NULL) {
-        request = getenv("UPERNET_ISA");
-        source = "UPERNET_ISA";
-    }
-    enum upernet_isa isa = upernet_isa_best(f);
-    if (request != NULL && request[0] != '\0') {
-        enum upernet_isa wanted;
-        if (!upernet_isa_parse(request, &wanted))
-            return upernet_fail(err, UPERNET_ERR_ARGUMENT,
-                                "%s ISA tier '%s' is unknown (expected scalar, avx2, avx512 or neon)",
-                                source, request);
-        if (!upernet_isa_runnable(f, wanted))
-            return upernet_fail(err, UPERNET_ERR_UNSUPPORTED,
-                                "%s ISA tier '%s' is not available: %s (best here: %s)", source,
-                                request,
-                                upernet_isa_built(wanted) ? "this CPU or OS lacks it"
-                                                          : "this build does not include it",
-                                upernet_isa_name(upernet_isa_best(f)));
-        isa = wanted;
-    }
-    struct upernet_kernel_table table;
-    const enum upernet_status status = upernet_kernel_table_fill(&table, isa, err);
-    if (status != UPERNET_OK)
-        return status;
-    pthread_mutex_lock(&select_lock);
-    active_table = table;
-    active_table_ready = true;
-    pthread_mutex_unlock(&select_lock);
+    enum upernet_isa isa = UPERNET_ISA_AUTO;
+    if (request != NULL && upernet_isa_from_name(request, &isa, err) != UPERNET_OK)
+        return err != NULL ? err->status : UPERNET_ERR_ARGUMENT;
+    if (isa == UPERNET_ISA_AUTO)
+        isa = upernet_isa_best(upernet_cpu_features());
+    if (upernet_kernels_for(isa, err) == NULL)
+        return err != NULL ? err->status : UPERNET_ERR_UNSUPPORTED;
+    pthread_mutex_lock(&tables_lock);
+    default_isa = isa;
+    pthread_mutex_unlock(&tables_lock);
+    upernet_error_clear(err);
     return UPERNET_OK;
 }
 
 const struct upernet_kernel_table *upernet_kernels(void)
 {
-    pthread_mutex_lock(&select_lock);
-    bool ready = active_table_ready;
-    pthread_mutex_unlock(&select_lock);
-    if (!ready && upernet_select_isa(NULL, NULL) != UPERNET_OK) {
-        /* $UPERNET_ISA is invalid and nobody asked explicitly: callers that
-         * care (the CLI, the tests) call upernet_select_isa first and report
-         * the error; library users get the best tier. (Only an ambiguous
-         * .inc can make that fail too, and tests/test_dispatch.c keeps such
-         * a build from shipping.) */
-        upernet_select_isa("", NULL);
-    }
-    return &active_table;
+    pthread_mutex_lock(&tables_lock);
+    const enum upernet_isa isa = default_isa;
+    pthread_mutex_unlock(&tables_lock);
+    const struct upernet_kernel_table *t = upernet_kernels_for(isa, NULL);
+    /* Only an ambiguous .inc can make that fail, and tests/test_dispatch.c
+     * keeps such a build from shipping; the scalar table is the fallback. */
+    return t != NULL ? t : upernet_kernels_for(UPERNET_ISA_SCALAR, NULL);
 }
 
 enum upernet_isa upernet_active_isa(void)

@@ -1,6 +1,8 @@
-/* The kernel table: one pointer per kernel slot, each next to its tile sizes
- * and name, filled once for the selected tier (best first, or lowered by
- * upernet_select_isa / $UPERNET_ISA). Each slot gets the variant its
+/* The kernel tables: one pointer per kernel slot, each next to its tile
+ * sizes and name, one table per tier, filled once. A model keeps the table of
+ * its own tier (upernet_kernels_for); kernel tests and benchmarks that call
+ * the ops directly use the default table (upernet_kernels, the best tier
+ * unless lowered by upernet_select_isa). Each slot gets the variant its
  * family's .inc marks UPERNET_PROD for that tier; a slot the tier has no
  * production variant for gets the scalar reference (the scalar tier's
  * production variant), never another SIMD tier's. A tier with two
@@ -63,14 +65,24 @@ ptrdiff_t upernet_kernel_variant_pick(const char *slot, const struct upernet_ker
 enum upernet_status upernet_kernel_table_fill(struct upernet_kernel_table *t, enum upernet_isa isa,
                                               upernet_error *err);
 
-/* The table for the selected tier; selects (as upernet_select_isa(NULL)) on
- * first use. Safe to call from any thread; never changes inside a forward. */
+/* The table of tier isa (UPERNET_ISA_AUTO: the best runnable one), filled
+ * on first use and never changed afterwards. The caller checks that the tier
+ * is runnable. NULL with err set when the tier's .inc lines are ambiguous.
+ * Thread-safe. */
+const struct upernet_kernel_table *upernet_kernels_for(enum upernet_isa isa, upernet_error *err);
+
+/* The default table (for code that runs kernels without a model: kernel
+ * tests, benchmarks); the best runnable tier until upernet_select_isa. */
 const struct upernet_kernel_table *upernet_kernels(void);
 
-/* Whether tier isa is built as an emulation (--enable-avx512-emulation:
- * the AVX-512 kernels compiled against SIMDe over AVX2+FMA, for testing
- * only: never time it). */
-bool upernet_isa_emulated(enum upernet_isa isa);
+/* Makes `request` (a tier name; NULL, "" or "auto": the best runnable tier)
+ * the default tier; refuses (as upernet_isa_from_name) a tier that is
+ * unknown or not runnable here, leaving the default unchanged. Reads no
+ * environment variable. */
+enum upernet_status upernet_select_isa(const char *request, upernet_error *err);
+
+/* The default tier. */
+enum upernet_isa upernet_active_isa(void);
 
 /* Whether the CPU (features f) and this build can run tier isa (an emulated
  * AVX-512 tier needs what AVX2 needs). */
@@ -81,9 +93,6 @@ enum upernet_isa upernet_isa_best(const struct upernet_cpu_features *f);
 
 /* Parses a tier name; returns false if unknown. */
 bool upernet_isa_parse(const char *name, enum upernet_isa *isa);
-
-/* Whether tier `isa` was compiled into this build. */
-bool upernet_isa_built(enum upernet_isa isa);
 
 /* Writes one line per slot ("layernorm  upernet_f32_..._16c__avx512  channel_tile=16"). */
 void upernet_kernels_describe(const struct upernet_kernel_table *t, char *buf, size_t size);

@@ -1,5 +1,6 @@
-/* Allocation failure along a full run: load a safetensors checkpoint (the
- * small test configuration with its synthetic weights) -> build the model ->
+/* Allocation failure along a full run, through the public API as a program
+ * would make it: load a safetensors checkpoint (the small test model of
+ * data/fixtures) with its config.json -> build the model and a workspace ->
  * decode and preprocess a PNG -> forward -> argmax -> write the logits
  * (.npy), the class map (PNG) and the summary (JSON). The run is done once to
  * count the library's allocations (src/core/alloc.c), then once for every N
@@ -22,107 +23,39 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
-#include "io/npy.h"
-#include "model/model_config.h"
-#include "model/synthetic.h"
-#include "model/weights.h"
 #include "testutil.h"
 #include "upernet.h"
 
 #define SIZE 32 /* input height and width */
 
-static char work_dir[] = "/tmp/upernet-alloc-XXXXXX";
-static char config_path[4096], weights_path[4200], image_path[4096];
+static char config_path[4096], weights_path[4096], image_path[4096];
 
-/* Setup (not counted): the synthetic weights of the small configuration,
- * saved as safetensors. */
-static void make_checkpoint(void)
+/* The inputs: the small test model's committed checkpoint and config
+ * (data/fixtures, tools/make_checkpoint_fixtures.py) and a PNG. */
+static void find_inputs(void)
 {
-    ck_assert_ptr_nonnull(mkdtemp(work_dir));
-    snprintf(config_path, sizeof config_path, "%s/golden/small-config.json", test_data_dir());
+    snprintf(config_path, sizeof config_path, "%s/fixtures/small_config.json", test_data_dir());
+    snprintf(weights_path, sizeof weights_path, "%s/fixtures/hf.safetensors", test_data_dir());
     snprintf(image_path, sizeof image_path, "%s/images/png-gray8-31x17.png", test_data_dir());
-    snprintf(weights_path, sizeof weights_path, "%s/model.safetensors", work_dir);
-    upernet_error err;
-    struct upernet_config cfg;
-    ck_assert_msg(upernet_config_parse_json(config_path, &cfg, &err) == UPERNET_OK, "%s", err.message);
-    struct upernet_param_table table;
-    ck_assert_msg(upernet_param_table_build(&cfg, &table, &err) == UPERNET_OK, "%s", err.message);
-    upernet_weights *w;
-    ck_assert(upernet_weights_create(&w, &err) == UPERNET_OK);
-    for (size_t i = 0; i < table.count; i++) {
-        const struct upernet_param_spec *p = &table.params[i];
-        int64_t shape[UPERNET_PARAM_MAX_DIMS];
-        for (size_t d = 0; d < p->ndim; d++)
-            shape[d] = (int64_t) p->shape[d];
-        const size_t n = upernet_param_numel(p);
-        if (p->is_counter) {
-            const int64_t zero = 0;
-            ck_assert(upernet_weights_add_i64(w, p->name, (int) p->ndim, shape, &zero, &err) == UPERNET_OK);
-            continue;
-        }
-        float *v = malloc((n ? n : 1) * sizeof *v);
-        upernet_synthetic_fill(p->name, p->shape, p->ndim, v);
-        ck_assert_msg(upernet_weights_add_f32(w, p->name, (int) p->ndim, shape, v, &err) == UPERNET_OK, "%s",
-                      err.message);
-        free(v);
-    }
-    ck_assert_msg(upernet_weights_save_safetensors(w, weights_path, &err) == UPERNET_OK, "%s", err.message);
-    upernet_weights_free(w);
-    upernet_param_table_free(&table);
-}
-
-static void remove_checkpoint(void)
-{
-    unlink(weights_path);
-    rmdir(work_dir);
-}
-
-/* The weights as the model's store, as the CLI does it (floats borrowed,
- * integer counters copied as floats). */
-static enum upernet_status weights_to_model(const upernet_weights *w, upernet_model **model, upernet_error *err)
-{
-    upernet_tensors *t = upernet_tensors_create();
-    if (t == NULL) {
-        snprintf(err->message, sizeof err->message, "out of memory");
-        return err->status = UPERNET_ERR_NOMEM;
-    }
-    enum upernet_status st = UPERNET_OK;
-    for (size_t i = 0; st == UPERNET_OK && i < upernet_weights_count(w); i++) {
-        const struct upernet_tensor *x = upernet_weights_at(w, i);
-        if (x->ints != NULL) {
-            float *copy = malloc(x->numel * sizeof *copy); /* the test's own, never fails */
-            for (size_t k = 0; k < x->numel; k++)
-                copy[k] = (float) x->ints[k];
-            st = upernet_tensors_add(t, x->name, x->shape, (size_t) x->ndim, copy, UPERNET_TENSOR_TAKE, err);
-        } else {
-            static float none;
-            st = upernet_tensors_add(t, x->name, x->shape, (size_t) x->ndim,
-                                     x->data != NULL ? (float *) x->data : &none, UPERNET_TENSOR_BORROW, err);
-        }
-    }
-    if (st == UPERNET_OK) {
-        *model = upernet_model_create_from_tensors(config_path, t, err);
-        st = *model != NULL ? UPERNET_OK : err->status;
-    }
-    upernet_tensors_free(t);
-    return st;
 }
 
 /* The full run; writes into `out_dir`. */
 static enum upernet_status full_run(const char *out_dir, upernet_error *err)
 {
-    upernet_weights *w = NULL;
     upernet_model *model = NULL;
+    upernet_workspace *ws = NULL;
     upernet_image image = {0, 0, NULL};
     upernet_labels labels = {0, NULL, NULL};
     float pixels[3 * SIZE * SIZE];
     float *logits = NULL;
     uint16_t class_map[SIZE * SIZE];
     char path[4200];
-    enum upernet_status st = upernet_weights_open(weights_path, &w, err);
+    upernet_model_options options;
+    upernet_model_options_init(&options);
+    options.config = config_path;
+    enum upernet_status st = upernet_model_open(weights_path, &options, &model, err);
     if (st == UPERNET_OK)
-        st = weights_to_model(w, &model, err);
-    upernet_weights_free(w);
+        st = upernet_workspace_create(model, &ws, err);
     if (st == UPERNET_OK)
         st = upernet_image_load(image_path, &image, err);
     if (st == UPERNET_OK)
@@ -130,13 +63,14 @@ static enum upernet_status full_run(const char *out_dir, upernet_error *err)
     const int classes = model != NULL ? upernet_model_num_labels(model) : 0;
     if (st == UPERNET_OK) {
         logits = malloc((size_t) classes * SIZE * SIZE * sizeof *logits);
-        st = upernet_model_forward(model, pixels, SIZE, SIZE, logits, err);
+        st = logits != NULL ? upernet_model_forward(model, ws, pixels, 1, SIZE, SIZE, logits, err)
+                            : UPERNET_ERR_NOMEM; /* the test's own, not counted */
     }
     if (st == UPERNET_OK) {
         upernet_argmax(logits, classes, SIZE, SIZE, class_map);
         const size_t shape[4] = {1, (size_t) classes, SIZE, SIZE};
         snprintf(path, sizeof path, "%s/logits.npy", out_dir);
-        st = upernet_npy_write_f32(path, shape, 4, logits, err);
+        st = upernet_npy_write(path, shape, 4, logits, err);
     }
     if (st == UPERNET_OK)
         st = upernet_labels_generic(classes, &labels, err);
@@ -151,6 +85,7 @@ static enum upernet_status full_run(const char *out_dir, upernet_error *err)
     upernet_labels_free(&labels);
     free(logits);
     upernet_image_free(&image);
+    upernet_workspace_free(ws);
     upernet_model_free(model);
     return st;
 }
@@ -187,7 +122,7 @@ static void empty_dir(const char *dir)
 
 START_TEST(test_every_allocation_fails_cleanly)
 {
-    make_checkpoint();
+    find_inputs();
     char out_dir[] = "/tmp/upernet-alloc-out-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(out_dir));
     char listing[2048];
@@ -237,18 +172,13 @@ START_TEST(test_every_allocation_fails_cleanly)
     ck_assert_msg(full_run(out_dir, &err) == UPERNET_OK, "%s", err.message);
     empty_dir(out_dir);
     rmdir(out_dir);
-    remove_checkpoint();
 }
 END_TEST
 
 int main(void)
 {
     /* A tier this host cannot run ($UPERNET_ISA, when run per tier) is a SKIP. */
-    upernet_error err;
-    if (upernet_select_isa(NULL, &err) != UPERNET_OK) {
-        fprintf(stderr, "%s\n", err.message);
-        return err.status == UPERNET_ERR_UNSUPPORTED ? 77 : 1;
-    }
+    test_select_tier("test_alloc_failure");
     Suite *suite = suite_create("alloc_failure");
     TCase *tc = tcase_create("full run");
     tcase_set_timeout(tc, 1200);

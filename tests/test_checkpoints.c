@@ -400,21 +400,15 @@ START_TEST(test_forward_matches_torch)
     char path[1024], config[1024];
     path_of(path, sizeof path, file);
     path_of(config, sizeof config, json_string_value(json_object_get(small, "config")));
-    upernet_weights *w;
     upernet_error err;
-    ck_assert_msg(upernet_weights_open(path, &w, &err) == UPERNET_OK, "%s", err.message);
-    upernet_tensors *store = upernet_tensors_create();
-    for (size_t i = 0; i < upernet_weights_count(w); i++) {
-        const struct upernet_tensor *t = upernet_weights_at(w, i);
-        if (t->data != NULL)
-            ck_assert_msg(upernet_tensors_add(store, t->name, t->shape, (size_t) t->ndim, (float *) t->data,
-                                              UPERNET_TENSOR_BORROW, &err) == UPERNET_OK,
-                          "%s", err.message);
-    }
-    upernet_model *m = upernet_model_create_from_tensors(config, store, &err);
-    ck_assert_msg(m != NULL, "%s: %s", file, err.message);
-    upernet_tensors_free(store);
-    upernet_weights_free(w);
+    upernet_model_options options;
+    upernet_model_options_init(&options);
+    options.config = config;
+    upernet_model *m = NULL;
+    upernet_workspace *ws = NULL;
+    ck_assert_msg(upernet_model_open(path, &options, &m, &err) == UPERNET_OK, "%s: %s", file,
+                  err.message);
+    ck_assert_msg(upernet_workspace_create(m, &ws, &err) == UPERNET_OK, "%s", err.message);
     enum { H = 32, W = 32 };
     static float pixels[3 * H * W];
     for (size_t i = 0; i < 3 * H * W; i++)
@@ -422,7 +416,8 @@ START_TEST(test_forward_matches_torch)
     const size_t labels = (size_t) upernet_model_num_labels(m);
     ck_assert_int_eq((int) labels, (int) json_integer_value(json_array_get(json_object_get(golden, "shape"), 1)));
     float *logits = malloc(labels * H * W * sizeof *logits);
-    ck_assert_msg(upernet_model_forward(m, pixels, H, W, logits, &err) == UPERNET_OK, "%s", err.message);
+    ck_assert_msg(upernet_model_forward(m, ws, pixels, 1, H, W, logits, &err) == UPERNET_OK, "%s",
+                  err.message);
     double sum = 0;
     for (size_t i = 0; i < labels * H * W; i++)
         sum += logits[i];
@@ -437,6 +432,7 @@ START_TEST(test_forward_matches_torch)
                       file, at, logits[at], want);
     }
     free(logits);
+    upernet_workspace_free(ws);
     upernet_model_free(m);
 }
 END_TEST

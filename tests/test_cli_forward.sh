@@ -1,8 +1,8 @@
 #!/bin/sh
 # upernet forward end to end through the CLI on the small custom config:
 # writes a (1,3,40,36) pixel .npy by hand, checks the logits file's header and
-# size, --repeat's forward_ms lines, and the exit codes of bad inputs (1) and
-# usage errors (2).
+# size, --repeat's forward_ms lines, a batch of two, the environment variables
+# the CLI reads, and the exit codes of bad inputs (1) and usage errors (2).
 set -u
 data=${UPERNET_DATA_DIR:-data}
 config=$data/golden/small-config.json
@@ -32,6 +32,29 @@ labels=$(head -c 128 "$tmp/logits.npy" | LC_ALL=C sed -n "s/.*'shape': (1, \([0-
 size=$(wc -c < "$tmp/logits.npy")
 [ "$size" = $((128 + labels * 40 * 36 * 4)) ] || fail "logits file has $size bytes"
 ls "$tmp" | grep -q tmp && fail "temporary file left behind"
+
+# A batch of two images: (2, C, 40, 36) logits.
+npy "$tmp/batch.npy" "(2, 3, 40, 36)" $((2 * 3 * 40 * 36))
+$TEST_EMULATOR $upernet forward --model "$config" --input "$tmp/batch.npy" \
+    --logits "$tmp/batch-logits.npy" 2> "$tmp/stderr" || fail "batch forward failed: $(cat "$tmp/stderr")"
+head -c 128 "$tmp/batch-logits.npy" | grep -q "'shape': (2, $labels, 40, 36)" ||
+    fail "batch logits header: $(head -c 80 "$tmp/batch-logits.npy")"
+
+# The environment the CLI (not the library) reads: UPERNET_CONV3X3 and UPERNET_ISA.
+UPERNET_CONV3X3=direct $TEST_EMULATOR $upernet forward --model "$config" --input "$tmp/pixels.npy" \
+    --logits "$tmp/direct.npy" --verbose 2> "$tmp/stderr" || fail "UPERNET_CONV3X3=direct failed"
+grep -q "conv3x3=direct" "$tmp/stderr" || fail "UPERNET_CONV3X3=direct not applied: $(cat "$tmp/stderr")"
+UPERNET_CONV3X3=fft $TEST_EMULATOR $upernet forward --model "$config" --input "$tmp/pixels.npy" \
+    --logits "$tmp/x.npy" 2> "$tmp/stderr"
+[ $? = 1 ] || fail "UPERNET_CONV3X3=fft should exit 1"
+grep -q "UPERNET_CONV3X3 'fft'" "$tmp/stderr" || fail "message does not name the value: $(cat "$tmp/stderr")"
+UPERNET_ISA=scalar $TEST_EMULATOR $upernet forward --model "$config" --input "$tmp/pixels.npy" \
+    --logits "$tmp/scalar.npy" --verbose 2> "$tmp/stderr" || fail "UPERNET_ISA=scalar failed"
+grep -q "tier=scalar" "$tmp/stderr" || fail "UPERNET_ISA=scalar not applied: $(cat "$tmp/stderr")"
+UPERNET_ISA=bogus $TEST_EMULATOR $upernet forward --model "$config" --input "$tmp/pixels.npy" \
+    --logits "$tmp/x.npy" 2> "$tmp/stderr"
+[ $? = 1 ] || fail "UPERNET_ISA=bogus should exit 1"
+grep -q "UPERNET_ISA.*bogus" "$tmp/stderr" || fail "message does not name the value: $(cat "$tmp/stderr")"
 
 # Bad inputs: exit 1 with the file named.
 npy "$tmp/small.npy" "(1, 3, 16, 16)" $((3 * 16 * 16))

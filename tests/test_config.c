@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/config_json.h"
 #include "model/model_config.h"
 #include "model/weights.h"
 #include "testutil.h"
@@ -225,7 +226,8 @@ START_TEST(test_validation)
     struct upernet_param_table t;
     ck_assert(upernet_param_table_build(&cfg, &t, &err) == UPERNET_OK);
     static float zeros[1 << 18];
-    upernet_tensors *store = upernet_tensors_create();
+    upernet_tensors *store = NULL;
+    ck_assert(upernet_tensors_create(&store, &err) == UPERNET_OK);
     for (size_t i = 0; i < t.count; i++) {
         const struct upernet_param_spec *p = &t.params[i];
         ck_assert(upernet_param_numel(p) <= sizeof zeros / sizeof zeros[0]);

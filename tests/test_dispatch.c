@@ -71,18 +71,38 @@ START_TEST(test_override_lowers_to_scalar)
 }
 END_TEST
 
-START_TEST(test_env_override)
+/* The library reads no environment variable: $UPERNET_ISA is the CLI's. */
+START_TEST(test_environment_ignored)
 {
     upernet_error err;
     setenv("UPERNET_ISA", "scalar", 1);
     ck_assert_int_eq(upernet_select_isa(NULL, &err), UPERNET_OK);
-    ck_assert_int_eq(upernet_active_isa(), UPERNET_ISA_SCALAR);
-    setenv("UPERNET_ISA", "bogus", 1);
-    ck_assert_int_eq(upernet_select_isa(NULL, &err), UPERNET_ERR_ARGUMENT);
-    ck_assert_msg(strstr(err.message, "UPERNET_ISA") && strstr(err.message, "bogus"), "%s",
-                  err.message);
-    ck_assert_int_eq(upernet_active_isa(), UPERNET_ISA_SCALAR); /* unchanged */
+    ck_assert_int_eq(upernet_active_isa(), upernet_isa_best(upernet_cpu_features()));
+    upernet_model *m = NULL;
+    ck_assert_int_eq(upernet_model_open("tiny", NULL, &m, &err), UPERNET_OK);
+    ck_assert_int_eq(upernet_model_isa(m), upernet_isa_best_supported());
+    upernet_model_free(m);
     unsetenv("UPERNET_ISA");
+}
+END_TEST
+
+/* Names: every tier's own, "auto" and "" for the best; unknown names are
+ * refused naming the value and the best tier. */
+START_TEST(test_isa_from_name)
+{
+    upernet_error err;
+    enum upernet_isa isa = UPERNET_ISA_NEON;
+    ck_assert_int_eq(upernet_isa_from_name("auto", &isa, &err), UPERNET_OK);
+    ck_assert_int_eq(isa, UPERNET_ISA_AUTO);
+    ck_assert_int_eq(upernet_isa_from_name("", &isa, &err), UPERNET_OK);
+    ck_assert_int_eq(isa, UPERNET_ISA_AUTO);
+    ck_assert_int_eq(upernet_isa_from_name("scalar", &isa, &err), UPERNET_OK);
+    ck_assert_int_eq(isa, UPERNET_ISA_SCALAR);
+    ck_assert_int_eq(upernet_isa_from_name("bogus", &isa, &err), UPERNET_ERR_ARGUMENT);
+    ck_assert_msg(strstr(err.message, "bogus") &&
+                      strstr(err.message, upernet_isa_name(upernet_isa_best_supported())),
+                  "%s", err.message);
+    ck_assert_str_eq(upernet_isa_name(UPERNET_ISA_AUTO), "auto");
 }
 END_TEST
 
@@ -185,7 +205,8 @@ int main(void)
     tcase_add_test(tc, test_scalar_always_runnable_and_best_is_runnable);
     tcase_add_test(tc, test_feature_rules);
     tcase_add_test(tc, test_override_lowers_to_scalar);
-    tcase_add_test(tc, test_env_override);
+    tcase_add_test(tc, test_environment_ignored);
+    tcase_add_test(tc, test_isa_from_name);
     tcase_add_test(tc, test_unavailable_tier_refused);
     tcase_add_test(tc, test_pick_refuses_ambiguity);
     tcase_add_test(tc, test_pick_production_or_scalar);

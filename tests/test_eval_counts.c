@@ -175,7 +175,7 @@ START_TEST(test_opencv_resize_golden)
     upernet_error err;
     upernet_image image, resized;
     ck_assert_msg(upernet_image_load(path, &image, &err) == UPERNET_OK, "%s", err.message);
-    ck_assert_msg(upernet_image_resize_opencv(&image, w, h, &resized, &err) == UPERNET_OK, "%s",
+    ck_assert_msg(upernet_image_resize_opencv(&image, h, w, &resized, &err) == UPERNET_OK, "%s",
                   err.message);
     size_t k;
     json_t *sample;

@@ -93,9 +93,9 @@ START_TEST(test_resize_same_size_is_copy)
     uint8_t pixels[2 * 3 * 3];
     for (size_t i = 0; i < sizeof pixels; i++)
         pixels[i] = (uint8_t) (i * 37);
-    const upernet_image src = {3, 2, pixels};
+    const upernet_image src = {.height = 2, .width = 3, .rgb = pixels};
     upernet_image dst;
-    ck_assert_int_eq(upernet_image_resize(&src, 3, 2, &dst, NULL), UPERNET_OK);
+    ck_assert_int_eq(upernet_image_resize(&src, 2, 3, &dst, NULL), UPERNET_OK);
     ck_assert_mem_eq(dst.rgb, pixels, sizeof pixels);
     upernet_image_free(&dst);
 }
@@ -207,7 +207,7 @@ END_TEST
 static void expect_refused(const uint8_t *data, size_t size, enum upernet_status expected,
                            const char *what)
 {
-    upernet_image image = {7, 7, (uint8_t *) 1};
+    upernet_image image = {.height = 7, .width = 7, .rgb = (uint8_t *) 1};
     upernet_error err;
     const enum upernet_status status = upernet_image_decode(data, size, "hostile.img", &image, &err);
     ck_assert_msg(status != UPERNET_OK, "%s: accepted", what);
@@ -382,7 +382,7 @@ START_TEST(test_preprocess_range)
 {
     /* The normalised extremes of §2.4: v = 0 and 255 per channel. */
     uint8_t pixels[6] = {0, 0, 0, 255, 255, 255};
-    const upernet_image image = {2, 1, pixels};
+    const upernet_image image = {.height = 1, .width = 2, .rgb = pixels};
     float out[6];
     ck_assert_int_eq(upernet_preprocess(&image, 1, 2, out, NULL), UPERNET_OK);
     ck_assert_float_eq(out[0], (0.0f - 0.485f) / 0.229f);
@@ -470,7 +470,7 @@ START_TEST(test_write_outputs)
     uint8_t pixels[7 * 5 * 3];
     for (size_t i = 0; i < sizeof pixels; i++)
         pixels[i] = (uint8_t) (i * 11);
-    const upernet_image picture = {7, 5, pixels};
+    const upernet_image picture = {.height = 5, .width = 7, .rgb = pixels};
     char *dir = make_temp_dir();
     char map_path[512], overlay_path[512], json_path[512];
     snprintf(map_path, sizeof map_path, "%s/map.png", dir);

@@ -8,20 +8,16 @@
 
 #include "kernels/dispatch.h"
 #include "tests/kernels/kernel_tests.h"
+#include "tests/testutil.h"
 
 int main(void)
 {
-    upernet_error err;
     const char *tier_name = getenv("UPERNET_ISA");
     if (tier_name == NULL || tier_name[0] == '\0') {
         fprintf(stderr, "test_kernels: set UPERNET_ISA to the tier to test\n");
         return 1;
     }
-    if (upernet_select_isa(NULL, &err) != UPERNET_OK) {
-        printf("SKIP: %s\n", err.message);
-        return err.status == UPERNET_ERR_UNSUPPORTED ? 77 : 1;
-    }
-    const enum upernet_isa tier = upernet_active_isa();
+    const enum upernet_isa tier = test_select_tier("test_kernels");
 
     Suite *suite = suite_create(upernet_isa_name(tier));
     add_layernorm_tests(suite, tier);

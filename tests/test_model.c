@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #endif
 
 #include "golden.h"
+#include "io/config_json.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
 #include "model/synthetic.h"
@@ -90,18 +92,33 @@ static void model_spec(const char *model, char *buf, size_t size)
         snprintf(buf, size, "%s", model);
 }
 
+/* The 3x3 algorithm create_or_fail asks for. */
+static enum upernet_conv3x3 conv3x3_algorithm = UPERNET_CONV3X3_WINOGRAD;
+
 static upernet_model *create_or_fail(const char *model)
 {
     char spec[512];
     upernet_error err;
     model_spec(model, spec, sizeof spec);
-    upernet_model *m = upernet_model_create(spec, &err);
-    ck_assert_msg(m != NULL, "create %s: %s", spec, err.message);
+    upernet_model_options options;
+    test_model_options(&options);
+    options.conv3x3 = conv3x3_algorithm;
+    upernet_model *m = NULL;
+    ck_assert_msg(upernet_model_open(spec, &options, &m, &err) == UPERNET_OK, "open %s: %s", spec,
+                  err.message);
     return m;
 }
 
-/* Runs m on the golden's input; returns malloc'ed logits. */
-static float *run(upernet_model *m, const struct golden *g)
+static upernet_workspace *workspace_or_fail(const upernet_model *m)
+{
+    upernet_error err;
+    upernet_workspace *ws = NULL;
+    ck_assert_msg(upernet_workspace_create(m, &ws, &err) == UPERNET_OK, "%s", err.message);
+    return ws;
+}
+
+/* Runs m with workspace ws on the golden's input; returns malloc'ed logits. */
+static float *run_in(const upernet_model *m, upernet_workspace *ws, const struct golden *g)
 {
     const size_t H = (size_t) g->height, W = (size_t) g->width;
     float *pixels = malloc(3 * H * W * sizeof *pixels);
@@ -109,9 +126,18 @@ static float *run(upernet_model *m, const struct golden *g)
     ck_assert(pixels != NULL && logits != NULL);
     golden_make_input(g->height, g->width, pixels);
     upernet_error err;
-    ck_assert_msg(upernet_model_forward(m, pixels, H, W, logits, &err) == UPERNET_OK,
+    ck_assert_msg(upernet_model_forward(m, ws, pixels, 1, H, W, logits, &err) == UPERNET_OK,
                   "forward: %s", err.message);
     free(pixels);
+    return logits;
+}
+
+/* The same in a workspace of its own. */
+static float *run(const upernet_model *m, const struct golden *g)
+{
+    upernet_workspace *ws = workspace_or_fail(m);
+    float *logits = run_in(m, ws, g);
+    upernet_workspace_free(ws);
     return logits;
 }
 
@@ -210,13 +236,15 @@ static void check_golden(const char *file)
     upernet_model *m = create_or_fail(g.model);
     ck_assert_int_eq(upernet_model_num_labels(m), g.num_labels);
     struct capture cap = {.n = 0};
-    upernet_model_set_tap(m, capture_tap, &cap);
-    float *logits = run(m, &g);
+    upernet_workspace *ws = workspace_or_fail(m);
+    upernet_workspace_set_tap(ws, capture_tap, &cap);
+    float *logits = run_in(m, ws, &g);
     const double d = compare(&g, logits, &cap, file);
     printf("%s [%s]: max |dlogit| = %.3g over %zu samples, arena %zu bytes\n", file,
-           upernet_isa_name(upernet_active_isa()), d, g.num_logits_samples,
-           upernet_model_arena_bytes(m));
+           upernet_isa_name(upernet_model_isa(m)), d, g.num_logits_samples,
+           upernet_workspace_bytes(ws));
     capture_free(&cap);
+    upernet_workspace_free(ws);
     free(logits);
     upernet_model_free(m);
     golden_free(&g);
@@ -258,10 +286,9 @@ START_TEST(test_shapes)
 }
 END_TEST
 
-/* UPERNET_CONV3X3=direct packs the head's 3x3 convs for the direct path:
- * the goldens hold there too, its logits differ from the Winograd ones in
- * the last bits (the switch really switches), and an unknown value is an
- * error naming it. */
+/* UPERNET_CONV3X3_DIRECT packs the head's 3x3 convs for the direct path:
+ * the goldens hold there too, and its logits differ from the Winograd ones
+ * in the last bits (the option really switches). */
 START_TEST(test_conv3x3_direct)
 {
     const char *file = "small-config-33x61.json.z";
@@ -269,22 +296,16 @@ START_TEST(test_conv3x3_direct)
     load_golden(file, &g);
     upernet_model *wino = create_or_fail(g.model);
     float *wino_logits = run(wino, &g);
-    setenv("UPERNET_CONV3X3", "direct", 1);
+    conv3x3_algorithm = UPERNET_CONV3X3_DIRECT;
     check_golden(file);
     upernet_model *direct = create_or_fail(g.model);
+    conv3x3_algorithm = UPERNET_CONV3X3_WINOGRAD;
+    ck_assert_int_eq(upernet_model_conv3x3(direct), UPERNET_CONV3X3_DIRECT);
+    ck_assert_int_eq(upernet_model_conv3x3(wino), UPERNET_CONV3X3_WINOGRAD);
     float *direct_logits = run(direct, &g);
     const size_t n = (size_t) g.num_labels * g.height * g.width;
     ck_assert_msg(memcmp(wino_logits, direct_logits, n * sizeof(float)) != 0,
-                  "UPERNET_CONV3X3=direct gave the Winograd path's exact logits");
-    setenv("UPERNET_CONV3X3", "fft", 1);
-    char spec[512];
-    upernet_error err;
-    model_spec(g.model, spec, sizeof spec);
-    ck_assert(upernet_model_create(spec, &err) == NULL);
-    ck_assert_int_eq(err.status, UPERNET_ERR_ARGUMENT);
-    ck_assert_msg(strstr(err.message, "UPERNET_CONV3X3") && strstr(err.message, "'fft'"), "%s",
-                  err.message);
-    unsetenv("UPERNET_CONV3X3");
+                  "UPERNET_CONV3X3_DIRECT gave the Winograd path's exact logits");
     free(wino_logits), free(direct_logits);
     upernet_model_free(wino), upernet_model_free(direct);
     golden_free(&g);
@@ -307,9 +328,11 @@ static float *logits_with(const char *model, int H, int W, int threads, bool no_
     (void) threads;
 #endif
     upernet_model *m = create_or_fail(model);
-    m->plan_without_reuse = no_reuse;
+    upernet_workspace *ws = workspace_or_fail(m);
+    ws->plan_without_reuse = no_reuse;
     struct golden g = {.height = H, .width = W, .num_labels = upernet_model_num_labels(m)};
-    float *logits = run(m, &g);
+    float *logits = run_in(m, ws, &g);
+    upernet_workspace_free(ws);
     upernet_model_free(m);
     return logits;
 }
@@ -399,10 +422,11 @@ START_TEST(test_step_observer_counts)
     double winograd_direct, winograd_real;
     const double expected = tiny_macs(64, 96, &winograd_direct, &winograd_real);
     const size_t thread_counts[] = {16, 12};
+    upernet_workspace *ws = workspace_or_fail(m);
     for (size_t i = 0; i < 2; i++) {
         struct step_totals totals = {0};
-        upernet_model_set_step_observer(m, add_step, &totals, thread_counts[i]);
-        free(run(m, &g));
+        upernet_workspace_set_step_observer(ws, add_step, &totals, thread_counts[i]);
+        free(run_in(m, ws, &g));
         ck_assert_msg(fabs(totals.direct_macs - expected) <= 1e-9 * expected,
                       "direct multiply-adds %.0f, closed form %.0f", totals.direct_macs, expected);
         const double real = m->winograd ? expected - winograd_direct + winograd_real : expected;
@@ -418,7 +442,7 @@ START_TEST(test_step_observer_counts)
         if (m->winograd)
             ck_assert_uint_eq(totals.winograd_units, 16 * (fewest > balanced ? fewest : balanced));
     }
-    upernet_model_set_step_observer(m, NULL, NULL, 0);
+    upernet_workspace_free(ws);
     upernet_model_free(m);
 }
 END_TEST
@@ -450,7 +474,8 @@ START_TEST(test_from_tensors_equals_synthetic)
     ck_assert_msg(upernet_config_resolve(spec, &cfg, &err) == UPERNET_OK, "%s", err.message);
     struct upernet_param_table table;
     ck_assert(upernet_param_table_build(&cfg, &table, &err) == UPERNET_OK);
-    upernet_tensors *store = upernet_tensors_create();
+    upernet_tensors *store = NULL;
+    ck_assert(upernet_tensors_create(&store, &err) == UPERNET_OK);
     for (size_t i = 0; i < table.count; i++) {
         const struct upernet_param_spec *p = &table.params[i];
         if (p->is_counter)
@@ -465,16 +490,19 @@ START_TEST(test_from_tensors_equals_synthetic)
                                       &err) == UPERNET_OK);
     }
     upernet_param_table_free(&table);
-    upernet_model *a = upernet_model_create_from_tensors(spec, store, &err);
-    ck_assert_msg(a != NULL, "%s", err.message);
-    upernet_model *b = upernet_model_create(spec, &err);
-    ck_assert(b != NULL);
+    upernet_model_options options;
+    test_model_options(&options);
+    options.config = spec;
+    upernet_model *a = NULL, *b = NULL, *again = NULL;
+    ck_assert_msg(upernet_model_from_tensors(store, &options, &a, &err) == UPERNET_OK, "%s",
+                  err.message);
+    b = create_or_fail("small-config");
     struct golden g = {.height = 40, .width = 33, .num_labels = upernet_model_num_labels(a)};
     float *la = run(a, &g), *lb = run(b, &g);
     ck_assert(memcmp(la, lb, (size_t) g.num_labels * 40 * 33 * sizeof(float)) == 0);
     /* Loading consumed the tensors: a second model from the store fails. */
-    ck_assert(upernet_model_create_from_tensors(spec, store, &err) == NULL);
-    ck_assert_int_eq(err.status, UPERNET_ERR_MISMATCH);
+    ck_assert(upernet_model_from_tensors(store, &options, &again, &err) == UPERNET_ERR_MISMATCH);
+    ck_assert_ptr_null(again);
     ck_assert_ptr_nonnull(strstr(err.message, "consumed"));
     free(la);
     free(lb);
@@ -484,60 +512,204 @@ START_TEST(test_from_tensors_equals_synthetic)
 }
 END_TEST
 
-/* Several sizes in a row on one model re-plan the arena; a size too small
- * is refused with a message. */
+/* Several sizes in a row on one workspace re-plan its arena; a size too
+ * small is refused with a message. */
 START_TEST(test_replan_and_small_input)
 {
     upernet_model *m = create_or_fail("small-config");
+    upernet_workspace *ws = workspace_or_fail(m);
     const size_t L = (size_t) upernet_model_num_labels(m);
     float *pixels = calloc(3 * 64 * 64, sizeof(float)), *logits = malloc(L * 64 * 64 * 4);
     upernet_error err;
-    ck_assert(upernet_model_forward(m, pixels, 64, 64, logits, &err) == UPERNET_OK);
-    const size_t a = upernet_model_arena_bytes(m);
-    ck_assert(upernet_model_forward(m, pixels, 32, 48, logits, &err) == UPERNET_OK);
-    ck_assert(upernet_model_arena_bytes(m) < a);
-    ck_assert(upernet_model_forward(m, pixels, 31, 48, logits, &err) == UPERNET_ERR_ARGUMENT);
+    ck_assert(upernet_workspace_bytes(ws) == 0);
+    ck_assert(upernet_model_forward(m, ws, pixels, 1, 64, 64, logits, &err) == UPERNET_OK);
+    const size_t a = upernet_workspace_bytes(ws);
+    ck_assert(upernet_model_forward(m, ws, pixels, 1, 32, 48, logits, &err) == UPERNET_OK);
+    ck_assert(upernet_workspace_bytes(ws) < a);
+    ck_assert(upernet_model_forward(m, ws, pixels, 1, 31, 48, logits, &err) ==
+              UPERNET_ERR_ARGUMENT);
     ck_assert_ptr_nonnull(strstr(err.message, "31x48"));
+    ck_assert(upernet_model_forward(m, ws, pixels, 0, 32, 48, logits, &err) ==
+              UPERNET_ERR_ARGUMENT);
     free(pixels);
     free(logits);
+    upernet_workspace_free(ws);
     upernet_model_free(m);
 }
 END_TEST
 
-/* Weights packed for one panel width are refused by a tier with another. */
-START_TEST(test_tier_change_refused)
+/* A batch of three different images gives, image by image, the bits of three
+ * batches of one. */
+START_TEST(test_batch_equals_singles)
 {
-    upernet_error err;
-    const struct upernet_cpu_features *f = upernet_cpu_features();
-    const enum upernet_isa tiers[] = {UPERNET_ISA_SCALAR, UPERNET_ISA_AVX2, UPERNET_ISA_AVX512,
-                                      UPERNET_ISA_NEON};
     upernet_model *m = create_or_fail("small-config");
-    const size_t nr = upernet_kernels()->igemm.nr;
-    for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
-        if (!upernet_isa_runnable(f, tiers[i]))
-            continue;
-        ck_assert(upernet_select_isa(upernet_isa_name(tiers[i]), &err) == UPERNET_OK);
-        if (upernet_kernels()->igemm.nr == nr)
-            continue;
-        float *pixels = calloc(3 * 32 * 32, sizeof(float));
-        float *logits = malloc((size_t) upernet_model_num_labels(m) * 32 * 32 * 4);
-        ck_assert(upernet_model_forward(m, pixels, 32, 32, logits, &err) == UPERNET_ERR_MISMATCH);
-        ck_assert_ptr_nonnull(strstr(err.message, "packed for tier"));
-        free(pixels);
-        free(logits);
+    upernet_workspace *ws = workspace_or_fail(m);
+    enum { N = 3, H = 37, W = 50 };
+    const size_t L = (size_t) upernet_model_num_labels(m), in = 3 * H * W, out = L * H * W;
+    float *pixels = malloc(N * in * sizeof(float));
+    float *batch = malloc(N * out * sizeof(float)), *one = malloc(out * sizeof(float));
+    ck_assert(pixels != NULL && batch != NULL && one != NULL);
+    for (size_t i = 0; i < N; i++)
+        test_fill_uniform(pixels + i * in, in, 11 + i, -2.0f, 2.0f);
+    upernet_error err;
+    ck_assert_msg(upernet_model_forward(m, ws, pixels, N, H, W, batch, &err) == UPERNET_OK, "%s",
+                  err.message);
+    for (size_t i = 0; i < N; i++) {
+        ck_assert(upernet_model_forward(m, ws, pixels + i * in, 1, H, W, one, &err) == UPERNET_OK);
+        ck_assert_msg(memcmp(one, batch + i * out, out * sizeof(float)) == 0,
+                      "image %zu of the batch differs from its batch of one", i);
     }
+    free(pixels), free(batch), free(one);
+    upernet_workspace_free(ws);
     upernet_model_free(m);
+}
+END_TEST
+
+/* Several threads run forwards on one model at once, each in its own
+ * workspace: every result equals the one computed alone. */
+struct concurrent_job {
+    const upernet_model *model;
+    const float *pixels;
+    float *logits;
+    enum upernet_status status;
+};
+
+static void *concurrent_forward(void *arg)
+{
+    struct concurrent_job *job = arg;
+    upernet_workspace *ws = NULL;
+    upernet_error err;
+    job->status = upernet_workspace_create(job->model, &ws, &err);
+    for (int r = 0; r < 2 && job->status == UPERNET_OK; r++)
+        job->status = upernet_model_forward(job->model, ws, job->pixels, 1, 40, 33, job->logits,
+                                            &err);
+    upernet_workspace_free(ws);
+    return NULL;
+}
+
+START_TEST(test_concurrent_forwards)
+{
+    upernet_model_options options;
+    test_model_options(&options);
+    options.threads = 1;
+    char spec[512];
+    model_spec("small-config", spec, sizeof spec);
+    upernet_model *m = NULL;
+    upernet_error err;
+    ck_assert_msg(upernet_model_open(spec, &options, &m, &err) == UPERNET_OK, "%s", err.message);
+    enum { JOBS = 3 };
+    const size_t in = 3 * 40 * 33, out = (size_t) upernet_model_num_labels(m) * 40 * 33;
+    float *pixels = malloc(JOBS * in * sizeof(float)), *alone = malloc(out * sizeof(float));
+    struct concurrent_job jobs[JOBS];
+    pthread_t threads[JOBS];
+    for (int i = 0; i < JOBS; i++) {
+        test_fill_uniform(pixels + i * in, in, 100 + (uint64_t) i, -2.0f, 2.0f);
+        jobs[i] = (struct concurrent_job){m, pixels + i * in, malloc(out * sizeof(float)),
+                                          UPERNET_OK};
+        ck_assert(pthread_create(&threads[i], NULL, concurrent_forward, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < JOBS; i++)
+        ck_assert(pthread_join(threads[i], NULL) == 0);
+    upernet_workspace *ws = workspace_or_fail(m);
+    for (int i = 0; i < JOBS; i++) {
+        ck_assert_int_eq(jobs[i].status, UPERNET_OK);
+        ck_assert(upernet_model_forward(m, ws, jobs[i].pixels, 1, 40, 33, alone, &err) ==
+                  UPERNET_OK);
+        ck_assert_msg(memcmp(alone, jobs[i].logits, out * sizeof(float)) == 0,
+                      "concurrent forward %d differs", i);
+        free(jobs[i].logits);
+    }
+    free(pixels), free(alone);
+    upernet_workspace_free(ws);
+    upernet_model_free(m);
+}
+END_TEST
+
+/* The tier is per model: models of every tier this host runs coexist, each
+ * runs its own kernels (results within the goldens' tolerance of the
+ * scalar model), and a workspace serves only the model it was made for. */
+START_TEST(test_tiers_side_by_side)
+{
+    char spec[512];
+    model_spec("small-config", spec, sizeof spec);
+    upernet_model *models[UPERNET_ISA_COUNT] = {NULL};
+    float *logits[UPERNET_ISA_COUNT] = {NULL};
+    enum { H = 32, W = 36 };
+    struct golden g = {.height = H, .width = W};
+    upernet_error err;
+    for (int i = 0; i < UPERNET_ISA_COUNT; i++) {
+        if (!upernet_isa_supported((enum upernet_isa) i))
+            continue;
+        upernet_model_options options;
+        upernet_model_options_init(&options);
+        options.isa = (enum upernet_isa) i;
+        ck_assert_msg(upernet_model_open(spec, &options, &models[i], &err) == UPERNET_OK, "%s",
+                      err.message);
+        ck_assert_int_eq(upernet_model_isa(models[i]), i);
+        g.num_labels = upernet_model_num_labels(models[i]);
+    }
+    for (int i = 0; i < UPERNET_ISA_COUNT; i++)
+        if (models[i] != NULL)
+            logits[i] = run(models[i], &g);
+    const size_t n = (size_t) g.num_labels * H * W;
+    for (int i = 1; i < UPERNET_ISA_COUNT; i++) {
+        if (logits[i] == NULL)
+            continue;
+        size_t worst;
+        const double e = test_max_scaled_error(logits[i], logits[UPERNET_ISA_SCALAR], n, 1e-4,
+                                               1e-4, &worst);
+        ck_assert_msg(e <= 1.0, "tier %s vs scalar: %.3g at %zu", upernet_isa_name(i), e, worst);
+    }
+    upernet_model_options other;
+    upernet_model_options_init(&other);
+    upernet_model *b = NULL;
+    ck_assert(upernet_model_open(spec, &other, &b, &err) == UPERNET_OK);
+    upernet_workspace *ws = workspace_or_fail(b);
+    float *pixels = calloc(3 * H * W, sizeof(float)), *out = malloc(n * sizeof(float));
+    ck_assert(upernet_model_forward(models[UPERNET_ISA_SCALAR], ws, pixels, 1, H, W, out, &err) ==
+              UPERNET_ERR_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(err.message, "another model"));
+    free(pixels), free(out);
+    upernet_workspace_free(ws);
+    upernet_model_free(b);
+    for (int i = 0; i < UPERNET_ISA_COUNT; i++) {
+        upernet_model_free(models[i]);
+        free(logits[i]);
+    }
+}
+END_TEST
+
+/* Options that cannot work are refused before anything is loaded. */
+START_TEST(test_bad_options_refused)
+{
+    upernet_model_options options;
+    upernet_model_options_init(&options);
+    upernet_model *m = NULL;
+    upernet_error err;
+    options.threads = -1;
+    ck_assert(upernet_model_open("tiny", &options, &m, &err) == UPERNET_ERR_ARGUMENT);
+    ck_assert_ptr_null(m);
+    upernet_model_options_init(&options);
+    options.conv3x3 = (enum upernet_conv3x3) 7;
+    ck_assert(upernet_model_open("tiny", &options, &m, &err) == UPERNET_ERR_ARGUMENT);
+    for (int i = 0; i < UPERNET_ISA_COUNT; i++) {
+        if (upernet_isa_supported((enum upernet_isa) i))
+            continue;
+        upernet_model_options_init(&options);
+        options.isa = (enum upernet_isa) i;
+        ck_assert(upernet_model_open("tiny", &options, &m, &err) == UPERNET_ERR_UNSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(err.message, upernet_isa_name((enum upernet_isa) i)));
+    }
+    upernet_model_options_init(&options);
+    options.config = "tiny";
+    ck_assert(upernet_model_open("small", &options, &m, &err) == UPERNET_ERR_ARGUMENT);
+    ck_assert_ptr_null(m);
 }
 END_TEST
 
 int main(void)
 {
-    upernet_error err;
-    if (upernet_select_isa(NULL, &err) != UPERNET_OK) {
-        printf("SKIP: %s\n", err.message);
-        return err.status == UPERNET_ERR_UNSUPPORTED ? 77 : 1;
-    }
-    const enum upernet_isa tier = upernet_active_isa();
+    const enum upernet_isa tier = test_select_tier("test_model");
     const char *all = getenv("UPERNET_TEST_ALL_SIZES");
     const char *quick_env = getenv("UPERNET_TEST_QUICK");
     const bool quick = quick_env != NULL && strcmp(quick_env, "1") == 0;
@@ -571,7 +743,10 @@ int main(void)
     tcase_add_test(props, test_step_observer_counts);
     tcase_add_test(props, test_from_tensors_equals_synthetic);
     tcase_add_test(props, test_replan_and_small_input);
-    tcase_add_test(props, test_tier_change_refused);
+    tcase_add_test(props, test_batch_equals_singles);
+    tcase_add_test(props, test_concurrent_forwards);
+    tcase_add_test(props, test_tiers_side_by_side);
+    tcase_add_test(props, test_bad_options_refused);
     tcase_add_test(props, test_conv3x3_direct);
     suite_add_tcase(suite, props);
 

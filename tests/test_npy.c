@@ -30,7 +30,7 @@ START_TEST(test_round_trip)
     for (int i = 0; i < 105; i++)
         data[i] = (float) i * 0.25f - 3.0f;
     upernet_error err;
-    ck_assert(upernet_npy_write_f32(path, shape, 4, data, &err) == UPERNET_OK);
+    ck_assert(upernet_npy_write(path, shape, 4, data, &err) == UPERNET_OK);
 
     /* NumPy's layout: v1.0, header ends in '\n', data offset a multiple of 64. */
     FILE *f = fopen(path, "rb");
@@ -47,28 +47,28 @@ START_TEST(test_round_trip)
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_uint_eq((size_t) st.st_size, 10 + header_len + sizeof data);
 
-    struct upernet_npy npy;
-    ck_assert_msg(upernet_npy_read_f32(path, &npy, &err) == UPERNET_OK, "%s", err.message);
+    upernet_array npy;
+    ck_assert_msg(upernet_npy_read(path, &npy, &err) == UPERNET_OK, "%s", err.message);
     ck_assert_uint_eq(npy.ndim, 4);
     for (int d = 0; d < 4; d++)
         ck_assert_uint_eq(npy.shape[d], shape[d]);
     ck_assert_uint_eq(npy.numel, 105);
     ck_assert(memcmp(npy.data, data, sizeof data) == 0);
-    upernet_npy_free(&npy);
+    upernet_array_free(&npy);
 
     /* 1-D and scalar shapes spell like NumPy: (5,) and (). */
     const size_t five = 5;
-    ck_assert(upernet_npy_write_f32(path, &five, 1, data, &err) == UPERNET_OK);
-    ck_assert(upernet_npy_read_f32(path, &npy, &err) == UPERNET_OK);
+    ck_assert(upernet_npy_write(path, &five, 1, data, &err) == UPERNET_OK);
+    ck_assert(upernet_npy_read(path, &npy, &err) == UPERNET_OK);
     ck_assert_uint_eq(npy.ndim, 1);
     ck_assert_uint_eq(npy.shape[0], 5);
-    upernet_npy_free(&npy);
-    ck_assert(upernet_npy_write_f32(path, NULL, 0, data, &err) == UPERNET_OK);
-    ck_assert(upernet_npy_read_f32(path, &npy, &err) == UPERNET_OK);
+    upernet_array_free(&npy);
+    ck_assert(upernet_npy_write(path, NULL, 0, data, &err) == UPERNET_OK);
+    ck_assert(upernet_npy_read(path, &npy, &err) == UPERNET_OK);
     ck_assert_uint_eq(npy.ndim, 0);
     ck_assert_uint_eq(npy.numel, 1);
     ck_assert(npy.data[0] == data[0]);
-    upernet_npy_free(&npy);
+    upernet_array_free(&npy);
 
     /* No temporary file is left behind. */
     unlink(path);
@@ -81,10 +81,10 @@ START_TEST(test_write_failure_names_file)
     upernet_error err;
     const size_t n = 1;
     float v = 1;
-    ck_assert(upernet_npy_write_f32("/nonexistent-dir/x.npy", &n, 1, &v, &err) == UPERNET_ERR_IO);
+    ck_assert(upernet_npy_write("/nonexistent-dir/x.npy", &n, 1, &v, &err) == UPERNET_ERR_IO);
     ck_assert_ptr_nonnull(strstr(err.message, "/nonexistent-dir/x.npy"));
-    struct upernet_npy npy;
-    ck_assert(upernet_npy_read_f32("/nonexistent-dir/x.npy", &npy, &err) == UPERNET_ERR_IO);
+    upernet_array npy;
+    ck_assert(upernet_npy_read("/nonexistent-dir/x.npy", &npy, &err) == UPERNET_ERR_IO);
     ck_assert_ptr_nonnull(strstr(err.message, "/nonexistent-dir/x.npy"));
 }
 END_TEST
@@ -117,16 +117,16 @@ static size_t build(unsigned char *buf, int major, const char *header, size_t da
 START_TEST(test_versions_2_and_3)
 {
     unsigned char buf[512];
-    struct upernet_npy npy;
+    upernet_array npy;
     upernet_error err;
     for (int major = 2; major <= 3; major++) {
         size_t n = build(buf, major, "{'shape': (2, 3), 'fortran_order': False, 'descr': '<f4'}",
                          24);
-        ck_assert_msg(upernet_npy_parse_f32(buf, n, "v.npy", &npy, &err) == UPERNET_OK, "%s",
+        ck_assert_msg(upernet_npy_parse(buf, n, "v.npy", &npy, &err) == UPERNET_OK, "%s",
                       err.message);
         ck_assert_uint_eq(npy.ndim, 2);
         ck_assert_uint_eq(npy.shape[1], 3);
-        upernet_npy_free(&npy);
+        upernet_array_free(&npy);
     }
 }
 END_TEST
@@ -172,9 +172,9 @@ START_TEST(test_malformed)
     size_t n = build(buf, b->major == 4 ? 2 : b->major, b->header, b->data_bytes);
     if (b->major == 4)
         buf[6] = 4;
-    struct upernet_npy npy;
+    upernet_array npy;
     upernet_error err;
-    enum upernet_status st = upernet_npy_parse_f32(buf, n, "bad.npy", &npy, &err);
+    enum upernet_status st = upernet_npy_parse(buf, n, "bad.npy", &npy, &err);
     ck_assert_msg(st == b->status, "%s: status %d (%s)", b->header, st, err.message);
     ck_assert_ptr_nonnull(strstr(err.message, "bad.npy"));
     ck_assert_msg(strstr(err.message, b->message_part) != NULL, "'%s' not in: %s",
@@ -185,17 +185,17 @@ END_TEST
 
 START_TEST(test_bad_magic_and_truncation)
 {
-    struct upernet_npy npy;
+    upernet_array npy;
     upernet_error err;
-    ck_assert(upernet_npy_parse_f32("PK\x03\x04 not npy", 14, "z.npy", &npy, &err) ==
+    ck_assert(upernet_npy_parse("PK\x03\x04 not npy", 14, "z.npy", &npy, &err) ==
               UPERNET_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.message, "magic"));
     unsigned char buf[256];
     size_t n = build(buf, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", 4);
-    ck_assert(upernet_npy_parse_f32(buf, 40, "t.npy", &npy, &err) == UPERNET_ERR_FORMAT);
+    ck_assert(upernet_npy_parse(buf, 40, "t.npy", &npy, &err) == UPERNET_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.message, "truncated"));
-    ck_assert(upernet_npy_parse_f32(buf, n, "t.npy", &npy, &err) == UPERNET_OK);
-    upernet_npy_free(&npy);
+    ck_assert(upernet_npy_parse(buf, n, "t.npy", &npy, &err) == UPERNET_OK);
+    upernet_array_free(&npy);
 }
 END_TEST
 

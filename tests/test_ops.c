@@ -711,11 +711,7 @@ END_TEST
 
 int main(void)
 {
-    upernet_error err;
-    if (upernet_select_isa(NULL, &err) != UPERNET_OK) {
-        printf("SKIP: %s\n", err.message);
-        return err.status == UPERNET_ERR_UNSUPPORTED ? 77 : 1;
-    }
+    test_select_tier("test_ops");
     /* Counts of the golden arrays, read once here to size the loop tests. */
     if (!load_goldens())
         return 1;

@@ -122,7 +122,7 @@ START_TEST(test_failed_write_leaves_nothing)
     static float values[100000];
     const size_t shape[1] = {100000};
     upernet_error err;
-    ck_assert_int_eq(upernet_npy_write_f32(path, shape, 1, values, &err), UPERNET_ERR_IO);
+    ck_assert_int_eq(upernet_npy_write(path, shape, 1, values, &err), UPERNET_ERR_IO);
     ck_assert_msg(strstr(err.message, path) != NULL, "message '%s' does not name %s", err.message, path);
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -134,12 +134,12 @@ START_TEST(test_failed_write_leaves_nothing)
     ck_assert_msg(listing[0] == '\0', "left behind: %s", listing);
     /* a small file fits; a failed rewrite keeps it intact */
     const size_t small_shape[1] = {4};
-    ck_assert_int_eq(upernet_npy_write_f32(path, small_shape, 1, values, &err), UPERNET_OK);
-    ck_assert_int_eq(upernet_npy_write_f32(path, shape, 1, values, &err), UPERNET_ERR_IO);
-    struct upernet_npy back;
-    ck_assert_msg(upernet_npy_read_f32(path, &back, &err) == UPERNET_OK, "%s", err.message);
+    ck_assert_int_eq(upernet_npy_write(path, small_shape, 1, values, &err), UPERNET_OK);
+    ck_assert_int_eq(upernet_npy_write(path, shape, 1, values, &err), UPERNET_ERR_IO);
+    upernet_array back;
+    ck_assert_msg(upernet_npy_read(path, &back, &err) == UPERNET_OK, "%s", err.message);
     ck_assert_uint_eq(back.numel, 4);
-    upernet_npy_free(&back);
+    upernet_array_free(&back);
     unlink(path);
     ck_assert_int_eq(rmdir(dir), 0);
 }

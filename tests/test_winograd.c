@@ -216,11 +216,7 @@ END_TEST
 
 int main(void)
 {
-    upernet_error err;
-    if (upernet_select_isa(NULL, &err) != UPERNET_OK) {
-        printf("SKIP: %s\n", err.message);
-        return err.status == UPERNET_ERR_UNSUPPORTED ? 77 : 1;
-    }
+    test_select_tier("test_winograd");
     printf("test_winograd: tier %s\n", upernet_isa_name(upernet_active_isa()));
     Suite *suite = suite_create("winograd");
     TCase *tc = tcase_create("winograd");

@@ -3,7 +3,10 @@
 #include "tests/testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "kernels/dispatch.h"
 
 void test_fill_uniform(float *dst, size_t n, uint64_t seed, float lo, float hi)
 {
@@ -57,4 +60,25 @@ const char *test_data_dir(void)
 {
     const char *d = getenv("UPERNET_DATA_DIR");
     return d != NULL && d[0] != '\0' ? d : "data";
+}
+
+static enum upernet_isa selected_tier = UPERNET_ISA_AUTO;
+
+enum upernet_isa test_select_tier(const char *program)
+{
+    const char *name = getenv("UPERNET_ISA");
+    upernet_error err;
+    if (upernet_select_isa(name, &err) != UPERNET_OK) {
+        printf("%s: %s%s\n", program, err.status == UPERNET_ERR_UNSUPPORTED ? "SKIP: " : "",
+               err.message);
+        exit(err.status == UPERNET_ERR_UNSUPPORTED ? 77 : 1);
+    }
+    selected_tier = upernet_active_isa();
+    return selected_tier;
+}
+
+void test_model_options(upernet_model_options *options)
+{
+    upernet_model_options_init(options);
+    options->isa = selected_tier;
 }

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "upernet.h"
+
 /* Deterministic pseudo-random floats in [lo, hi) (xorshift; seed != 0). */
 void test_fill_uniform(float *dst, size_t n, uint64_t seed, float lo, float hi);
 
@@ -18,6 +20,17 @@ int test_guard_intact(const float *p, size_t n, size_t guard);
  * *worst receives the index of the worst element. NaN counts as infinitely bad. */
 double test_max_scaled_error(const float *a, const float *b, size_t n, double atol, double rtol,
                              size_t *worst);
+
+/* The tier a tier-dependent test runs with: $UPERNET_ISA (which
+ * tests/run-tier.sh sets; unset: the best), made the tier of the default
+ * kernel table (ops and kernels called without a model) and returned for the
+ * model options (the library reads no environment variable). Exits with 77
+ * (SKIP) and a message when this host or build cannot run it, with 1 when
+ * the name is unknown. */
+enum upernet_isa test_select_tier(const char *program);
+
+/* Model options with the tier of test_select_tier. */
+void test_model_options(upernet_model_options *options);
 
 /* The data directory (UPERNET_DATA_DIR, else "data"). */
 const char *test_data_dir(void);

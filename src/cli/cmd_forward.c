@@ -1,6 +1,6 @@
 /* upernet forward: runs the model on a pixel tensor (.npy, float32
- * (1,3,H,W) like transformers' pixel_values) and writes the logits (.npy,
- * float32 (1,num_labels,H,W) like its logits). */
+ * (N,3,H,W) like transformers' pixel_values) and writes the logits (.npy,
+ * float32 (N,num_labels,H,W) like its logits). */
 #include "config.h"
 
 #include <getopt.h>
@@ -9,9 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cli_weights.h"
 #include "cli/commands.h"
-#include "io/npy.h"
 #include "upernet.h"
 
 #ifdef _OPENMP
@@ -21,18 +19,19 @@
 static void forward_usage(FILE *out)
 {
     fprintf(out,
-            "usage: upernet forward --model SIZE|CONFIG.json [--weights FILE] --input PIXELS.npy\n"
+            "usage: upernet forward [--model SIZE|CONFIG.json] [--weights FILE|DIR] --input PIXELS.npy\n"
             "                       --logits OUT.npy [--isa TIER] [--threads N] [--repeat N]\n"
             "                       [--verbose]\n"
-            "Runs UperNet-ConvNeXt on PIXELS.npy, float32 (1,3,H,W) normalised like\n"
-            "transformers' pixel_values (H, W >= 32), and writes float32 logits\n"
-            "(1,num_labels,H,W) to OUT.npy.\n"
+            "Runs UperNet-ConvNeXt on PIXELS.npy, float32 (N,3,H,W) normalised like\n"
+            "transformers' pixel_values (N >= 1 images, H, W >= 32), and writes float32\n"
+            "logits (N,num_labels,H,W) to OUT.npy.\n"
             "  --model M     tiny, small, base, large, xlarge (or upernet-convnext-SIZE),\n"
             "                or the path of an HF config.json\n"
             "  --weights F   weights file: model.safetensors, pytorch_model.bin or an mmseg\n"
             "                .pth (recognised by content), or a directory holding one\n"
-            "                (and its config.json, used when --model is not given)\n"
-            "                (default: the deterministic synthetic weights)\n"
+            "                (and its config.json, used when --model is not given;\n"
+            "                without either, the built-in size the shapes match)\n"
+            "                (default: the deterministic synthetic weights of --model)\n"
             "  --isa T       kernel tier: scalar, avx2, avx512, neon (can only lower it)\n"
             "  --threads N   OpenMP threads (default: all)\n"
             "  --repeat N    run the forward N times, printing forward_ms=<ms> per run on stderr\n"
@@ -79,86 +78,91 @@ int cmd_forward(int argc, char **argv)
         default: forward_usage(stderr); return EXIT_USAGE;
         }
     }
-    /* a save_pretrained directory carries its own config.json */
-    char dir_config[4096];
-    if (model_spec == NULL && weights != NULL && cli_weights_dir_config(weights, dir_config, sizeof dir_config))
-        model_spec = dir_config;
-    if (optind != argc || model_spec == NULL || input == NULL || output == NULL) {
+    if (optind != argc || (model_spec == NULL && weights == NULL) || input == NULL ||
+        output == NULL) {
         if (optind == argc)
-            fprintf(stderr, "upernet forward: --model, --input and --logits are required\n");
+            fprintf(stderr, "upernet forward: --model or --weights, --input and --logits are "
+                            "required\n");
         forward_usage(stderr);
         return EXIT_USAGE;
     }
-    if (cli_configure_runtime(isa, threads) != 0)
+    upernet_model_options model_options;
+    if (cli_model_options("forward", isa, threads, &model_options) != 0)
         return 1;
 
     upernet_error err;
-    struct upernet_npy pixels;
-    if (upernet_npy_read_f32(input, &pixels, &err) != UPERNET_OK) {
+    upernet_array pixels;
+    if (upernet_npy_read(input, &pixels, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet forward: %s\n", err.message);
         return 1;
     }
-    if (pixels.ndim != 4 || pixels.shape[0] != 1 || pixels.shape[1] != 3 ||
+    if (pixels.ndim != 4 || pixels.shape[0] < 1 || pixels.shape[1] != 3 ||
         pixels.shape[2] < 32 || pixels.shape[3] < 32) {
         fprintf(stderr,
-                "upernet forward: %s: expected shape (1, 3, H, W) with H, W >= 32, got %zu "
+                "upernet forward: %s: expected shape (N, 3, H, W) with N >= 1, H, W >= 32, got %zu "
                 "dimensions (",
                 input, pixels.ndim);
         for (size_t d = 0; d < pixels.ndim; d++)
             fprintf(stderr, "%s%zu", d ? ", " : "", pixels.shape[d]);
         fprintf(stderr, ")\n");
-        upernet_npy_free(&pixels);
+        upernet_array_free(&pixels);
         return 1;
     }
-    const size_t H = pixels.shape[2], W = pixels.shape[3];
+    const size_t N = pixels.shape[0], H = pixels.shape[2], W = pixels.shape[3];
 
     int status = 1;
     float *logits = NULL;
+    upernet_workspace *ws = NULL;
     double t0 = now_ms();
-    upernet_model *model = cli_load_model("forward", model_spec, weights);
+    upernet_model *model = cli_load_model("forward", model_spec, weights, &model_options);
     if (model == NULL)
         goto done;
     const double load_ms = now_ms() - t0;
-    if (upernet_model_plan(model, H, W, &err) != UPERNET_OK) {
+    if (upernet_workspace_create(model, &ws, &err) != UPERNET_OK ||
+        upernet_workspace_plan(ws, H, W, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet forward: %s\n", err.message);
         goto done;
     }
     const size_t labels = (size_t) upernet_model_num_labels(model);
-    logits = malloc(labels * H * W * sizeof *logits);
+    logits = malloc(N * labels * H * W * sizeof *logits);
     if (logits == NULL) {
-        fprintf(stderr, "upernet forward: out of memory for %zux%zux%zu logits\n", labels, H, W);
+        fprintf(stderr, "upernet forward: out of memory for %zux%zux%zux%zu logits\n", N, labels,
+                H, W);
         goto done;
     }
     if (verbose) {
 #ifdef _OPENMP
-        const int n_threads = omp_get_max_threads();
+        const int n_threads = threads > 0 ? (int) threads : omp_get_max_threads();
 #else
         const int n_threads = 1;
 #endif
         fprintf(stderr,
-                "tier=%s threads=%d model=%s load_ms=%.1f weights_bytes=%zu arena_bytes=%zu "
-                "input=%zux%zu\n",
-                upernet_isa_name(upernet_model_isa(model)), n_threads, model_spec, load_ms,
-                upernet_model_weight_bytes(model), upernet_model_arena_bytes(model), H, W);
+                "tier=%s conv3x3=%s threads=%d model=%s load_ms=%.1f weights_bytes=%zu "
+                "arena_bytes=%zu input=%zux%zux%zu\n",
+                upernet_isa_name(upernet_model_isa(model)),
+                upernet_conv3x3_name(upernet_model_conv3x3(model)), n_threads,
+                model_spec != NULL ? model_spec : weights, load_ms,
+                upernet_model_weight_bytes(model), upernet_workspace_bytes(ws), N, H, W);
     }
     for (long r = 0; r < repeat; r++) {
         double start = now_ms();
-        if (upernet_model_forward(model, pixels.data, H, W, logits, &err) != UPERNET_OK) {
+        if (upernet_model_forward(model, ws, pixels.data, N, H, W, logits, &err) != UPERNET_OK) {
             fprintf(stderr, "upernet forward: %s\n", err.message);
             goto done;
         }
         if (repeat_given || verbose)
             fprintf(stderr, "forward_ms=%.3f\n", now_ms() - start);
     }
-    const size_t shape[4] = {1, labels, H, W};
-    if (upernet_npy_write_f32(output, shape, 4, logits, &err) != UPERNET_OK) {
+    const size_t shape[4] = {N, labels, H, W};
+    if (upernet_npy_write(output, shape, 4, logits, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet forward: %s\n", err.message);
         goto done;
     }
     status = 0;
 done:
     free(logits);
+    upernet_workspace_free(ws);
     upernet_model_free(model);
-    upernet_npy_free(&pixels);
+    upernet_array_free(&pixels);
     return status;
 }

@@ -6,9 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli_weights.h"
 #include "cli/commands.h"
-#include "kernels/dispatch.h"
+#include "upernet.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -42,32 +41,69 @@ int cmd_info(int argc, char **argv)
         info_usage(stderr);
         return EXIT_USAGE;
     }
-    if (cli_select_isa(isa) != 0)
+    upernet_model_options model_options;
+    if (cli_model_options("info", isa, 0, &model_options) != 0)
         return 1;
 
-    const struct upernet_cpu_features *f = upernet_cpu_features();
     char features[256];
-    upernet_cpu_features_describe(f, features, sizeof features);
+    upernet_describe_cpu(features, sizeof features);
     printf("cpu features: %s\n", features);
     printf("tiers built:  ");
     for (int i = 0; i < UPERNET_ISA_COUNT; i++) {
         const enum upernet_isa t = (enum upernet_isa) i;
         if (upernet_isa_built(t))
             printf("%s%s ", upernet_isa_name(t),
-                   upernet_isa_emulated(t)        ? "(emulated by SIMDe: testing only)"
-                   : upernet_isa_runnable(f, t) ? ""
-                                                : "(not runnable)");
+                   upernet_isa_emulated(t)   ? "(emulated by SIMDe: testing only)"
+                   : upernet_isa_supported(t) ? ""
+                                              : "(not runnable)");
     }
-    printf("\nbest tier:    %s\n", upernet_isa_name(upernet_isa_best(f)));
-    const struct upernet_kernel_table *t = upernet_kernels();
-    printf("active tier:  %s\n", upernet_isa_name(t->isa));
+    const enum upernet_isa best = upernet_isa_best_supported();
+    const enum upernet_isa active = model_options.isa == UPERNET_ISA_AUTO ? best : model_options.isa;
+    printf("\nbest tier:    %s\n", upernet_isa_name(best));
+    printf("active tier:  %s\n", upernet_isa_name(active));
 #ifdef _OPENMP
     printf("threads:      %d (OpenMP)\n", omp_get_max_threads());
 #else
     printf("threads:      1 (built without OpenMP)\n");
 #endif
     char slots[4096];
-    upernet_kernels_describe(t, slots, sizeof slots);
+    upernet_describe_kernels(active, slots, sizeof slots);
     printf("kernels:\n%s", slots);
+    return 0;
+}
+
+int cli_info_weights(const char *path)
+{
+    upernet_error err;
+    upernet_weights *w = NULL;
+    if (upernet_weights_open(path, &w, &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet info: %s\n", err.message);
+        return 1;
+    }
+    size_t float_params = 0, int_params = 0;
+    size_t per_dtype[UPERNET_DTYPE_BOOL + 1] = {0};
+    for (size_t i = 0; i < upernet_weights_count(w); i++) {
+        const struct upernet_tensor *t = upernet_weights_at(w, i);
+        if (t->ints != NULL)
+            int_params += t->numel;
+        else
+            float_params += t->numel;
+        if ((int) t->stored_dtype >= 0 && t->stored_dtype <= UPERNET_DTYPE_BOOL)
+            per_dtype[t->stored_dtype]++;
+    }
+    const char *size = upernet_weights_detect_size(w);
+    printf("file:        %s\n", upernet_weights_source(w));
+    printf("format:      %s\n", upernet_weights_format_name(upernet_weights_format(w)));
+    printf("naming:      %s%s\n", upernet_key_naming_name(upernet_weights_naming(w)),
+           upernet_weights_naming(w) == UPERNET_NAMING_MMSEG ? " (renamed to hf on load)" : "");
+    printf("size:        %s\n", size != NULL ? size : "none of the built-in sizes");
+    printf("tensors:     %zu\n", upernet_weights_count(w));
+    printf("parameters:  %zu floating, %zu integer\n", float_params, int_params);
+    printf("dtypes:     ");
+    for (int d = 0; d <= UPERNET_DTYPE_BOOL; d++)
+        if (per_dtype[d])
+            printf(" %s x%zu", upernet_dtype_name((enum upernet_dtype) d), per_dtype[d]);
+    printf("\n");
+    upernet_weights_free(w);
     return 0;
 }

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "io/npy.h"
 #include "upernet.h"
 
 /* Input sizes above this are refused: the model's activations at 8192x8192
@@ -114,7 +113,7 @@ int cmd_preprocess(int argc, char **argv)
         fprintf(stderr, "upernet preprocess: %s: %s\n", path, err.message);
     } else {
         const size_t shape[4] = {1, 3, (size_t) height, (size_t) width};
-        if (upernet_npy_write_f32(output, shape, 4, pixels, &err) != UPERNET_OK)
+        if (upernet_npy_write(output, shape, 4, pixels, &err) != UPERNET_OK)
             fprintf(stderr, "upernet preprocess: %s\n", err.message);
         else
             status = 0;

@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include "cli/commands.h"
-#include "io/npy.h"
 #include "upernet.h"
 
 static double seconds_now(void)
@@ -65,6 +64,7 @@ static void output_stem(const char *path, char *stem, size_t size)
 
 struct segment_job {
     upernet_model *model;
+    upernet_workspace *ws;
     const upernet_labels *labels;
     const char *dir;
     int height, width;
@@ -86,7 +86,8 @@ static int segment_one(struct segment_job *job, const char *path, upernet_error 
     if (upernet_preprocess_compat(&image, job->height, job->width,
                                   (enum upernet_resize_compat) job->compat, job->pixels, err) != UPERNET_OK)
         goto done;
-    if (upernet_model_forward(job->model, job->pixels, (size_t) job->height, (size_t) job->width,
+    if (upernet_model_forward(job->model, job->ws, job->pixels, 1, (size_t) job->height,
+                              (size_t) job->width,
                               job->logits, err) != UPERNET_OK)
         goto done;
     upernet_argmax(job->logits, job->labels->count, job->height, job->width, job->class_map);
@@ -106,7 +107,7 @@ static int segment_one(struct segment_job *job, const char *path, upernet_error 
         snprintf(out, sizeof out, "%s/%s.logits.npy", job->dir, stem);
         const size_t shape[4] = {1, (size_t) job->labels->count, (size_t) job->height,
                                  (size_t) job->width};
-        if (upernet_npy_write_f32(out, shape, 4, job->logits, err) != UPERNET_OK)
+        if (upernet_npy_write(out, shape, 4, job->logits, err) != UPERNET_OK)
             goto done;
     }
     rc = 0;
@@ -193,7 +194,8 @@ int cmd_segment(int argc, char **argv)
                 return EXIT_USAGE;
             }
         }
-    if (cli_configure_runtime(isa, threads) != 0)
+    upernet_model_options model_options;
+    if (cli_model_options("segment", isa, threads, &model_options) != 0)
         return 1;
     if (make_directories(dir) != 0) {
         fprintf(stderr, "upernet segment: %s: cannot create the output directory: %s\n", dir,
@@ -217,7 +219,7 @@ int cmd_segment(int argc, char **argv)
     job.compat = compat;
     job.labels = &labels;
     const double load_start = seconds_now();
-    job.model = cli_load_model("segment", model_spec, weights);
+    job.model = cli_load_model("segment", model_spec, weights, &model_options);
     if (job.model == NULL)
         return 1;
     const int num_labels = upernet_model_num_labels(job.model);
@@ -237,7 +239,8 @@ int cmd_segment(int argc, char **argv)
                 labels.count, num_labels);
         goto done;
     }
-    if (upernet_model_plan(job.model, (size_t) height, (size_t) width, &err) != UPERNET_OK) {
+    if (upernet_workspace_create(job.model, &job.ws, &err) != UPERNET_OK ||
+        upernet_workspace_plan(job.ws, (size_t) height, (size_t) width, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet segment: %s\n", err.message);
         goto done;
     }
@@ -270,6 +273,7 @@ done:
     free(job.logits);
     free(job.class_map);
     upernet_labels_free(&labels);
+    upernet_workspace_free(job.ws);
     upernet_model_free(job.model);
     return status;
 }

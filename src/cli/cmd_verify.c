@@ -150,7 +150,8 @@ int cmd_verify(int argc, char **argv)
                 model_arg);
         return EXIT_USAGE;
     }
-    if (cli_configure_runtime(isa, threads) != 0)
+    upernet_model_options model_options;
+    if (cli_model_options("verify", isa, threads, &model_options) != 0)
         return 1;
 
     char cache[2048], cached_weights[2200], cached_image[2200];
@@ -197,12 +198,13 @@ int cmd_verify(int argc, char **argv)
     float *pixels = malloc((size_t) 3 * H * W * sizeof *pixels);
     float *logits = NULL;
     upernet_model *model = NULL;
+    upernet_workspace *ws = NULL;
     if (pixels == NULL || upernet_preprocess(&image, H, W, pixels, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet verify: %s: %s\n", image_path,
                 pixels == NULL ? "out of memory" : err.message);
         goto done;
     }
-    model = cli_load_model("verify", size, weights);
+    model = cli_load_model("verify", size, weights, &model_options);
     if (model == NULL)
         goto done;
     logits = malloc((size_t) upernet_model_num_labels(model) * H * W * sizeof *logits);
@@ -210,7 +212,8 @@ int cmd_verify(int argc, char **argv)
         fprintf(stderr, "upernet verify: out of memory for the logits\n");
         goto done;
     }
-    if (upernet_model_forward(model, pixels, H, W, logits, &err) != UPERNET_OK) {
+    if (upernet_workspace_create(model, &ws, &err) != UPERNET_OK ||
+        upernet_model_forward(model, ws, pixels, 1, H, W, logits, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet verify: %s\n", err.message);
         goto done;
     }
@@ -242,6 +245,7 @@ int cmd_verify(int argc, char **argv)
 done:
     free(logits);
     free(pixels);
+    upernet_workspace_free(ws);
     upernet_model_free(model);
     upernet_image_free(&image);
     return status;

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "upernet.h"
+
 enum { EXIT_USAGE = 2 };
 
 struct upernet_command {
@@ -29,26 +31,31 @@ int cli_parse_size(const char *verb, const char *text, int *height, int *width);
  * prints the error and returns -1 if unknown. */
 int cli_parse_resize_order(const char *verb, const char *text, int *compat);
 
-/* A model of `spec` (size or config.json) with the weights of `weights_path`,
- * or the synthetic weights when it is NULL. Prints the error and returns NULL
- * on failure. */
-struct upernet_model *cli_load_model(const char *verb, const char *spec, const char *weights_path);
+/* The model options of a computing verb: the kernel tier from --isa (`isa`,
+ * else $UPERNET_ISA; unset: the best), the 3x3 algorithm from
+ * $UPERNET_CONV3X3 (winograd or direct), `threads` OpenMP threads (0: all).
+ * Prints the error (naming `verb`) and returns nonzero on a bad value. */
+int cli_model_options(const char *verb, const char *isa, long threads,
+                      upernet_model_options *options);
+
+/* A model of `spec` (size or config.json) with the weights of `weights_path`
+ * (a file or a model directory; spec may then be NULL: the directory's
+ * config.json or the size the shapes match), or the synthetic weights of
+ * `spec` when weights_path is NULL. Prints the error and returns NULL on
+ * failure. */
+upernet_model *cli_load_model(const char *verb, const char *spec, const char *weights_path,
+                              const upernet_model_options *options);
 
 /* The download cache of one model size: $UPERNET_CACHE/upernet-convnext-SIZE,
  * else $HOME/.cache/upernet/upernet-convnext-SIZE. -1 if neither is set. */
 int cli_cache_dir(const char *size, char *out, size_t out_size);
 
-/* Applies --isa (or $UPERNET_ISA when isa is NULL); prints the error and
- * returns nonzero if the tier cannot be used. */
-int cli_select_isa(const char *isa);
-
 /* Parses option `option`'s value s as an integer in 1..max into *out; prints
  * "upernet VERB: ..." and returns -1 otherwise. */
 int cli_parse_positive(const char *verb, const char *option, const char *s, long max, long *out);
 
-/* The run-time settings every computing verb shares: the kernel tier (as
- * cli_select_isa) and, when threads > 0, the OpenMP thread count. Nonzero
- * (error printed) if the tier cannot be used. */
-int cli_configure_runtime(const char *isa, long threads);
+/* `upernet info WEIGHTS`: prints format, naming, detected size, parameter
+ * count and dtypes; returns the exit status. */
+int cli_info_weights(const char *path);
 
 #endif

@@ -8,10 +8,6 @@
 #include "cli/commands.h"
 #include "upernet.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 static const struct upernet_command commands[] = {
     {"info", "show CPU features, the kernel tier and each kernel slot", cmd_info},
     {"forward", "run the model on a pixel tensor (.npy) and write the logits (.npy)", cmd_forward},
@@ -28,20 +24,10 @@ static void usage(FILE *out)
                  "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nenvironment:\n"
+    fprintf(out, "\nenvironment (read by this tool; the library reads none):\n"
                  "  UPERNET_ISA=scalar|avx2|avx512|neon   lower the kernel tier (as --isa)\n"
                  "  UPERNET_CONV3X3=winograd|direct       algorithm of the head's 3x3 convs\n"
                  "                                        (default winograd)\n");
-}
-
-int cli_select_isa(const char *isa)
-{
-    upernet_error err;
-    if (upernet_select_isa(isa, &err) != UPERNET_OK) {
-        fprintf(stderr, "upernet: %s\n", err.message);
-        return 1;
-    }
-    return 0;
 }
 
 int cli_parse_positive(const char *verb, const char *option, const char *s, long max, long *out)
@@ -57,17 +43,6 @@ int cli_parse_positive(const char *verb, const char *option, const char *s, long
     return 0;
 }
 
-int cli_configure_runtime(const char *isa, long threads)
-{
-    if (cli_select_isa(isa) != 0)
-        return 1;
-#ifdef _OPENMP
-    if (threads > 0)
-        omp_set_num_threads((int) threads);
-#endif
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -80,7 +55,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("upernet %s\n", PACKAGE_VERSION);
+        printf("upernet %s (library %s)\n", PACKAGE_VERSION, upernet_version());
         return 0;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)

@@ -109,7 +109,7 @@ enum upernet_status upernet_write_overlay_png(const char *path, const upernet_im
         return status;
     if (image == NULL || image->rgb == NULL || image->width <= 0 || image->height <= 0)
         return upernet_fail(err, UPERNET_ERR_ARGUMENT, "%s: empty image", path);
-    upernet_image blended = {image->width, image->height, NULL};
+    upernet_image blended = {.height = image->height, .width = image->width, .rgb = NULL};
     const size_t n = (size_t) image->width * (size_t) image->height;
     blended.rgb = upernet_malloc(n * 3);
     if (blended.rgb == NULL)

@@ -40,7 +40,7 @@ enum upernet_status upernet_preprocess_compat(const upernet_image *image, int he
         return upernet_fail(err, UPERNET_ERR_ARGUMENT, "preprocess: no output buffer");
     upernet_image resized;
     enum upernet_status status =
-        upernet_image_resize_compat(image, width, height, compat, &resized, err);
+        upernet_image_resize_compat(image, height, width, compat, &resized, err);
     if (status != UPERNET_OK)
         return status;
     float table[3][256];

@@ -166,14 +166,14 @@ enum upernet_status upernet_resize_target(const upernet_image *src, int width, i
     return status;
 }
 
-enum upernet_status upernet_image_resize(const upernet_image *src, int width, int height,
+enum upernet_status upernet_image_resize(const upernet_image *src, int height, int width,
                                          upernet_image *dst, upernet_error *err)
 {
-    return upernet_image_resize_compat(src, width, height, UPERNET_RESIZE_PILLOW_CLASSIC, dst,
+    return upernet_image_resize_compat(src, height, width, UPERNET_RESIZE_PILLOW_CLASSIC, dst,
                                        err);
 }
 
-enum upernet_status upernet_image_resize_compat(const upernet_image *src, int width, int height,
+enum upernet_status upernet_image_resize_compat(const upernet_image *src, int height, int width,
                                                 enum upernet_resize_compat compat,
                                                 upernet_image *dst, upernet_error *err)
 {

@@ -85,7 +85,7 @@ static void horizontal_row(const uint8_t *src, int out_w, const int *first, cons
     }
 }
 
-enum upernet_status upernet_image_resize_opencv(const upernet_image *src, int width, int height,
+enum upernet_status upernet_image_resize_opencv(const upernet_image *src, int height, int width,
                                                 upernet_image *dst, upernet_error *err)
 {
     int copied;

@@ -10,7 +10,8 @@ libupernet_la_SOURCES += \
 	src/io/safetensors.c src/io/safetensors.h \
 	src/io/key_naming.c src/io/key_naming.h \
 	src/io/weights_format.h \
-	src/io/weights.c
+	src/io/weights.c \
+	src/io/config_json.c src/io/config_json.h
 AM_CPPFLAGS += $(LIBZIP_CFLAGS) $(JANSSON_CFLAGS)
 
 # Tests of the readers (tier-independent) and their fixtures.
@@ -21,7 +22,7 @@ tests_test_checkpoints_LDADD = $(UPERNET_TEST_LIBS) $(JANSSON_LIBS) -lm
 TESTS += tests/test_checkpoints
 EXTRA_DIST += data/fixtures tools/make_checkpoint_fixtures.py
 
-# The CLI side: weights -> model bridge, `upernet convert`, `upernet info WEIGHTS`.
-upernet_SOURCES += src/cli/cli_weights.c src/cli/cli_weights.h src/cli/cmd_convert.c
+# The CLI side: `upernet convert`.
+upernet_SOURCES += src/cli/cmd_convert.c
 TESTS += tests/test_cli_checkpoints.sh
 EXTRA_DIST += tests/test_cli_checkpoints.sh tools/check_convert_roundtrip.py

@@ -92,7 +92,7 @@ static bool accept_word(struct cursor *c, const char *word)
     return false;
 }
 
-static bool parse_shape(struct cursor *c, struct upernet_npy *out)
+static bool parse_shape(struct cursor *c, upernet_array *out)
 {
     if (!accept(c, '('))
         return false;
@@ -120,7 +120,7 @@ static bool parse_shape(struct cursor *c, struct upernet_npy *out)
 }
 
 static enum upernet_status parse_header(const char *h, size_t len, const char *name,
-                                        struct upernet_npy *out, upernet_error *err)
+                                        upernet_array *out, upernet_error *err)
 {
     struct cursor c = {h, h + len};
     bool have_descr = false, have_order = false, have_shape = false;
@@ -173,8 +173,8 @@ malformed:
                         name);
 }
 
-enum upernet_status upernet_npy_parse_f32(const void *bytes, size_t size, const char *name,
-                                          struct upernet_npy *out, upernet_error *err)
+enum upernet_status upernet_npy_parse(const void *bytes, size_t size, const char *name,
+                                          upernet_array *out, upernet_error *err)
 {
     memset(out, 0, sizeof *out);
     const unsigned char *b = bytes;
@@ -225,7 +225,7 @@ enum upernet_status upernet_npy_parse_f32(const void *bytes, size_t size, const 
     return UPERNET_OK;
 }
 
-enum upernet_status upernet_npy_read_f32(const char *path, struct upernet_npy *out,
+enum upernet_status upernet_npy_read(const char *path, upernet_array *out,
                                          upernet_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -255,14 +255,14 @@ enum upernet_status upernet_npy_read_f32(const char *path, struct upernet_npy *o
         st = upernet_fail(err, UPERNET_ERR_IO, "%s: read error", path);
         goto done;
     }
-    st = upernet_npy_parse_f32(bytes, (size_t) size, path, out, err);
+    st = upernet_npy_parse(bytes, (size_t) size, path, out, err);
 done:
     free(bytes);
     fclose(f);
     return st;
 }
 
-void upernet_npy_free(struct upernet_npy *npy)
+void upernet_array_free(upernet_array *npy)
 {
     free(npy->data);
     npy->data = NULL;
@@ -270,7 +270,7 @@ void upernet_npy_free(struct upernet_npy *npy)
 
 /* ------------------------------------------------------------- writing */
 
-enum upernet_status upernet_npy_write_f32(const char *path, const size_t *shape, size_t ndim,
+enum upernet_status upernet_npy_write(const char *path, const size_t *shape, size_t ndim,
                                           const float *data, upernet_error *err)
 {
     if (ndim > UPERNET_NPY_MAX_DIMS)

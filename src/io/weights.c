@@ -134,11 +134,9 @@ enum upernet_status upernet_weights_open_memory(const void *data, size_t size, c
     return UPERNET_OK;
 }
 
-enum upernet_status upernet_weights_open(const char *path, upernet_weights **out, upernet_error *err)
+/* A weights file (not a directory). */
+static enum upernet_status open_file(const char *path, upernet_weights **out, upernet_error *err)
 {
-    if (out == NULL || path == NULL)
-        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "upernet_weights_open: no path");
-    *out = NULL;
     const int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return upernet_fail(err, UPERNET_ERR_IO, "%s: %s", path, strerror(errno));
@@ -199,4 +197,26 @@ enum upernet_status upernet_weights_open(const char *path, upernet_weights **out
 
     *out = map;
     return UPERNET_OK;
+}
+
+/* A directory holds model.safetensors, else pytorch_model.bin, as
+ * transformers' from_pretrained looks them up. */
+enum upernet_status upernet_weights_open(const char *path, upernet_weights **out, upernet_error *err)
+{
+    if (out == NULL || path == NULL)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "upernet_weights_open: no path");
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return open_file(path, out, err);
+    static const char *const names[] = {"model.safetensors", "pytorch_model.bin"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char file[4096];
+        if ((size_t) snprintf(file, sizeof file, "%s/%s", path, names[i]) >= sizeof file)
+            return upernet_fail(err, UPERNET_ERR_ARGUMENT, "%s: path too long", path);
+        if (stat(file, &sb) == 0 && S_ISREG(sb.st_mode))
+            return open_file(file, out, err);
+    }
+    return upernet_fail(err, UPERNET_ERR_IO,
+                        "%s: directory holds neither model.safetensors nor pytorch_model.bin", path);
 }

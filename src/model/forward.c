@@ -19,7 +19,8 @@
     } while (0)
 
 struct run {
-    upernet_model *m;
+    const upernet_model *m;
+    const struct upernet_workspace *ws;
     const struct upernet_kernel_table *t;
     float *buf[BUF_COUNT];
     upernet_error *err;
@@ -41,7 +42,7 @@ static double clock_seconds(clockid_t clock)
 /* The step observer's clocks (zeros without an observer). */
 static struct step_start step_clock(const struct run *r)
 {
-    if (r->m->step_observer == NULL)
+    if (r->ws->step_observer == NULL)
         return (struct step_start){0.0, 0.0};
     return (struct step_start){clock_seconds(CLOCK_MONOTONIC),
                                clock_seconds(CLOCK_PROCESS_CPUTIME_ID)};
@@ -51,12 +52,12 @@ static struct step_start step_clock(const struct run *r)
 static void observe(const struct run *r, const char *op, int stage, int index,
                     struct upernet_op_cost cost, struct step_start start)
 {
-    if (r->m->step_observer == NULL)
+    if (r->ws->step_observer == NULL)
         return;
     const struct step_start end = step_clock(r);
     const struct upernet_step step = {op, stage, index, cost, end.wall - start.wall,
                                       end.cpu - start.cpu};
-    r->m->step_observer(r->m->step_ctx, &step);
+    r->ws->step_observer(r->ws->step_ctx, &step);
 }
 
 /* upernet_conv_run, observed. */
@@ -100,8 +101,8 @@ static void layernorm(const struct run *r, const char *op, int stage, int index,
 static void tap(const struct run *r, const char *name, const float *x, size_t h, size_t w,
                 size_t c, size_t stride)
 {
-    if (r->m->tap != NULL)
-        r->m->tap(r->m->tap_ctx, name, x, h, w, c, stride);
+    if (r->ws->tap != NULL)
+        r->ws->tap(r->ws->tap_ctx, name, x, h, w, c, stride);
 }
 
 /* NCHW planes -> NHWC pixels; work units: rows. */
@@ -140,8 +141,8 @@ static enum upernet_status block(const struct run *r, const struct upernet_block
 
 static enum upernet_status backbone(const struct run *r, const float *pixels)
 {
-    upernet_model *m = r->m;
-    const struct upernet_plan *plan = &m->plan;
+    const upernet_model *m = r->m;
+    const struct upernet_plan *plan = &r->ws->plan;
     const struct upernet_config *cfg = &m->cfg;
     const size_t H = plan->height, W = plan->width;
 
@@ -187,9 +188,9 @@ static enum upernet_status backbone(const struct run *r, const float *pixels)
  * conv reads F3 in place and upsamples each P_j to F3's size on the fly. */
 static enum upernet_status pyramid_pooling(const struct run *r)
 {
-    upernet_model *m = r->m;
+    const upernet_model *m = r->m;
     const struct upernet_config *cfg = &m->cfg;
-    const size_t h = m->plan.level_h[3], w = m->plan.level_w[3];
+    const size_t h = r->ws->plan.level_h[3], w = r->ws->plan.level_w[3];
     const size_t C3 = (size_t) cfg->hidden_sizes[3], K = (size_t) cfg->hidden_size;
     const float *f3 = r->buf[BUF_FEATURE0 + 3];
     struct upernet_conv_source sources[1 + UPERNET_MAX_POOL_SCALES];
@@ -216,21 +217,22 @@ static enum upernet_status pyramid_pooling(const struct run *r)
 static enum upernet_status fuse_levels(const struct run *r, float *const levels[UPERNET_STAGES],
                                        float *fused)
 {
-    upernet_model *m = r->m;
+    const upernet_model *m = r->m;
+    const struct upernet_plan *plan = &r->ws->plan;
     const size_t K = (size_t) m->cfg.hidden_size;
     struct upernet_conv_source sources[UPERNET_STAGES];
     for (int i = 0; i < UPERNET_STAGES; i++)
-        sources[i] = (struct upernet_conv_source){levels[i], m->plan.level_h[i],
-                                                  m->plan.level_w[i], K, K};
-    return conv_sources(r, "fuse", 0, &m->fpn_bottleneck, m->plan.level_h[0], m->plan.level_w[0],
+        sources[i] = (struct upernet_conv_source){levels[i], plan->level_h[i], plan->level_w[i], K,
+                                                  K};
+    return conv_sources(r, "fuse", 0, &m->fpn_bottleneck, plan->level_h[0], plan->level_w[0],
                         sources, UPERNET_STAGES, fused, K);
 }
 
 static enum upernet_status decode_head(const struct run *r, float *logits)
 {
-    upernet_model *m = r->m;
+    const upernet_model *m = r->m;
     const struct upernet_config *cfg = &m->cfg;
-    const struct upernet_plan *plan = &m->plan;
+    const struct upernet_plan *plan = &r->ws->plan;
     const size_t K = (size_t) cfg->hidden_size, labels = (size_t) cfg->num_labels;
     float *const *L = &r->buf[BUF_LATERAL0];
 
@@ -269,28 +271,39 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
     return UPERNET_OK;
 }
 
-enum upernet_status upernet_model_forward(upernet_model *m, const float *pixels, size_t height,
+/* One image: pixels (3, H, W) -> logits (num_labels, H, W). */
+static enum upernet_status forward_one(const struct run *r, const float *pixels, float *logits)
+{
+    TRY(backbone(r, pixels));
+    return decode_head(r, logits);
+}
+
+enum upernet_status upernet_model_forward(const upernet_model *m, upernet_workspace *ws,
+                                          const float *pixels, size_t batch, size_t height,
                                           size_t width, float *logits, upernet_error *err)
 {
-    if (m == NULL || pixels == NULL || logits == NULL)
+    if (m == NULL || ws == NULL || pixels == NULL || logits == NULL)
         return upernet_fail(err, UPERNET_ERR_ARGUMENT, "forward: NULL argument");
-    const struct upernet_kernel_table *t = upernet_kernels();
-    if (t->igemm.nr != m->nr)
-        return upernet_fail(err, UPERNET_ERR_MISMATCH,
-                            "the weights of %s were packed for tier %s (panel width %zu) but tier "
-                            "%s (panel width %zu) is active; create the model after selecting "
-                            "the tier",
-                            m->cfg.name, upernet_isa_name(m->isa), m->nr,
-                            upernet_isa_name(t->isa), t->igemm.nr);
-    if (m->plan.arena == NULL || m->plan.height != height || m->plan.width != width)
-        TRY(upernet_plan_build(m, height, width, err));
+    if (ws->model != m)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT,
+                            "forward: the workspace was created for another model");
+    if (batch == 0)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "forward: a batch of 0 images");
+    TRY(upernet_workspace_plan(ws, height, width, err));
 
-    struct run r = {.m = m, .t = t, .err = err,
-                    .cost_threads = m->step_threads ? m->step_threads : upernet_team_size()};
+    const int previous_threads = upernet_threads_enter(m->threads);
+    struct run r = {.m = m, .ws = ws, .t = m->kernels, .err = err,
+                    .cost_threads = ws->step_threads ? ws->step_threads : upernet_team_size()};
     for (int b = 0; b < BUF_COUNT; b++)
-        r.buf[b] = m->plan.bytes[b] ? (float *) ((char *) m->plan.arena + m->plan.offset[b]) : NULL;
-    TRY(backbone(&r, pixels));
-    TRY(decode_head(&r, logits));
-    upernet_error_clear(err);
-    return UPERNET_OK;
+        r.buf[b] = ws->plan.bytes[b] ? (float *) ((char *) ws->plan.arena + ws->plan.offset[b])
+                                     : NULL;
+    const size_t in_floats = (size_t) m->cfg.num_channels * height * width;
+    const size_t out_floats = (size_t) m->cfg.num_labels * height * width;
+    enum upernet_status st = UPERNET_OK;
+    for (size_t i = 0; i < batch && st == UPERNET_OK; i++)
+        st = forward_one(&r, pixels + i * in_floats, logits + i * out_floats);
+    upernet_threads_restore(m->threads, previous_threads);
+    if (st == UPERNET_OK)
+        upernet_error_clear(err);
+    return st;
 }

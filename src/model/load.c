@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "kernels/dispatch.h"
 #include "kernels/pack.h"
 #include "model/model.h"
 
@@ -373,10 +374,14 @@ static enum upernet_status load_all(upernet_model *m, const struct upernet_param
 }
 
 enum upernet_status upernet_model_load(const struct upernet_config *cfg,
-                                       struct upernet_param_source *src, upernet_model **out,
-                                       upernet_error *err)
+                                       struct upernet_param_source *src,
+                                       const struct upernet_load_settings *settings,
+                                       upernet_model **out, upernet_error *err)
 {
     *out = NULL;
+    const struct upernet_kernel_table *kernels = upernet_kernels_for(settings->isa, err);
+    if (kernels == NULL)
+        return err != NULL ? err->status : UPERNET_ERR_UNSUPPORTED;
     struct upernet_param_table table;
     enum upernet_status st = upernet_param_table_build(cfg, &table, err);
     if (st != UPERNET_OK)
@@ -387,21 +392,15 @@ enum upernet_status upernet_model_load(const struct upernet_config *cfg,
         return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory creating %s", cfg->name);
     }
     m->cfg = *cfg;
-    const char *conv3x3 = getenv("UPERNET_CONV3X3");
-    if (conv3x3 == NULL || conv3x3[0] == '\0' || strcmp(conv3x3, "winograd") == 0) {
-        m->winograd = true;
-    } else if (strcmp(conv3x3, "direct") != 0) {
-        upernet_param_table_free(&table);
-        free(m);
-        return upernet_fail(err, UPERNET_ERR_ARGUMENT,
-                            "UPERNET_CONV3X3 '%s' is unknown (expected winograd or direct)",
-                            conv3x3);
-    }
-    const struct upernet_kernel_table *t = upernet_kernels();
-    m->isa = t->isa;
-    m->nr = t->igemm.nr;
+    m->winograd = settings->winograd;
+    m->threads = settings->threads;
+    m->kernels = kernels;
+    m->isa = m->kernels->isa;
+    m->nr = m->kernels->igemm.nr;
 
+    const int previous_threads = upernet_threads_enter(m->threads);
     st = load_all(m, &table, src, err);
+    upernet_threads_restore(m->threads, previous_threads);
     upernet_param_table_free(&table);
     if (st != UPERNET_OK) {
         upernet_model_free(m);

@@ -1,66 +1,46 @@
-/* The public model handle: creation from a configuration (synthetic
- * weights or a tensor store), queries and release. */
+/* The model handle's queries and release, and the workspace (the per-forward
+ * state: the activation arena of one input size). Loading is in load.c;
+ * where the configuration and weights come from is the API layer's business
+ * (src/api/model_open.c). */
 #include "config.h"
 
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "model/model.h"
 
-upernet_model *upernet_model_create(const char *model, upernet_error *err)
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+int upernet_threads_enter(int threads)
 {
-    struct upernet_config cfg;
-    if (upernet_config_resolve(model, &cfg, err) != UPERNET_OK)
-        return NULL;
-    struct upernet_param_source src = upernet_param_source_synthetic();
-    upernet_model *m = NULL;
-    upernet_model_load(&cfg, &src, &m, err);
-    return m;
+#ifdef _OPENMP
+    const int previous = omp_get_max_threads();
+    if (threads > 0)
+        omp_set_num_threads(threads);
+    return previous;
+#else
+    (void) threads;
+    return 1;
+#endif
 }
 
-upernet_model *upernet_model_create_from_tensors(const char *model, upernet_tensors *tensors,
-                                                 upernet_error *err)
+void upernet_threads_restore(int threads, int previous)
 {
-    if (tensors == NULL) {
-        upernet_fail(err, UPERNET_ERR_ARGUMENT, "create_from_tensors: no tensors");
-        return NULL;
-    }
-    struct upernet_config cfg;
-    if (upernet_config_resolve(model, &cfg, err) != UPERNET_OK)
-        return NULL;
-    struct upernet_param_table table;
-    if (upernet_param_table_build(&cfg, &table, err) != UPERNET_OK)
-        return NULL;
-    enum upernet_status st = upernet_params_validate(&table, tensors, cfg.name, err);
-    upernet_param_table_free(&table);
-    if (st != UPERNET_OK)
-        return NULL;
-    struct upernet_param_source src = upernet_param_source_tensors(tensors);
-    upernet_model *m = NULL;
-    upernet_model_load(&cfg, &src, &m, err);
-    return m;
-}
-
-enum upernet_status upernet_model_plan(upernet_model *m, size_t height, size_t width,
-                                       upernet_error *err)
-{
-    if (m == NULL)
-        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "plan: NULL model");
-    if (m->plan.arena != NULL && m->plan.height == height && m->plan.width == width) {
-        upernet_error_clear(err);
-        return UPERNET_OK;
-    }
-    return upernet_plan_build(m, height, width, err);
+#ifdef _OPENMP
+    if (threads > 0)
+        omp_set_num_threads(previous);
+#else
+    (void) threads;
+    (void) previous;
+#endif
 }
 
 int upernet_model_num_labels(const upernet_model *m)
 {
     return m->cfg.num_labels;
-}
-
-size_t upernet_model_arena_bytes(const upernet_model *m)
-{
-    return m->plan.arena != NULL ? m->plan.arena_bytes : 0;
 }
 
 size_t upernet_model_weight_bytes(const upernet_model *m)
@@ -73,19 +53,20 @@ enum upernet_isa upernet_model_isa(const upernet_model *m)
     return m->isa;
 }
 
-void upernet_model_set_tap(upernet_model *m, upernet_tap_fn fn, void *ctx)
+enum upernet_conv3x3 upernet_model_conv3x3(const upernet_model *m)
 {
-    m->tap = fn;
-    m->tap_ctx = ctx;
+    return m->winograd ? UPERNET_CONV3X3_WINOGRAD : UPERNET_CONV3X3_DIRECT;
 }
 
-void upernet_model_set_step_observer(upernet_model *m, upernet_step_fn fn, void *ctx,
-                                     size_t threads)
+const char *upernet_conv3x3_name(enum upernet_conv3x3 algorithm)
 {
-    m->step_observer = fn;
-    m->step_ctx = ctx;
-    m->step_threads = threads;
+    switch (algorithm) {
+    case UPERNET_CONV3X3_WINOGRAD: return "winograd";
+    case UPERNET_CONV3X3_DIRECT: return "direct";
+    }
+    return "unknown";
 }
+
 
 void upernet_model_free(upernet_model *m)
 {
@@ -96,6 +77,61 @@ void upernet_model_free(upernet_model *m)
     free(m->allocations);
     for (int s = 0; s < UPERNET_STAGES; s++)
         free(m->stages[s].blocks);
-    upernet_plan_free(&m->plan);
     free(m);
+}
+
+enum upernet_status upernet_workspace_create(const upernet_model *m, upernet_workspace **out,
+                                             upernet_error *err)
+{
+    if (out == NULL)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "workspace_create: NULL out");
+    *out = NULL;
+    if (m == NULL)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "workspace_create: NULL model");
+    upernet_workspace *ws = upernet_calloc(1, sizeof *ws);
+    if (ws == NULL)
+        return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory creating a workspace");
+    ws->model = m;
+    *out = ws;
+    upernet_error_clear(err);
+    return UPERNET_OK;
+}
+
+enum upernet_status upernet_workspace_plan(upernet_workspace *ws, size_t height, size_t width,
+                                           upernet_error *err)
+{
+    if (ws == NULL)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "plan: NULL workspace");
+    if (ws->plan.arena != NULL && ws->plan.height == height && ws->plan.width == width) {
+        upernet_error_clear(err);
+        return UPERNET_OK;
+    }
+    return upernet_plan_build(ws, height, width, err);
+}
+
+size_t upernet_workspace_bytes(const upernet_workspace *ws)
+{
+    return ws != NULL && ws->plan.arena != NULL ? ws->plan.arena_bytes : 0;
+}
+
+void upernet_workspace_set_tap(upernet_workspace *ws, upernet_tap_fn fn, void *ctx)
+{
+    ws->tap = fn;
+    ws->tap_ctx = ctx;
+}
+
+void upernet_workspace_set_step_observer(upernet_workspace *ws, upernet_step_fn fn, void *ctx,
+                                         size_t threads)
+{
+    ws->step_observer = fn;
+    ws->step_ctx = ctx;
+    ws->step_threads = threads;
+}
+
+void upernet_workspace_free(upernet_workspace *ws)
+{
+    if (ws == NULL)
+        return;
+    upernet_plan_free(&ws->plan);
+    free(ws);
 }

@@ -1,5 +1,6 @@
-/* The model's internals: packed parameters, the activation arena plan and
- * the forward schedule (REFERENCE.md §3). Public handle: include/upernet.h. */
+/* The model's internals: packed parameters, the workspace (activation arena
+ * plan) and the forward schedule (REFERENCE.md §3). Public handles:
+ * include/upernet.h. */
 #ifndef UPERNET_MODEL_MODEL_H
 #define UPERNET_MODEL_MODEL_H
 
@@ -85,9 +86,11 @@ typedef void (*upernet_step_fn)(void *ctx, const struct upernet_step *step);
 
 struct upernet_model {
     struct upernet_config cfg;
-    enum upernet_isa isa; /* tier the weights were packed for */
+    enum upernet_isa isa;                     /* tier the weights were packed for */
+    const struct upernet_kernel_table *kernels; /* that tier's table */
     size_t nr;            /* its igemm panel width */
     bool winograd;        /* fpn_convs + fpn_bottleneck packed for Winograd F(2x2,3x3) */
+    int threads;          /* OpenMP threads per forward (0: OpenMP's default) */
     size_t weight_bytes;
 
     struct upernet_conv stem;
@@ -103,7 +106,13 @@ struct upernet_model {
 
     void **allocations; /* every packed/copied parameter array, freed with the model */
     size_t n_allocations, cap_allocations;
+};
 
+/* The per-forward state of one model: the activation arena planned for one
+ * input size. The model is read-only during a forward; everything a forward
+ * writes lives here. */
+struct upernet_workspace {
+    const upernet_model *model;
     struct upernet_plan plan;
     bool plan_without_reuse; /* tests: give every buffer its own space */
     upernet_tap_fn tap;
@@ -113,18 +122,23 @@ struct upernet_model {
     size_t step_threads; /* the split reported: for this many threads (0: the team's) */
 };
 
-/* Builds a model of cfg from a parameter source (validated beforehand when
- * it is a store): folds BatchNorm, packs every conv for the active tier and
- * releases each original tensor right after packing it. The FPN convs and
- * the fpn_bottleneck are packed for the Winograd path unless
- * $UPERNET_CONV3X3 is "direct" (any value other than "direct" or
- * "winograd" is an error naming it). */
-enum upernet_status upernet_model_load(const struct upernet_config *cfg,
-                                       struct upernet_param_source *src, upernet_model **out,
-                                       upernet_error *err);
+/* What a model is loaded with, resolved (no "auto" left). */
+struct upernet_load_settings {
+    enum upernet_isa isa; /* a tier this CPU and build run */
+    bool winograd;        /* pack the FPN convs and the fpn_bottleneck for Winograd */
+    int threads;          /* OpenMP threads for loading and forwards (0: default) */
+};
 
-/* Plans the arena for an input size (plan.c). */
-enum upernet_status upernet_plan_build(upernet_model *m, size_t height, size_t width,
+/* Builds a model of cfg from a parameter source (validated beforehand when
+ * it is a store): folds BatchNorm, packs every conv for the settings' tier
+ * and releases each original tensor right after packing it. */
+enum upernet_status upernet_model_load(const struct upernet_config *cfg,
+                                       struct upernet_param_source *src,
+                                       const struct upernet_load_settings *settings,
+                                       upernet_model **out, upernet_error *err);
+
+/* Plans the workspace's arena for an input size (plan.c). */
+enum upernet_status upernet_plan_build(struct upernet_workspace *ws, size_t height, size_t width,
                                        upernet_error *err);
 void upernet_plan_free(struct upernet_plan *plan);
 
@@ -136,10 +150,17 @@ enum upernet_status upernet_plan_measure(const upernet_model *m, size_t height, 
  * hidden buffer the plan reserves fits it). */
 size_t upernet_plan_mlp_chunk(const struct upernet_config *cfg, int stage, size_t pixels);
 
-void upernet_model_set_tap(upernet_model *m, upernet_tap_fn fn, void *ctx);
+/* Sets the calling thread's OpenMP thread count to `threads` (0: leaves it)
+ * and returns the previous count, which upernet_threads_restore puts back.
+ * The count is per calling thread, so concurrent forwards of models with
+ * different counts do not disturb each other. */
+int upernet_threads_enter(int threads);
+void upernet_threads_restore(int threads, int previous);
+
+void upernet_workspace_set_tap(upernet_workspace *ws, upernet_tap_fn fn, void *ctx);
 /* fn = NULL removes the observer; threads = 0 reports each forward's own
  * team size. */
-void upernet_model_set_step_observer(upernet_model *m, upernet_step_fn fn, void *ctx,
-                                     size_t threads);
+void upernet_workspace_set_step_observer(upernet_workspace *ws, upernet_step_fn fn, void *ctx,
+                                         size_t threads);
 
 #endif

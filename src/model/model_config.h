@@ -39,23 +39,12 @@ struct upernet_config {
 enum upernet_status upernet_config_builtin(const char *size, struct upernet_config *cfg,
                                            upernet_error *err);
 
-/* Parses an HF config.json of UperNetForSemanticSegmentation with a ConvNeXt
- * backbone. Missing keys take the transformers defaults; wrong types, values
- * out of range or unsupported settings fail with a message naming the file
- * and the key. */
-enum upernet_status upernet_config_parse_json(const char *path, struct upernet_config *cfg,
-                                              upernet_error *err);
+/* What transformers' UperNetConfig() with a default ConvNextConfig holds
+ * (tiny's sizes, auxiliary_in_channels -1 meaning "C2"), named `name`: the
+ * starting point of a config.json (io/config_json.c). */
+void upernet_config_transformers_defaults(struct upernet_config *cfg, const char *name);
 
-/* Same, from a JSON text in memory (`origin` names it in messages). */
-enum upernet_status upernet_config_parse_json_text(const char *text, const char *origin,
-                                                   struct upernet_config *cfg, upernet_error *err);
-
-/* A built-in name or, when `spec` ends in ".json" or names an existing file,
- * a config.json path. */
-enum upernet_status upernet_config_resolve(const char *spec, struct upernet_config *cfg,
-                                           upernet_error *err);
-
-/* Checks the numbers are usable (positive sizes, limits); the parsers call it. */
+/* Checks the numbers are usable (positive sizes, limits); the parsers in io/config_json.c call it. */
 enum upernet_status upernet_config_check(const struct upernet_config *cfg, const char *origin,
                                          upernet_error *err);
 

@@ -77,8 +77,8 @@ static int by_size_desc(const void *a, const void *b)
 }
 
 /* Sizes, lifetimes and offsets for an input size; fills plan (no arena). */
-static enum upernet_status layout(const upernet_model *m, size_t H, size_t W,
-                                  struct upernet_plan *plan, upernet_error *err)
+static enum upernet_status layout(const upernet_model *m, bool without_reuse, size_t H,
+                                  size_t W, struct upernet_plan *plan, upernet_error *err)
 {
     const struct upernet_config *cfg = &m->cfg;
     if (H < 32 || W < 32)
@@ -163,7 +163,7 @@ static enum upernet_status layout(const upernet_model *m, size_t H, size_t W,
         if (r->bytes == 0)
             continue;
         size_t offset = 0;
-        if (m->plan_without_reuse) {
+        if (without_reuse) {
             offset = total;
         } else {
             /* Move past every placed, time-overlapping buffer that collides,
@@ -204,7 +204,7 @@ enum upernet_status upernet_plan_measure(const upernet_model *m, size_t height, 
                                          size_t *arena_bytes, upernet_error *err)
 {
     struct upernet_plan plan;
-    enum upernet_status st = layout(m, height, width, &plan, err);
+    enum upernet_status st = layout(m, false, height, width, &plan, err);
     *arena_bytes = st == UPERNET_OK ? plan.arena_bytes : 0;
     return st;
 }
@@ -215,19 +215,19 @@ void upernet_plan_free(struct upernet_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
-enum upernet_status upernet_plan_build(upernet_model *m, size_t height, size_t width,
+enum upernet_status upernet_plan_build(struct upernet_workspace *ws, size_t height, size_t width,
                                        upernet_error *err)
 {
     struct upernet_plan plan;
-    enum upernet_status st = layout(m, height, width, &plan, err);
+    enum upernet_status st = layout(ws->model, ws->plan_without_reuse, height, width, &plan, err);
     if (st != UPERNET_OK)
         return st;
-    upernet_plan_free(&m->plan);
+    upernet_plan_free(&ws->plan);
     plan.arena = upernet_aligned_alloc(64, plan.arena_bytes ? plan.arena_bytes : 64);
     if (plan.arena == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM,
                             "out of memory for the %zu-byte activation arena (input %zux%zu)",
                             plan.arena_bytes, height, width);
-    m->plan = plan;
+    ws->plan = plan;
     return UPERNET_OK;
 }

@@ -27,9 +27,15 @@ static uint64_t hash_name(const char *s)
     return h;
 }
 
-upernet_tensors *upernet_tensors_create(void)
+enum upernet_status upernet_tensors_create(upernet_tensors **out, upernet_error *err)
 {
-    return upernet_calloc(1, sizeof(upernet_tensors));
+    if (out == NULL)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "tensors_create: NULL out");
+    *out = upernet_calloc(1, sizeof(upernet_tensors));
+    if (*out == NULL)
+        return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory creating a tensor store");
+    upernet_error_clear(err);
+    return UPERNET_OK;
 }
 
 size_t upernet_tensors_count(const upernet_tensors *t)

@@ -1,0 +1,55 @@
+/* The model as every computing verb opens it: options from the command line
+ * and the environment (the library itself reads no environment variable),
+ * then upernet_model_open. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "upernet.h"
+
+int cli_model_options(const char *verb, const char *isa, long threads,
+                      upernet_model_options *options)
+{
+    upernet_model_options_init(options);
+    upernet_error err;
+    const char *source = "--isa";
+    if (isa == NULL) {
+        isa = getenv("UPERNET_ISA");
+        source = "UPERNET_ISA";
+    }
+    if (isa != NULL && upernet_isa_from_name(isa, &options->isa, &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet %s: %s: %s\n", verb, source, err.message);
+        return 1;
+    }
+    const char *conv3x3 = getenv("UPERNET_CONV3X3");
+    if (conv3x3 == NULL || conv3x3[0] == '\0' || strcmp(conv3x3, "winograd") == 0) {
+        options->conv3x3 = UPERNET_CONV3X3_WINOGRAD;
+    } else if (strcmp(conv3x3, "direct") == 0) {
+        options->conv3x3 = UPERNET_CONV3X3_DIRECT;
+    } else {
+        fprintf(stderr, "upernet %s: UPERNET_CONV3X3 '%s' is unknown (expected winograd or direct)\n",
+                verb, conv3x3);
+        return 1;
+    }
+    options->threads = (int) threads;
+    return 0;
+}
+
+upernet_model *cli_load_model(const char *verb, const char *spec, const char *weights_path,
+                              const upernet_model_options *options)
+{
+    upernet_model_options opts = *options;
+    const char *source = spec;
+    if (weights_path != NULL) {
+        opts.config = spec;
+        source = weights_path;
+    }
+    upernet_error err;
+    upernet_model *model = NULL;
+    if (upernet_model_open(source, &opts, &model, &err) != UPERNET_OK)
+        fprintf(stderr, "upernet %s: %s\n", verb, err.message);
+    return model;
+}
