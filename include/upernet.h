@@ -550,6 +550,89 @@ enum upernet_status upernet_iou_metrics_compute(const upernet_iou_counts *counts
                                                 upernet_iou_metrics *out, upernet_error *err);
 void upernet_iou_metrics_free(upernet_iou_metrics *metrics);
 
+/* How one image is turned into a class map at its own size. */
+enum upernet_eval_mode {
+    UPERNET_EVAL_WHOLE = 0, /* transformers: resize to the model size, forward,
+                               resize the logits back, argmax */
+    UPERNET_EVAL_SLIDE      /* mmseg: keep-ratio rescale, overlapping crops
+                               averaged, resize back, argmax */
+};
+
+enum upernet_eval_resize {
+    UPERNET_EVAL_RESIZE_PILLOW = 0, /* upernet_image_resize */
+    UPERNET_EVAL_RESIZE_OPENCV      /* upernet_image_resize_opencv */
+};
+
+/* mmseg's slide parameters: crop and stride (rows, columns) and the
+ * keep-ratio rescale scale (long side, short side). */
+typedef struct upernet_slide_params {
+    int crop_height, crop_width;
+    int stride_height, stride_width;
+    int scale_long, scale_short;
+} upernet_slide_params;
+
+/* The parameters of the mmseg config a built-in size was converted from:
+ * tiny/small/base 512 crop, 341 stride, (2048, 512); large/xlarge 640, 426,
+ * (2560, 640). `size` as upernet_model_create takes it; an unknown size
+ * fails with UPERNET_ERR_ARGUMENT. */
+enum upernet_status upernet_slide_params_for_size(const char *size, upernet_slide_params *out,
+                                                  upernet_error *err);
+
+typedef struct upernet_eval_config {
+    enum upernet_eval_mode mode;
+    enum upernet_eval_resize resize;
+    int ms_flip;                   /* mmseg's multi-scale (x0.5..1.75) + flip, slide only */
+    int whole_height, whole_width; /* whole: the model input size (512x512) */
+    upernet_slide_params slide;    /* slide */
+} upernet_eval_config;
+
+/* One image's prediction, in three steps a pipeline can overlap: prepare
+ * (resize and normalise; no model), infer (the forwards; one at a time per
+ * model), finish (resize to the image size and argmax; no model). */
+typedef struct upernet_prediction upernet_prediction;
+
+upernet_prediction *upernet_prediction_create(const upernet_eval_config *config,
+                                              upernet_error *err);
+void upernet_prediction_free(upernet_prediction *p);
+
+/* `image` must stay alive and unchanged until finish. */
+enum upernet_status upernet_prediction_prepare(upernet_prediction *p, const upernet_image *image,
+                                               upernet_error *err);
+enum upernet_status upernet_prediction_infer(upernet_prediction *p, upernet_model *model,
+                                             upernet_error *err);
+/* class_map: image height * width entries. */
+enum upernet_status upernet_prediction_finish(upernet_prediction *p, uint16_t *class_map,
+                                              upernet_error *err);
+
+/* The raw scores infer produced: `classes` planes of *height x *width
+ * (whole: logits at the model size; slide: averaged logits at the rescaled
+ * size; ms-flip: averaged probabilities at the image size). */
+const float *upernet_prediction_scores(const upernet_prediction *p, int *classes, int *height,
+                                       int *width);
+
+/* The evaluation report as JSON: images, mode, model, aAcc, mIoU, mAcc
+ * (fractions), classes (index, name, IoU, Acc -- null when NaN --,
+ * area_intersect, area_union, area_pred, area_label), out_of_range_labels,
+ * and shard ("K/N") when shard_count > 0. Written atomically. */
+typedef struct upernet_eval_report {
+    const char *model;
+    const char *mode;
+    int shard_index; /* 1..shard_count */
+    int shard_count; /* 0: not sharded */
+} upernet_eval_report;
+
+enum upernet_status upernet_eval_report_write(const char *path, const upernet_eval_report *report,
+                                              const upernet_iou_counts *counts,
+                                              const upernet_labels *labels, upernet_error *err);
+
+/* Reads a report written by upernet_eval_report_write: its counts (with
+ * num_classes and images), class names, and model, mode and shard (model
+ * and mode malloc'ed, freed by the caller). Any missing key, wrong type or
+ * inconsistent count fails with a message naming the file and the key. */
+enum upernet_status upernet_eval_report_read(const char *path, upernet_eval_report *report,
+                                             upernet_iou_counts *counts, upernet_labels *labels,
+                                             upernet_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -399,22 +399,45 @@ static void read_tensors(struct parse *p, json_t *root, struct golden *g)
     }
 }
 
-int golden_load(const char *path, struct golden *g, char *err, size_t err_size)
+json_t *golden_load_json_z(const char *path, char *err, size_t err_size)
 {
-    memset(g, 0, sizeof *g);
     size_t packed_size = 0, text_size = 0;
     unsigned char *packed = read_file(path, &packed_size);
-    if (packed == NULL)
-        return fail(err, err_size, path, "cannot read the file");
+    if (packed == NULL) {
+        fail(err, err_size, path, "cannot read the file");
+        return NULL;
+    }
     unsigned char *text = inflate_all(packed, packed_size, &text_size);
     free(packed);
-    if (text == NULL)
-        return fail(err, err_size, path, "not a zlib stream");
+    if (text == NULL) {
+        fail(err, err_size, path, "not a zlib stream");
+        return NULL;
+    }
     json_error_t jerr;
     json_t *root = json_loadb((const char *) text, text_size, 0, &jerr);
     free(text);
     if (root == NULL)
-        return fail(err, err_size, path, "JSON error at line %d: %s", jerr.line, jerr.text);
+        fail(err, err_size, path, "JSON error at line %d: %s", jerr.line, jerr.text);
+    return root;
+}
+
+unsigned char *golden_unpack_base64_zlib(const char *text, size_t *size)
+{
+    size_t packed_size = 0;
+    unsigned char *packed = base64_decode(text, &packed_size);
+    if (packed == NULL)
+        return NULL;
+    unsigned char *out = inflate_all(packed, packed_size, size);
+    free(packed);
+    return out;
+}
+
+int golden_load(const char *path, struct golden *g, char *err, size_t err_size)
+{
+    memset(g, 0, sizeof *g);
+    json_t *root = golden_load_json_z(path, err, err_size);
+    if (root == NULL)
+        return -1;
 
     struct parse p = {path, err, err_size, 0};
     char format[32];

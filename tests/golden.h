@@ -68,6 +68,13 @@ int golden_load_named(const char *file, struct golden *g, char *err, size_t err_
 
 void golden_free(struct golden *g);
 
+/* Any zlib-compressed JSON file (NULL with a message in err on failure). */
+typedef struct json_t json_t;
+json_t *golden_load_json_z(const char *path, char *err, size_t err_size);
+
+/* Base64 of a zlib stream -> the inflated bytes (malloc'ed), or NULL. */
+unsigned char *golden_unpack_base64_zlib(const char *text, size_t *size);
+
 /* The tensor called `name`, or NULL. */
 const struct golden_tensor *golden_tensor(const struct golden *g, const char *name);
 

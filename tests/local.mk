@@ -50,7 +50,7 @@ tests_test_dispatch_LDADD = $(UPERNET_TEST_LIBS)
 
 TESTS += tests/test_dispatch \
 	tests/tier-scalar.test tests/tier-avx2.test tests/tier-avx512.test tests/tier-neon.test
-EXTRA_DIST += tests/run-tier.sh \
+EXTRA_DIST += tests/run-tier.sh tests/cli-expect.sh \
 	tests/tier-scalar.test tests/tier-avx2.test tests/tier-avx512.test tests/tier-neon.test
 
 # The model layer: end to end against transformers goldens (per tier), the

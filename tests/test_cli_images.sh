@@ -18,25 +18,7 @@ export UPERNET_CACHE
 # The tool, through the test emulator of a cross build (qemu-user).
 upernet() { ${TEST_EMULATOR:-} "$bin" "$@"; }
 
-# expect STATUS DESCRIPTION COMMAND...: runs COMMAND, checks its exit status.
-expect() {
-    want=$1
-    what=$2
-    shift 2
-    "$@" >"$work/stdout" 2>"$work/stderr"
-    rc=$?
-    if [ "$rc" -eq "$want" ]; then
-        echo "ok: $what"
-        return 0
-    fi
-    echo "FAIL: $what: exit $rc, expected $want: $*"
-    sed 's/^/  | /' "$work/stderr" "$work/stdout"
-    failures=$((failures + 1))
-    return 1
-}
-check() {
-    if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1 ($2)"; failures=$((failures + 1)); fi
-}
+. "$(dirname "$0")/cli-expect.sh"
 
 # preprocess: the float32 data equals the Pillow golden (images.json,
 # jpeg-683x512.jpg at 512x512) byte for byte.

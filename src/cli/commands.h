@@ -22,6 +22,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_preprocess(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
 
 /* Parses --size "HxW" (or "N" for NxN), each side 1..8192; prints the error
  * (naming `verb`) and returns -1 if malformed. */

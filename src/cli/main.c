@@ -14,6 +14,7 @@ static const struct upernet_command commands[] = {
     {"convert", "convert a weights file (mmseg .pth, .bin, safetensors) for transformers", cmd_convert},
     {"preprocess", "decode and preprocess an image into pixel values (.npy), as transformers", cmd_preprocess},
     {"segment", "segment images: class map, overlay and summary per image", cmd_segment},
+    {"evaluate", "mIoU of a model on a dataset folder (mmseg counts; whole or slide mode)", cmd_evaluate},
     {"verify", "check logits[0,0,:3,:3] against the expected slice of a model size", cmd_verify},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

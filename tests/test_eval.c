@@ -1,0 +1,203 @@
+/* Dataset evaluation with a model: mmseg's slide window grid and slide
+ * logits against PyTorch (data/golden/slide.json.z,
+ * tools/make_slide_goldens.py; tiny with the synthetic weights), mmcv's
+ * keep-ratio rescale, and the post-processing (resize + argmax) against the
+ * ops layer's resize followed by upernet_argmax. */
+#include "config.h"
+
+#include <check.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/eval_internal.h"
+#include "ops/ops.h"
+#include "tests/golden.h"
+#include "tests/testutil.h"
+#include "upernet.h"
+
+static json_t *slide_golden;
+static upernet_model *tiny;
+
+START_TEST(test_slide_grid_matches_mmseg)
+{
+    json_t *grids = json_object_get(slide_golden, "grids");
+    json_t *cases = json_object_get(slide_golden, "cases");
+    size_t checked = 0;
+    for (int set = 0; set < 2; set++) {
+        json_t *list = set == 0 ? grids : cases;
+        size_t i;
+        json_t *g;
+        json_array_foreach(list, i, g) {
+            const int h = (int) json_integer_value(json_object_get(g, "height"));
+            const int w = (int) json_integer_value(json_object_get(g, "width"));
+            const int crop = (int) json_integer_value(json_object_get(g, "crop"));
+            const int stride = (int) json_integer_value(json_object_get(g, "stride"));
+            const upernet_slide_params params = {crop, crop, stride, stride, 1, 1};
+            json_t *want = json_object_get(g, "windows");
+            const int n = upernet_slide_windows(h, w, &params, NULL);
+            ck_assert_msg(n == (int) json_array_size(want), "%dx%d crop %d stride %d: %d windows, mmseg %zu",
+                          h, w, crop, stride, n, json_array_size(want));
+            struct upernet_slide_window *windows = malloc((size_t) n * sizeof *windows);
+            ck_assert_ptr_nonnull(windows);
+            upernet_slide_windows(h, w, &params, windows);
+            for (int k = 0; k < n; k++) {
+                json_t *wk = json_array_get(want, (size_t) k);
+                const int got[4] = {windows[k].y1, windows[k].y2, windows[k].x1, windows[k].x2};
+                for (int j = 0; j < 4; j++)
+                    ck_assert_msg(got[j] == json_integer_value(json_array_get(wk, (size_t) j)),
+                                  "%dx%d crop %d stride %d: window %d differs from mmseg's", h, w,
+                                  crop, stride, k);
+            }
+            free(windows);
+            checked++;
+        }
+    }
+    ck_assert_uint_gt(checked, 100);
+}
+END_TEST
+
+START_TEST(test_slide_logits_match_pytorch)
+{
+    json_t *c = json_array_get(json_object_get(slide_golden, "cases"), (size_t) _i);
+    const int h = (int) json_integer_value(json_object_get(c, "height"));
+    const int w = (int) json_integer_value(json_object_get(c, "width"));
+    const int crop = (int) json_integer_value(json_object_get(c, "crop"));
+    const int stride = (int) json_integer_value(json_object_get(c, "stride"));
+    const upernet_slide_params params = {crop, crop, stride, stride, 1, 1};
+    const int classes = upernet_model_num_labels(tiny);
+    float *pixels = malloc(3 * (size_t) h * w * sizeof *pixels);
+    float *logits = malloc((size_t) classes * h * w * sizeof *logits);
+    ck_assert(pixels != NULL && logits != NULL);
+    golden_make_input(h, w, pixels);
+    struct upernet_slide_scratch scratch = {0};
+    upernet_error err;
+    ck_assert_msg(upernet_slide_inference(tiny, pixels, h, w, &params, &scratch, logits, &err) ==
+                      UPERNET_OK,
+                  "%s", err.message);
+    double worst = 0.0;
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(c, "samples"), i, s) {
+        const int k = (int) json_integer_value(json_array_get(s, 0));
+        const int y = (int) json_integer_value(json_array_get(s, 1));
+        const int x = (int) json_integer_value(json_array_get(s, 2));
+        const double want = json_real_value(json_array_get(s, 3));
+        const double diff = fabs(logits[((size_t) k * h + y) * w + x] - want);
+        worst = diff > worst || isnan(diff) ? diff : worst;
+    }
+    ck_assert_msg(worst <= 1e-4, "%dx%d: max |slide logit - PyTorch| = %g", h, w, worst);
+    /* The argmax agrees almost everywhere (near-ties may flip within 1e-4). */
+    size_t n = 0;
+    unsigned char *want = golden_unpack_base64_zlib(
+        json_string_value(json_object_get(c, "argmax")), &n);
+    ck_assert_uint_eq(n, (size_t) h * w);
+    uint16_t *map = malloc((size_t) h * w * sizeof *map);
+    upernet_argmax(logits, classes, h, w, map);
+    size_t same = 0;
+    for (size_t p = 0; p < n; p++)
+        same += map[p] == want[p];
+    ck_assert_msg((double) same >= 0.999 * (double) n, "%dx%d: argmax agrees on %zu of %zu", h, w,
+                  same, n);
+    free(map);
+    free(want);
+    upernet_slide_scratch_free(&scratch);
+    free(pixels);
+    free(logits);
+}
+END_TEST
+
+START_TEST(test_rescale_size_like_mmcv)
+{
+    /* (h, w, long, short) -> (h', w'): int(x * s + 0.5) with
+     * s = min(long / max(h, w), short / min(h, w)). */
+    static const int cases[][6] = {
+        {512, 683, 2048, 512, 512, 683}, {30, 150, 2048, 512, 410, 2048},
+        {20, 24, 2048, 512, 512, 614},   {75, 33, 2048, 512, 1164, 512},
+        {1000, 1000, 2048, 512, 512, 512}, {120, 40, 256, 64, 192, 64},
+        {43, 57, 2560, 640, 640, 848},   {512, 683, 1024, 256, 256, 342},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int h, w;
+        upernet_slide_rescale_size(cases[i][0], cases[i][1], cases[i][2], cases[i][3], &h, &w);
+        ck_assert_msg(h == cases[i][4] && w == cases[i][5], "%dx%d at (%d, %d): %dx%d, mmcv %dx%d",
+                      cases[i][0], cases[i][1], cases[i][2], cases[i][3], h, w, cases[i][4],
+                      cases[i][5]);
+    }
+}
+END_TEST
+
+START_TEST(test_postprocess_is_resize_then_argmax)
+{
+    static const int sizes[][4] = {{16, 16, 33, 47}, {64, 64, 20, 13}, {7, 9, 7, 9}, {5, 40, 61, 3}};
+    const int classes = 11;
+    upernet_error err;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        const int h = sizes[i][0], w = sizes[i][1], oh = sizes[i][2], ow = sizes[i][3];
+        float *logits = malloc((size_t) classes * h * w * sizeof *logits);
+        float *planes = malloc((size_t) classes * oh * ow * sizeof *planes);
+        uint16_t *want = malloc((size_t) oh * ow * sizeof *want);
+        uint16_t *got = malloc((size_t) oh * ow * sizeof *got);
+        ck_assert(logits && planes && want && got);
+        test_fill_uniform(logits, (size_t) classes * h * w, 7 + i, -3.0f, 3.0f);
+        /* Some exact ties: class 3 copies class 2 in one row. */
+        memcpy(logits + 3 * (size_t) h * w, logits + 2 * (size_t) h * w, (size_t) w * sizeof *logits);
+        for (int k = 0; k < classes; k++)
+            ck_assert_int_eq(upernet_resize_bilinear((size_t) h, (size_t) w, 1,
+                                                     logits + (size_t) k * h * w, 1, (size_t) oh,
+                                                     (size_t) ow, planes + (size_t) k * oh * ow, 1,
+                                                     false, &err),
+                             UPERNET_OK);
+        upernet_argmax(planes, classes, oh, ow, want);
+        ck_assert_int_eq(upernet_logits_to_class_map(logits, classes, h, w, oh, ow, got, &err),
+                         UPERNET_OK);
+        ck_assert_int_eq(memcmp(got, want, (size_t) oh * ow * sizeof *got), 0);
+        free(logits);
+        free(planes);
+        free(want);
+        free(got);
+    }
+}
+END_TEST
+
+static Suite *eval_suite(void)
+{
+    Suite *s = suite_create("eval");
+    TCase *geometry = tcase_create("geometry");
+    tcase_add_test(geometry, test_slide_grid_matches_mmseg);
+    tcase_add_test(geometry, test_rescale_size_like_mmcv);
+    tcase_add_test(geometry, test_postprocess_is_resize_then_argmax);
+    suite_add_tcase(s, geometry);
+    TCase *slide = tcase_create("slide");
+    tcase_set_timeout(slide, 600);
+    tcase_add_loop_test(slide, test_slide_logits_match_pytorch, 0,
+                        (int) json_array_size(json_object_get(slide_golden, "cases")));
+    suite_add_tcase(s, slide);
+    return s;
+}
+
+int main(void)
+{
+    char path[4096], err_text[512];
+    slide_golden = golden_load_json_z(golden_path("slide.json.z", path, sizeof path), err_text,
+                                      sizeof err_text);
+    if (slide_golden == NULL) {
+        fprintf(stderr, "%s\n", err_text);
+        return 1;
+    }
+    upernet_error err;
+    tiny = upernet_model_create("tiny", &err);
+    if (tiny == NULL) {
+        fprintf(stderr, "tiny: %s\n", err.message);
+        return 1;
+    }
+    SRunner *runner = srunner_create(eval_suite());
+    srunner_set_fork_status(runner, CK_NOFORK);
+    srunner_run_all(runner, CK_NORMAL);
+    const int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    upernet_model_free(tiny);
+    json_decref(slide_golden);
+    return failed == 0 ? 0 : 1;
+}
