@@ -598,8 +598,9 @@ void upernet_prediction_free(upernet_prediction *p);
 /* `image` must stay alive and unchanged until finish. */
 enum upernet_status upernet_prediction_prepare(upernet_prediction *p, const upernet_image *image,
                                                upernet_error *err);
-enum upernet_status upernet_prediction_infer(upernet_prediction *p, upernet_model *model,
-                                             upernet_error *err);
+/* The forwards of `model` in `ws` (a workspace of that model). */
+enum upernet_status upernet_prediction_infer(upernet_prediction *p, const upernet_model *model,
+                                             upernet_workspace *ws, upernet_error *err);
 /* class_map: image height * width entries. */
 enum upernet_status upernet_prediction_finish(upernet_prediction *p, uint16_t *class_map,
                                               upernet_error *err);

@@ -19,6 +19,7 @@
 
 static json_t *slide_golden;
 static upernet_model *tiny;
+static upernet_workspace *ws;
 
 START_TEST(test_slide_grid_matches_mmseg)
 {
@@ -73,7 +74,7 @@ START_TEST(test_slide_logits_match_pytorch)
     golden_make_input(h, w, pixels);
     struct upernet_slide_scratch scratch = {0};
     upernet_error err;
-    ck_assert_msg(upernet_slide_inference(tiny, pixels, h, w, &params, &scratch, logits, &err) ==
+    ck_assert_msg(upernet_slide_inference(tiny, ws, pixels, h, w, &params, &scratch, logits, &err) ==
                       UPERNET_OK,
                   "%s", err.message);
     double worst = 0.0;
@@ -187,8 +188,8 @@ int main(void)
         return 1;
     }
     upernet_error err;
-    tiny = upernet_model_create("tiny", &err);
-    if (tiny == NULL) {
+    if (upernet_model_open("tiny", NULL, &tiny, &err) != UPERNET_OK ||
+        upernet_workspace_create(tiny, &ws, &err) != UPERNET_OK) {
         fprintf(stderr, "tiny: %s\n", err.message);
         return 1;
     }
@@ -197,6 +198,7 @@ int main(void)
     srunner_run_all(runner, CK_NORMAL);
     const int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
+    upernet_workspace_free(ws);
     upernet_model_free(tiny);
     json_decref(slide_golden);
     return failed == 0 ? 0 : 1;

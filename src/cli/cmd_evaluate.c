@@ -384,14 +384,16 @@ int cmd_evaluate(int argc, char **argv)
     if (eval_dataset_list("evaluate", images, annotations, &dataset) != 0)
         return 1;
     eval_dataset_select(&dataset, limit, shard, shards);
-    if (cli_configure_runtime(isa, threads) != 0 || eval_dataset_check("evaluate", &dataset) != 0) {
+    upernet_model_options model_options;
+    if (cli_model_options("evaluate", isa, threads, &model_options) != 0 ||
+        eval_dataset_check("evaluate", &dataset) != 0) {
         eval_dataset_free(&dataset);
         return 1;
     }
     int status = 1;
     upernet_labels labels = {0};
     upernet_iou_counts counts = {0};
-    upernet_model *model = cli_load_model("evaluate", model_spec, weights);
+    upernet_model *model = cli_load_model("evaluate", model_spec, weights, &model_options);
     if (model == NULL || load_labels(labels_path, upernet_model_num_labels(model), &labels) != 0)
         goto done;
     upernet_error err;

@@ -15,7 +15,7 @@ struct eval_loop_options {
 
 /* Adds every sample's counts to *counts (in list order). Prints the first
  * error (naming the file) and returns -1 on failure. */
-int eval_loop_run(upernet_model *model, const struct eval_dataset *dataset,
+int eval_loop_run(const upernet_model *model, const struct eval_dataset *dataset,
                   const struct eval_loop_options *options, upernet_iou_counts *counts);
 
 #endif

@@ -48,7 +48,8 @@ void upernet_slide_scratch_free(struct upernet_slide_scratch *scratch);
  * pixels (3 planes of h x w), each window at its own size, logits summed
  * into `logits` (num_labels planes of h x w) and divided by the number of
  * windows covering each pixel. */
-enum upernet_status upernet_slide_inference(upernet_model *model, const float *pixels, int h,
+enum upernet_status upernet_slide_inference(const upernet_model *model, upernet_workspace *ws,
+                                            const float *pixels, int h,
                                             int w, const upernet_slide_params *params,
                                             struct upernet_slide_scratch *scratch, float *logits,
                                             upernet_error *err);

@@ -159,17 +159,18 @@ enum upernet_status upernet_prediction_prepare(upernet_prediction *p, const uper
     return st;
 }
 
-static enum upernet_status slide(upernet_prediction *p, upernet_model *model, float *sum,
-                                 upernet_error *err)
+static enum upernet_status slide(upernet_prediction *p, const upernet_model *model,
+                                 upernet_workspace *ws, float *sum, upernet_error *err)
 {
-    return upernet_slide_inference(model, p->pixels, p->in_h, p->in_w, &p->config.slide,
+    return upernet_slide_inference(model, ws, p->pixels, p->in_h, p->in_w, &p->config.slide,
                                    &p->scratch, sum, err);
 }
 
 /* One ms-flip view: its slide logits resized to the image size, turned into
  * softmax probabilities, mirrored back when flipped, added into p->scores. */
-static enum upernet_status add_view(upernet_prediction *p, upernet_model *model, double ratio,
-                                    int flip, upernet_error *err)
+static enum upernet_status add_view(upernet_prediction *p, const upernet_model *model,
+                                    upernet_workspace *ws, double ratio, int flip,
+                                    upernet_error *err)
 {
     const int H = p->image->height, W = p->image->width, classes = p->classes;
     enum upernet_status st =
@@ -181,7 +182,7 @@ static enum upernet_status add_view(upernet_prediction *p, upernet_model *model,
     if (st == UPERNET_OK)
         st = upernet_eval_reserve(&p->view, &p->view_cap, (size_t) classes * out_plane, sizeof *p->view, err);
     if (st == UPERNET_OK)
-        st = slide(p, model, p->sum, err);
+        st = slide(p, model, ws, p->sum, err);
     for (int k = 0; k < classes && st == UPERNET_OK; k++)
         st = upernet_resize_bilinear((size_t) p->in_h, (size_t) p->in_w, 1,
                                      p->sum + (size_t) k * plane, 1, (size_t) H, (size_t) W,
@@ -208,8 +209,8 @@ static enum upernet_status add_view(upernet_prediction *p, upernet_model *model,
     return UPERNET_OK;
 }
 
-enum upernet_status upernet_prediction_infer(upernet_prediction *p, upernet_model *model,
-                                             upernet_error *err)
+enum upernet_status upernet_prediction_infer(upernet_prediction *p, const upernet_model *model,
+                                             upernet_workspace *ws, upernet_error *err)
 {
     if (p->image == NULL)
         return upernet_fail(err, UPERNET_ERR_ARGUMENT, "evaluate: infer before prepare");
@@ -224,7 +225,7 @@ enum upernet_status upernet_prediction_infer(upernet_prediction *p, upernet_mode
         memset(p->scores, 0, n * sizeof *p->scores);
         for (int r = 0; r < 6; r++)
             for (int flip = 0; flip < 2; flip++)
-                if ((st = add_view(p, model, ms_flip_ratios[r], flip, err)) != UPERNET_OK)
+                if ((st = add_view(p, model, ws, ms_flip_ratios[r], flip, err)) != UPERNET_OK)
                     return st;
         for (size_t i = 0; i < n; i++)
             p->scores[i] /= 12.0f;
@@ -239,9 +240,9 @@ enum upernet_status upernet_prediction_infer(upernet_prediction *p, upernet_mode
     p->score_h = p->in_h;
     p->score_w = p->in_w;
     if (p->config.mode == UPERNET_EVAL_SLIDE)
-        return slide(p, model, p->scores, err);
-    return upernet_model_forward(model, p->pixels, (size_t) p->in_h, (size_t) p->in_w, p->scores,
-                                 err);
+        return slide(p, model, ws, p->scores, err);
+    return upernet_model_forward(model, ws, p->pixels, 1, (size_t) p->in_h, (size_t) p->in_w,
+                                 p->scores, err);
 }
 
 enum upernet_status upernet_prediction_finish(upernet_prediction *p, uint16_t *class_map,

@@ -116,7 +116,8 @@ static void add_window(const float *crop_logits, int classes, struct upernet_sli
             count[(size_t) y * w + x]++;
 }
 
-enum upernet_status upernet_slide_inference(upernet_model *model, const float *pixels, int h,
+enum upernet_status upernet_slide_inference(const upernet_model *model, upernet_workspace *ws,
+                                            const float *pixels, int h,
                                             int w, const upernet_slide_params *params,
                                             struct upernet_slide_scratch *scratch, float *logits,
                                             upernet_error *err)
@@ -150,7 +151,7 @@ enum upernet_status upernet_slide_inference(upernet_model *model, const float *p
                 memcpy(scratch->crop_pixels + c * crop_plane + (size_t) y * cw,
                        pixels + c * plane + (size_t) (win.y1 + y) * w + win.x1,
                        (size_t) cw * sizeof(float));
-        st = upernet_model_forward(model, scratch->crop_pixels, (size_t) ch, (size_t) cw,
+        st = upernet_model_forward(model, ws, scratch->crop_pixels, 1, (size_t) ch, (size_t) cw,
                                    scratch->crop_logits, err);
         if (st == UPERNET_OK)
             add_window(scratch->crop_logits, classes, win, w, plane, logits, scratch->count);
