@@ -57,13 +57,15 @@ static bool load_uuids(struct benchdb *db, struct uuid_set *set)
         set->count++;
     }
     benchdb_finalize(st);
-    qsort(set->items, set->count, sizeof *set->items, cmp_str);
+    if (set->count > 0)
+        qsort(set->items, set->count, sizeof *set->items, cmp_str);
     return rc == BENCHDB_DONE;
 }
 
 static bool uuid_set_has(const struct uuid_set *set, const char *uuid)
 {
-    return bsearch(&uuid, set->items, set->count, sizeof *set->items, cmp_str) != NULL;
+    return set->count > 0 &&
+           bsearch(&uuid, set->items, set->count, sizeof *set->items, cmp_str) != NULL;
 }
 
 static void uuid_set_free(struct uuid_set *set)
