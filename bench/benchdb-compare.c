@@ -7,7 +7,9 @@
  *      medians gives p <= --alpha (default 0.05). With 3 + 3 repetitions the
  *      smallest p possible is 0.05 (every current repetition beyond every
  *      baseline one), so the default asks for complete separation there;
- *   3. the medians differ by at least max(--threshold %, the spread of either
+ *   3. the medians differ by at least max(--threshold % (default 10: the
+ *      minimum effect; at 5 % one A/A compare in two raised a false alarm on
+ *      a loaded 2-vCPU VM, see make bench-aa), the spread of either
  *      sample, the between-run noise): spread = (max - min) / median of one
  *      run's repetitions; between-run noise = the largest relative range of
  *      the medians among earlier runs of one commit on this machine (reruns
@@ -480,7 +482,7 @@ static int compare_latest_per_machine(struct benchdb *db, const struct compare_o
 
 int benchdb_compare(struct benchdb *db, int argc, char **argv)
 {
-    struct compare_options o = {.baseline = "previous", .threshold = 5.0, .alpha = 0.05,
+    struct compare_options o = {.baseline = "previous", .threshold = 10.0, .alpha = 0.05,
                                 .min_reps = 3, .all = false, .normalize = true};
     long long current_id = 0;
     bool per_machine = false;

@@ -81,38 +81,47 @@ BENCH_ARGS ?=
 BENCH_DB ?= $(abs_top_builddir)/bench-history.sqlite
 BENCH_MIN_TIME ?= 0.05
 BENCH_REPETITIONS ?= 3
-BENCH_THRESHOLD ?= 5
+BENCH_THRESHOLD ?= 10
 BASELINE ?= previous
 BENCH_REPORT ?= bench-report.html
 
-# Two groups, each its own run of the binary: "kernels" (kernels, memory,
-# FMA peak) with repetitions interleaved at random across benchmarks, so a
-# burst of load from elsewhere hits one repetition of many benchmarks rather
-# than all repetitions of one (bench-compare then sees spread, not a shift);
-# and "models" (end-to-end) in order, so each model is built once. Google
-# Benchmark prints mean, median, stddev and cv: the console keeps the medians
-# (the JSON keeps everything), then the recorder prints one compact table
-# and stores the run. BENCH_OUT gets both groups merged into one JSON.
+# Two groups: "kernels" (kernels, memory, FMA peak) and "models"
+# (end-to-end). The kernels run as BENCH_REPETITIONS separate processes of one
+# repetition each, in random order: a process's own luck (where its buffers
+# landed, which other job shared its core) then shows up as spread between
+# repetitions instead of shifting all of them, which bench-compare would take
+# for a change (the A/A experiment, make bench-aa, halved its false alarms so).
+# The models run in one process, in order, BENCH_REPETITIONS repetitions, so
+# each model is built once. Google Benchmark prints mean, median, stddev and
+# cv: the console keeps the medians (the JSON keeps everything), then the
+# recorder prints one compact table and stores the run. BENCH_OUT gets all
+# processes merged into one JSON.
 .PHONY: bench bench-compare bench-report bench-scaling bench-aa icount-gate icount-baseline
 bench: bench/upernet_bench$(EXEEXT) bench/upernet-benchdb$(EXEEXT)
 	@json='$(BENCH_OUT)'; [ -n "$$json" ] || json=bench-last.json; \
-	rm -f "$$json" "$$json.kernels" "$$json.models"; \
+	rm -f "$$json" "$$json".kernels.* "$$json".models.*; \
 	commit=`git -C '$(top_srcdir)' rev-parse HEAD 2>/dev/null || echo unknown`; \
 	dirty=0; git -C '$(top_srcdir)' status --porcelain --untracked-files=no 2>/dev/null | grep -q . && dirty=1; \
+	files=; \
 	for group in kernels models; do \
-	  interleave=false; [ $$group = kernels ] && interleave=true; \
-	  ./bench/upernet_bench$(EXEEXT) --upernet_group=$$group \
-	    --benchmark_repetitions=$(BENCH_REPETITIONS) \
-	    --benchmark_enable_random_interleaving=$$interleave \
-	    --benchmark_display_aggregates_only=true --benchmark_min_time=$(BENCH_MIN_TIME) \
-	    $(if $(BENCH_FILTER),--benchmark_filter='$(BENCH_FILTER)') \
-	    --benchmark_out="$$json.$$group" --benchmark_out_format=json $(BENCH_ARGS) 2>&1 \
-	    | grep --line-buffered -v -E '_(mean|stddev|cv) |^Failed to match any benchmarks'; \
+	  procs=$(BENCH_REPETITIONS); reps=1; interleave=true; \
+	  [ $$group = models ] && procs=1 reps=$(BENCH_REPETITIONS) interleave=false; \
+	  p=1; while [ $$p -le $$procs ]; do \
+	    [ $$procs -gt 1 ] && echo "== $$group: process $$p of $$procs"; \
+	    ./bench/upernet_bench$(EXEEXT) --upernet_group=$$group \
+	      --benchmark_repetitions=$$reps \
+	      --benchmark_enable_random_interleaving=$$interleave \
+	      --benchmark_display_aggregates_only=true --benchmark_min_time=$(BENCH_MIN_TIME) \
+	      $(if $(BENCH_FILTER),--benchmark_filter='$(BENCH_FILTER)') \
+	      --benchmark_out="$$json.$$group.$$p" --benchmark_out_format=json $(BENCH_ARGS) 2>&1 \
+	      | grep --line-buffered -v -E '_(mean|stddev|cv) |^Failed to match any benchmarks'; \
+	    files="$$files $$json.$$group.$$p"; p=$$((p + 1)); \
+	  done; \
 	done; \
 	./bench/upernet-benchdb$(EXEEXT) record --db '$(BENCH_DB)' \
-	  --json "$$json.kernels" --json "$$json.models" --merged-out "$$json" \
+	  `for f in $$files; do printf ' --json %s' "$$f"; done` --merged-out "$$json" \
 	  --commit "$$commit" --dirty $$dirty --cc '$(CC)' --cflags '$(CFLAGS)' \
-	  --filter '$(BENCH_FILTER)'; rc=$$?; rm -f "$$json.kernels" "$$json.models"; exit $$rc
+	  --filter '$(BENCH_FILTER)'; rc=$$?; rm -f $$files; exit $$rc
 
 # BASELINE may be any git revision (resolved here) besides previous / run:ID.
 bench-compare: bench/upernet-benchdb$(EXEEXT)

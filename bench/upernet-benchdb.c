@@ -149,7 +149,7 @@ static void clean_name(const char *name, char *buf, size_t size)
 }
 
 struct record_args {
-    const char *db, *json[8], *merged_out, *commit, *cc, *cflags, *filter, *kind;
+    const char *db, *json[64], *merged_out, *commit, *cc, *cflags, *filter, *kind;
     int njson;
     int dirty;
     int quiet;
@@ -527,8 +527,13 @@ static int cmd_record(int argc, char **argv)
         i++;
         if (strcmp(opt, "--db") == 0)
             a.db = val;
-        else if (strcmp(opt, "--json") == 0 && a.njson < 8)
+        else if (strcmp(opt, "--json") == 0) {
+            if (a.njson == (int) (sizeof a.json / sizeof a.json[0])) {
+                fprintf(stderr, "upernet-benchdb record: more than %d --json files\n", a.njson);
+                return 2;
+            }
             a.json[a.njson++] = val;
+        }
         else if (strcmp(opt, "--merged-out") == 0)
             a.merged_out = val;
         else if (strcmp(opt, "--commit") == 0)
