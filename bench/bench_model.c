@@ -16,6 +16,13 @@
  * thread count, measured in the same run (bench/bench_peak.c). Tiny at
  * 512x512 counts 241.1 GFLOP (469.3 in direct-conv terms).
  *
+ * Concurrent forwards (model/tiny/512x512/TIER/threads:2/concurrent:P, the
+ * best tier): P forwards at once on the one loaded model, each on its own
+ * workspace with 2/P OpenMP threads (P = 1: one forward on two threads;
+ * P = 2: two forwards on one thread each), counted in "images/s"; the
+ * pattern of a server or an evaluation loop, where P > 1 trades each image's
+ * latency for the barriers and serial steps a two-thread forward has.
+ *
  * One iteration per repetition (a forward is long enough to time alone);
  * the model is created and planned once per (size, tier) and kept while
  * consecutive benchmarks use it (they are registered in that order and run
@@ -23,6 +30,7 @@
 #include "config.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +140,94 @@ static void run_model(upernet_bench_state *s, const void *arg)
     bench_report_flops(s, 2.0 * cached.macs, c->tier, c->threads);
 }
 
+/* Concurrent forwards: the threads they share, the most of them. */
+#define CONCURRENT_THREADS 2
+#define MAX_CONCURRENT 2
+
+struct concurrent_case {
+    struct model_case model;
+    int forwards;
+};
+
+/* One of the concurrent forwards on the cached model and pixels. */
+struct forward_job {
+    upernet_workspace *ws;
+    float *logits;
+    int threads;
+    enum upernet_status status;
+    upernet_error err;
+};
+
+static void *run_job(void *arg)
+{
+    struct forward_job *job = arg;
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(job->threads);
+    job->status = upernet_model_forward(cached.model, job->ws, cached.pixels, 1, cached.input,
+                                        cached.input, job->logits, &job->err);
+    omp_set_num_threads(saved);
+    return NULL;
+}
+
+/* Runs the jobs at once, the first on the calling thread; false (with the
+ * benchmark skipped) on any failure. */
+static bool run_jobs(upernet_bench_state *s, struct forward_job *jobs, int count)
+{
+    pthread_t threads[MAX_CONCURRENT];
+    int started = 1;
+    while (started < count && pthread_create(&threads[started], NULL, run_job, &jobs[started]) == 0)
+        started++;
+    run_job(&jobs[0]);
+    for (int i = 1; i < started; i++)
+        pthread_join(threads[i], NULL);
+    if (started < count) {
+        upernet_bench_skip(s, "cannot start a thread for a concurrent forward");
+        return false;
+    }
+    for (int i = 0; i < count; i++)
+        if (jobs[i].status != UPERNET_OK) {
+            upernet_bench_skip(s, jobs[i].err.message);
+            return false;
+        }
+    return true;
+}
+
+static void run_concurrent(upernet_bench_state *s, const void *arg)
+{
+    const struct concurrent_case *c = arg;
+    if (!get_model(s, &c->model))
+        return;
+    /* The cached workspace for the first forward, new ones for the others
+     * (warmed up by one untimed round). */
+    struct forward_job jobs[MAX_CONCURRENT] = {{0}};
+    const size_t logits_floats =
+        (size_t) upernet_model_num_labels(cached.model) * cached.input * cached.input;
+    bool ok = true;
+    for (int i = 0; i < c->forwards; i++) {
+        jobs[i].threads = CONCURRENT_THREADS / c->forwards;
+        if (i == 0) {
+            jobs[i].ws = cached.ws, jobs[i].logits = cached.logits;
+            continue;
+        }
+        upernet_error err;
+        jobs[i].logits = bench_alloc_floats(logits_floats, 0.0f);
+        if (ok && upernet_workspace_create(cached.model, &jobs[i].ws, &err) != UPERNET_OK) {
+            upernet_bench_skip(s, err.message);
+            ok = false;
+        }
+    }
+    ok = ok && run_jobs(s, jobs, c->forwards);
+    while (upernet_bench_keep_running(s))
+        ok = ok && run_jobs(s, jobs, c->forwards);
+    for (int i = 1; i < c->forwards; i++) {
+        upernet_workspace_free(jobs[i].ws);
+        free(jobs[i].logits);
+    }
+    const double seconds = upernet_bench_elapsed_seconds(s), iters = upernet_bench_iterations(s);
+    if (ok && seconds > 0 && iters > 0)
+        upernet_bench_counter(s, "images/s", (double) c->forwards * iters / seconds, false);
+}
+
 static bool size_selected(const char *name)
 {
     const char *list = getenv("BENCH_MODELS");
@@ -154,6 +250,7 @@ void bench_register_model(void)
     const bool full = full_env != NULL && strcmp(full_env, "1") == 0;
     const int all = bench_max_threads();
     static const struct upernet_bench_options one_forward = {1, 0.0};
+    bool concurrent_registered = false;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         if (!size_selected(sizes[i]))
             continue;
@@ -171,6 +268,20 @@ void bench_register_model(void)
                 snprintf(name, sizeof name, "model/%s/%zux%zu/%s/threads:%d", sizes[i], input,
                          input, upernet_isa_name(tier), threads);
                 upernet_bench_register_with(name, run_model, c, &one_forward);
+            }
+            /* Tiny on its best tier: images/s of 1 and 2 concurrent forwards. */
+            if (i > 0 || concurrent_registered)
+                continue;
+            concurrent_registered = true;
+            for (int forwards = 1; forwards <= MAX_CONCURRENT; forwards++) {
+                struct concurrent_case *c = bench_keep(sizeof *c);
+                *c = (struct concurrent_case){{sizes[i], tier, input, CONCURRENT_THREADS},
+                                              forwards};
+                char name[128];
+                snprintf(name, sizeof name, "model/%s/%zux%zu/%s/threads:%d/concurrent:%d",
+                         sizes[i], input, input, upernet_isa_name(tier), CONCURRENT_THREADS,
+                         forwards);
+                upernet_bench_register_with(name, run_concurrent, c, &one_forward);
             }
         }
     }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # upernet forward end to end through the CLI on the small custom config:
 # writes a (1,3,40,36) pixel .npy by hand, checks the logits file's header and
-# size, --repeat's forward_ms lines, a batch of two, the environment variables
+# size, --repeat's forward_ms lines, --concurrent, a batch of two, the environment variables
 # the CLI reads, and the exit codes of bad inputs (1) and usage errors (2).
 set -u
 data=${UPERNET_DATA_DIR:-data}
@@ -32,6 +32,19 @@ labels=$(head -c 128 "$tmp/logits.npy" | LC_ALL=C sed -n "s/.*'shape': (1, \([0-
 size=$(wc -c < "$tmp/logits.npy")
 [ "$size" = $((128 + labels * 40 * 36 * 4)) ] || fail "logits file has $size bytes"
 ls "$tmp" | grep -q tmp && fail "temporary file left behind"
+
+# --concurrent: two forwards at once on the one model, a thread each, twice
+# each: the logits are bitwise those of the serial run above.
+$TEST_EMULATOR $upernet forward --model "$config" --input "$tmp/pixels.npy" \
+    --logits "$tmp/concurrent.npy" --threads 2 --concurrent 2 --repeat 2 2> "$tmp/stderr" ||
+    fail "concurrent forward failed: $(cat "$tmp/stderr")"
+cmp -s "$tmp/logits.npy" "$tmp/concurrent.npy" || fail "concurrent logits differ from serial ones"
+[ "$(grep -c '^forward_ms=[0-9.]*$' "$tmp/stderr")" = 4 ] || fail "expected 4 forward_ms lines: $(cat "$tmp/stderr")"
+grep -q '^images_per_s=[0-9.]*$' "$tmp/stderr" || fail "no images_per_s line: $(cat "$tmp/stderr")"
+$TEST_EMULATOR $upernet forward --model "$config" --input "$tmp/pixels.npy" \
+    --logits "$tmp/x.npy" --threads 1 --concurrent 2 2> "$tmp/stderr"
+[ $? = 2 ] && grep -q -- '--concurrent 2 needs at least 2 threads' "$tmp/stderr" ||
+    fail "--concurrent above --threads: $(cat "$tmp/stderr")"
 
 # A batch of two images: (2, C, 40, 36) logits.
 npy "$tmp/batch.npy" "(2, 3, 40, 36)" $((2 * 3 * 40 * 36))
