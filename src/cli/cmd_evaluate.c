@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/eval_dataset.h"
 #include "cli/eval_loop.h"
+#include "cli/eval_mpi.h"
 #include "upernet.h"
 
 static void evaluate_usage(FILE *out)
@@ -237,6 +238,65 @@ static int load_labels(const char *path, int num_labels, upernet_labels *labels)
     return 0;
 }
 
+/* What one evaluation run was asked to do. */
+struct evaluate_run {
+    const char *model_spec, *weights, *images, *annotations, *json_path, *labels_path, *isa;
+    long threads, limit;
+    int shard, shards, quiet, reduce_zero_label;
+    const upernet_eval_config *config;
+    const char *model_name, *mode_name;
+};
+
+/* The evaluation on this process's part of the images (all of them, a
+ * --shard, or an MPI rank's slice); every rank takes the same collective
+ * steps, so one rank's failure fails all of them and nothing is written.
+ * Rank 0 prints the report and writes the JSON. */
+static int evaluate_ranks(const struct eval_ranks *ranks, const struct evaluate_run *run)
+{
+    struct eval_dataset dataset = {0};
+    int ok = eval_dataset_list("evaluate", run->images, run->annotations, &dataset) == 0;
+    if (!eval_mpi_all_ok(ranks, ok)) {
+        eval_dataset_free(&dataset);
+        return 1;
+    }
+    if (ranks->count > 1)
+        eval_dataset_select(&dataset, run->limit, ranks->rank + 1, ranks->count);
+    else
+        eval_dataset_select(&dataset, run->limit, run->shard, run->shards);
+    upernet_model_options model_options;
+    upernet_labels labels = {0};
+    upernet_iou_counts counts = {0};
+    upernet_model *model = NULL;
+    upernet_error err;
+    ok = cli_model_options("evaluate", run->isa, run->threads, &model_options) == 0 &&
+         eval_dataset_check("evaluate", &dataset) == 0;
+    /* Nothing is loaded until every rank's images passed the checks. */
+    ok = eval_mpi_all_ok(ranks, ok) &&
+         (model = cli_load_model("evaluate", run->model_spec, run->weights, &model_options)) != NULL &&
+         load_labels(run->labels_path, upernet_model_num_labels(model), &labels) == 0;
+    if (ok && upernet_iou_counts_init(&counts, upernet_model_num_labels(model), &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet evaluate: %s\n", err.message);
+        ok = 0;
+    }
+    const struct eval_loop_options loop = {.config = run->config,
+                                           .reduce_zero_label = run->reduce_zero_label,
+                                           .progress = !run->quiet && ranks->rank == 0};
+    ok = eval_mpi_all_ok(ranks, ok) && eval_loop_run(model, &dataset, &loop, &counts) == 0;
+    ok = eval_mpi_all_ok(ranks, ok) && eval_mpi_reduce_counts(ranks, &counts) == 0;
+    if (ok && ranks->rank == 0) {
+        const upernet_eval_report report = {run->model_name, run->mode_name, run->shard,
+                                            run->shards};
+        ok = print_report(run->model_name, run->mode_name, &counts, &labels) == 0 &&
+             (run->json_path == NULL ||
+              write_json(run->json_path, &report, &counts, &labels) == 0);
+    }
+    upernet_iou_counts_free(&counts);
+    upernet_labels_free(&labels);
+    upernet_model_free(model);
+    eval_dataset_free(&dataset);
+    return ok ? 0 : 1;
+}
+
 int cmd_evaluate(int argc, char **argv)
 {
     enum { OPT_MODE = 256, OPT_CROP, OPT_STRIDE, OPT_SCALE, OPT_RESIZE, OPT_AUG, OPT_NO_REDUCE,
@@ -380,42 +440,21 @@ int cmd_evaluate(int argc, char **argv)
     snprintf(model_name, sizeof model_name, "%s%s%s", model_spec, weights ? "@" : "",
              weights ? weights : "");
 
-    struct eval_dataset dataset;
-    if (eval_dataset_list("evaluate", images, annotations, &dataset) != 0)
+    struct eval_ranks ranks;
+    if (eval_mpi_start(&ranks) != 0)
         return 1;
-    eval_dataset_select(&dataset, limit, shard, shards);
-    upernet_model_options model_options;
-    if (cli_model_options("evaluate", isa, threads, &model_options) != 0 ||
-        eval_dataset_check("evaluate", &dataset) != 0) {
-        eval_dataset_free(&dataset);
-        return 1;
+    if (ranks.count > 1 && shards > 0) {
+        if (ranks.rank == 0)
+            fprintf(stderr, "upernet evaluate: --shard and mpirun split the images both; use one\n");
+        eval_mpi_stop(&ranks);
+        return EXIT_USAGE;
     }
-    int status = 1;
-    upernet_labels labels = {0};
-    upernet_iou_counts counts = {0};
-    upernet_model *model = cli_load_model("evaluate", model_spec, weights, &model_options);
-    if (model == NULL || load_labels(labels_path, upernet_model_num_labels(model), &labels) != 0)
-        goto done;
-    upernet_error err;
-    if (upernet_iou_counts_init(&counts, upernet_model_num_labels(model), &err) != UPERNET_OK) {
-        fprintf(stderr, "upernet evaluate: %s\n", err.message);
-        goto done;
-    }
-    const struct eval_loop_options loop = {.config = &config,
-                                           .reduce_zero_label = reduce_zero_label,
-                                           .progress = !quiet};
-    if (eval_loop_run(model, &dataset, &loop, &counts) != 0)
-        goto done;
-    if (print_report(model_name, mode_name, &counts, &labels) != 0)
-        goto done;
-    const upernet_eval_report report = {model_name, mode_name, shard, shards};
-    if (json_path != NULL && write_json(json_path, &report, &counts, &labels) != 0)
-        goto done;
-    status = 0;
-done:
-    upernet_iou_counts_free(&counts);
-    upernet_labels_free(&labels);
-    upernet_model_free(model);
-    eval_dataset_free(&dataset);
+    const int status = evaluate_ranks(&ranks, &(struct evaluate_run){
+        .model_spec = model_spec, .weights = weights, .images = images,
+        .annotations = annotations, .json_path = json_path, .labels_path = labels_path,
+        .isa = isa, .threads = threads, .limit = limit, .shard = shard, .shards = shards,
+        .quiet = quiet, .reduce_zero_label = reduce_zero_label, .config = &config,
+        .model_name = model_name, .mode_name = mode_name});
+    eval_mpi_stop(&ranks);
     return status;
 }

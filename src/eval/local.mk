@@ -19,7 +19,10 @@ EXTRA_DIST += data/golden/iou.json data/golden/opencv-resize.json \
 
 # upernet evaluate.
 upernet_SOURCES += src/cli/cmd_evaluate.c src/cli/eval_dataset.c src/cli/eval_dataset.h \
-	src/cli/eval_loop.c src/cli/eval_loop.h
+	src/cli/eval_loop.c src/cli/eval_loop.h src/cli/eval_mpi.c src/cli/eval_mpi.h
+# ./configure --with-mpi: MPI reaches only the upernet program.
+upernet_CFLAGS = $(AM_CFLAGS) $(MPI_CFLAGS)
+upernet_LDADD += $(MPI_LIBS)
 
 # Slide inference and post-processing with the tiny model (synthetic weights).
 check_PROGRAMS += tests/test_eval
@@ -33,3 +36,7 @@ EXTRA_DIST += data/golden/slide.json.z tools/make_slide_goldens.py
 # The command on the fixture dataset (tools/make_eval_fixtures.py).
 TESTS += tests/test_cli_evaluate.sh
 EXTRA_DIST += tests/test_cli_evaluate.sh data/eval tools/make_eval_fixtures.py
+
+# mpirun -n 2 equals one process (SKIPs unless built --with-mpi and mpirun exists).
+TESTS += tests/test_mpi_evaluate.sh
+EXTRA_DIST += tests/test_mpi_evaluate.sh
