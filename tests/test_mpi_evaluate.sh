@@ -1,18 +1,21 @@
 #!/bin/sh
 # mpirun -n 2 upernet evaluate gives the single-process report byte for byte
 # (same counts, same JSON), in slide and whole mode, and refuses --shard
-# under mpirun. SKIP (77) unless configured --with-mpi and mpirun exists.
+# under mpirun. SKIP (77) unless configured --with-mpi and mpirun exists;
+# FAIL instead when UPERNET_TEST_REQUIRE_MPI is set (CI's mpi step).
 set -u
 bin=${UPERNET_BIN:-./upernet}
 data=${UPERNET_DATA_DIR:-data}
-if [ "${UPERNET_WITH_MPI:-no}" != yes ]; then
-    echo "SKIP: built without --with-mpi"
+cannot_run() {
+    if [ -n "${UPERNET_TEST_REQUIRE_MPI:-}" ]; then
+        echo "FAIL: UPERNET_TEST_REQUIRE_MPI is set but $1"
+        exit 1
+    fi
+    echo "SKIP: $1"
     exit 77
-fi
-if ! command -v mpirun >/dev/null 2>&1; then
-    echo "SKIP: no mpirun (Debian openmpi-bin)"
-    exit 77
-fi
+}
+[ "${UPERNET_WITH_MPI:-no}" = yes ] || cannot_run "upernet was built without --with-mpi"
+command -v mpirun >/dev/null 2>&1 || cannot_run "no mpirun (Debian openmpi-bin)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/upernet-mpi-XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT
 failures=0
