@@ -176,6 +176,28 @@ static const struct upernet_winograd23_output_kernel winograd23_output_kernels[]
 };
 #undef UPERNET_WINOGRAD23_OUTPUT_UKERNEL
 
+#define UPERNET_BILINEAR_H_UKERNEL(tier, production, function) {(tier), (production), #function},
+static const struct upernet_kernel_variant bilinear_h_variants[] = {
+#include "kernels/f32-bilinear/f32-bilinear-h.inc"
+};
+#undef UPERNET_BILINEAR_H_UKERNEL
+#define UPERNET_BILINEAR_H_UKERNEL(tier, production, function) {function, #function},
+static const struct upernet_bilinear_h_kernel bilinear_h_kernels[] = {
+#include "kernels/f32-bilinear/f32-bilinear-h.inc"
+};
+#undef UPERNET_BILINEAR_H_UKERNEL
+
+#define UPERNET_BILINEAR_V_UKERNEL(tier, production, function) {(tier), (production), #function},
+static const struct upernet_kernel_variant bilinear_v_variants[] = {
+#include "kernels/f32-bilinear/f32-bilinear-v.inc"
+};
+#undef UPERNET_BILINEAR_V_UKERNEL
+#define UPERNET_BILINEAR_V_UKERNEL(tier, production, function) {function, #function},
+static const struct upernet_bilinear_v_kernel bilinear_v_kernels[] = {
+#include "kernels/f32-bilinear/f32-bilinear-v.inc"
+};
+#undef UPERNET_BILINEAR_V_UKERNEL
+
 enum upernet_status upernet_kernel_table_fill(struct upernet_kernel_table *t, enum upernet_isa isa,
                                               upernet_error *err)
 {
@@ -194,6 +216,8 @@ enum upernet_status upernet_kernel_table_fill(struct upernet_kernel_table *t, en
     PICK(dwconv7x7);
     PICK(winograd23_input);
     PICK(winograd23_output);
+    PICK(bilinear_h);
+    PICK(bilinear_v);
 #undef PICK
     *t = filled;
     upernet_error_clear(err);
@@ -284,10 +308,13 @@ void upernet_kernels_describe(const struct upernet_kernel_table *t, char *buf, s
              "  %-12s %-48s mr=%zu nr=%zu\n"
              "  %-12s %-48s channel_tile=%zu\n"
              "  %-12s %-48s channel_tile=%zu\n"
-             "  %-12s %-48s channel_tile=%zu\n",
+             "  %-12s %-48s channel_tile=%zu\n"
+             "  %-12s %s\n"
+             "  %-12s %s\n",
              "layernorm", t->layernorm.name, t->layernorm.channel_tile, "igemm", t->igemm.name,
              t->igemm.mr, t->igemm.nr, "dwconv7x7", t->dwconv7x7.name,
              t->dwconv7x7.channel_tile, "wino23-in", t->winograd23_input.name,
              t->winograd23_input.channel_tile, "wino23-out", t->winograd23_output.name,
-             t->winograd23_output.channel_tile);
+             t->winograd23_output.channel_tile, "bilinear-h", t->bilinear_h.name, "bilinear-v",
+             t->bilinear_v.name);
 }

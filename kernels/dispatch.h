@@ -43,6 +43,14 @@ struct upernet_kernel_table {
         const char *name;
         size_t channel_tile;
     } winograd23_output;
+    struct upernet_bilinear_h_kernel {
+        upernet_f32_bilinear_h_fn fn;
+        const char *name;
+    } bilinear_h;
+    struct upernet_bilinear_v_kernel {
+        upernet_f32_bilinear_v_fn fn;
+        const char *name;
+    } bilinear_v;
 };
 
 /* One line of a family's .inc as dispatch reads it. */

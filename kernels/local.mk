@@ -1,7 +1,8 @@
-# Kernels: the generic part (CPU probe, dispatch table, scalar references) is
-# built with the library's own flags; each ISA tier is a convenience library
-# built with exactly its -m flags, so no vector instruction of a higher tier
-# can reach generic code.
+# Kernels: the generic part (CPU probe, dispatch table, scalar references,
+# and the SSE2 variants: SSE2 is part of the x86-64 baseline, those sources
+# are empty elsewhere) is built with the library's own flags; each ISA tier
+# is a convenience library built with exactly its -m flags, so no vector
+# instruction of a higher tier can reach generic code.
 libupernet_la_SOURCES += \
 	kernels/cpu-features.c kernels/cpu-features.h \
 	kernels/dispatch.c kernels/dispatch.h \
@@ -24,7 +25,12 @@ libupernet_la_SOURCES += \
 	kernels/f32-winograd23/f32-winograd23-input-tpl.h \
 	kernels/f32-winograd23/f32-winograd23-output-tpl.h \
 	kernels/f32-winograd23/f32-winograd23-input-scalar.c \
-	kernels/f32-winograd23/f32-winograd23-output-scalar.c
+	kernels/f32-winograd23/f32-winograd23-output-scalar.c \
+	kernels/f32-bilinear/f32-bilinear-h.inc kernels/f32-bilinear/f32-bilinear-v.inc \
+	kernels/f32-bilinear/f32-bilinear-h-scalar.c \
+	kernels/f32-bilinear/f32-bilinear-v-scalar.c \
+	kernels/f32-bilinear/f32-bilinear-h-4x4-sse2.c \
+	kernels/f32-bilinear/f32-bilinear-v-stream-sse2.c
 
 UPERNET_AVX2_SOURCES = \
 	kernels/f32-layernorm/f32-layernorm-8c-avx2.c \

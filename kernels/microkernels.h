@@ -137,4 +137,44 @@ typedef void (*upernet_f32_winograd23_output_fn)(size_t channels, const float *m
 #include "kernels/f32-winograd23/f32-winograd23-output.inc"
 #undef UPERNET_WINOGRAD23_OUTPUT_UKERNEL
 
+/* ---- f32 bilinear resize into channel planes (the final logits resize) ----
+ * The two steps of upernet_resize_bilinear_to_planes (src/ops/resize.c).
+ * One axis tap: output sample o reads input samples i0 and i1 with weights
+ * l0 and l1 (built by upernet_bilinear_axis, src/ops/bilinear.h). */
+struct upernet_bilinear_tap {
+    size_t i0, i1;
+    float l0, l1;
+};
+
+/* Horizontal step: one source row of NHWC pixels (pixel p's channels at
+ * x + p*x_stride) interpolated to out_w pixels, written planar:
+ *   h[c*out_w + ox] = taps[ox].l0*x[taps[ox].i0][c] + taps[ox].l1*x[taps[ox].i1][c]
+ * two products and one sum in that order, so that the vertical step
+ * reproduces PyTorch's nesting. Any channels >= 1, out_w >= 1. */
+typedef void (*upernet_f32_bilinear_h_fn)(size_t channels, const float *x, size_t x_stride,
+                                          const struct upernet_bilinear_tap *taps, size_t out_w,
+                                          float *h);
+
+#define UPERNET_BILINEAR_H_UKERNEL(tier, production, fn)                                  \
+    void fn(size_t channels, const float *x, size_t x_stride,                          \
+            const struct upernet_bilinear_tap *taps, size_t out_w, float *h);
+#include "kernels/f32-bilinear/f32-bilinear-h.inc"
+#undef UPERNET_BILINEAR_H_UKERNEL
+
+/* Vertical step: two planar rows (channels rows of width floats) blended
+ * into one output row of each channel plane:
+ *   y[c*y_plane_stride + j] = l0*h0[c*width + j] + l1*h1[c*width + j]
+ * two products and one sum in that order. y must not overlap h0 or h1; any
+ * alignment, any channels >= 1, width >= 1. Every store is complete (ordered)
+ * when the kernel returns. */
+typedef void (*upernet_f32_bilinear_v_fn)(size_t channels, size_t width, const float *h0,
+                                          const float *h1, float l0, float l1, float *y,
+                                          size_t y_plane_stride);
+
+#define UPERNET_BILINEAR_V_UKERNEL(tier, production, fn)                                   \
+    void fn(size_t channels, size_t width, const float *h0, const float *h1, float l0, float l1, \
+            float *y, size_t y_plane_stride);
+#include "kernels/f32-bilinear/f32-bilinear-v.inc"
+#undef UPERNET_BILINEAR_V_UKERNEL
+
 #endif

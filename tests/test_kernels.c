@@ -26,6 +26,7 @@ int main(void)
     add_gelu_tests(suite, tier);
     add_dwconv7x7_wide_tests(suite, tier);
     add_winograd23_tests(suite, tier);
+    add_bilinear_tests(suite, tier);
 
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

@@ -8,10 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct upernet_bilinear_tap {
-    size_t i0, i1;
-    float l0, l1;
-};
+#include "kernels/microkernels.h" /* struct upernet_bilinear_tap */
 
 /* Fills taps[0..n_out) for resizing an axis of n_in samples to n_out
  * (REFERENCE §4.7; see src/ops/resize.c). */

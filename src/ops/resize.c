@@ -14,12 +14,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "core/alloc.h"
 #include "core/error.h"
+#include "kernels/dispatch.h"
 #include "ops/bilinear.h"
 #include "ops/ops.h"
 
@@ -115,75 +112,6 @@ enum upernet_status upernet_resize_bilinear(size_t in_h, size_t in_w, size_t cha
     return UPERNET_OK;
 }
 
-/* Source row `row` interpolated along x into planar form: h[c*out_w + ox] =
- * l0w*x[row][i0w][c] + l1w*x[row][i1w][c], the inner sums of PyTorch's
- * formula, so the vertical step below reproduces it exactly. */
-static void horizontal_row(const float *x, size_t in_w, size_t x_stride, size_t channels,
-                           size_t row, const struct axis_tap *cols, size_t out_w, float *h)
-{
-    const float *src = x + row * in_w * x_stride;
-    size_t ox = 0;
-#if defined(__SSE2__)
-    /* Four output pixels x four channels at a time: each pixel's sums are
-     * computed over four contiguous channels, then the 4x4 block is
-     * transposed so that each channel's plane gets a run of four pixels, so
-     * both the loads and the stores are whole vectors (scattering one float
-     * per plane and pixel costs ~4x more). The same two products and one sum
-     * per element as the loop below, so the same values. */
-    for (; ox + 4 <= out_w; ox += 4) {
-        const struct axis_tap *t = cols + ox;
-        const float *p0[4], *p1[4];
-        __m128 l0[4], l1[4];
-        for (int k = 0; k < 4; k++) {
-            p0[k] = src + t[k].i0 * x_stride, p1[k] = src + t[k].i1 * x_stride;
-            l0[k] = _mm_set1_ps(t[k].l0), l1[k] = _mm_set1_ps(t[k].l1);
-        }
-        size_t c = 0;
-        for (; c + 4 <= channels; c += 4) {
-            __m128 r[4];
-            for (int k = 0; k < 4; k++)
-                r[k] = _mm_add_ps(_mm_mul_ps(l0[k], _mm_loadu_ps(p0[k] + c)),
-                                  _mm_mul_ps(l1[k], _mm_loadu_ps(p1[k] + c)));
-            _MM_TRANSPOSE4_PS(r[0], r[1], r[2], r[3]);
-            for (int k = 0; k < 4; k++)
-                _mm_storeu_ps(h + (c + (size_t) k) * out_w + ox, r[k]);
-        }
-        for (; c < channels; c++)
-            for (int k = 0; k < 4; k++)
-                h[c * out_w + ox + (size_t) k] = t[k].l0 * p0[k][c] + t[k].l1 * p1[k][c];
-    }
-#endif
-    for (; ox < out_w; ox++) {
-        const struct axis_tap rx = cols[ox];
-        const float *p0 = src + rx.i0 * x_stride, *p1 = src + rx.i1 * x_stride;
-        for (size_t c = 0; c < channels; c++)
-            h[c * out_w + ox] = rx.l0 * p0[c] + rx.l1 * p1[c];
-    }
-}
-
-/* out[j] = l0*a[j] + l1*b[j] for j < n. On x86 the aligned middle is
- * written with streaming stores: the planes (the logits, 150 x H x W floats,
- * the largest write of a forward) are not read again here, and skipping
- * the read-for-ownership of every line halves their memory traffic. The
- * arithmetic (two products, one sum) is the same on every path. */
-static void blend_row(float *out, const float *a, const float *b, float l0, float l1, size_t n)
-{
-    size_t j = 0;
-#if defined(__SSE2__)
-    for (; j < n && ((uintptr_t) (out + j) & 15) != 0; j++)
-        out[j] = l0 * a[j] + l1 * b[j];
-    const __m128 v0 = _mm_set1_ps(l0), v1 = _mm_set1_ps(l1);
-    for (; j + 4 <= n; j += 4)
-        _mm_stream_ps(out + j, _mm_add_ps(_mm_mul_ps(v0, _mm_loadu_ps(a + j)),
-                                          _mm_mul_ps(v1, _mm_loadu_ps(b + j))));
-#endif
-    for (; j + 8 <= n; j += 8)
-        for (size_t k = j; k < j + 8; k++)
-            out[k] = l0 * a[k] + l1 * b[k];
-    for (; j < n; j++)
-        out[j] = l0 * a[j] + l1 * b[j];
-}
-
 enum upernet_status upernet_resize_bilinear_to_planes(size_t in_h, size_t in_w, size_t channels,
                                                       const float *x, size_t x_stride,
                                                       size_t out_h, size_t out_w, float *y,
@@ -196,11 +124,16 @@ enum upernet_status upernet_resize_bilinear_to_planes(size_t in_h, size_t in_w, 
     if (status != UPERNET_OK)
         return status;
     const size_t plane = out_h * out_w, row_floats = channels * out_w;
+    const struct upernet_kernel_table *k = upernet_kernels();
+    const upernet_f32_bilinear_h_fn horizontal = k->bilinear_h.fn;
+    const upernet_f32_bilinear_v_fn vertical = k->bilinear_v.fn;
+    const size_t row_stride = in_w * x_stride;
     int failed = 0;
     /* Each thread keeps the two horizontally interpolated source rows its
      * output rows need (planar, 2*channels*out_w floats, allocated once per
      * thread per call); consecutive output rows mostly reuse them. The
-     * vertical step then writes every plane's row as one contiguous run. */
+     * vertical step then writes every plane's row as one contiguous run.
+     * Both steps are kernels (kernels/f32-bilinear/). */
 #pragma omp parallel reduction(| : failed)
     {
         float *cache = upernet_malloc(2 * row_floats * sizeof *cache);
@@ -217,25 +150,19 @@ enum upernet_status upernet_resize_bilinear_to_planes(size_t in_h, size_t in_w, 
             int s0 = held[0] == ry.i0 ? 0 : held[1] == ry.i0 ? 1 : -1;
             if (s0 < 0) {
                 s0 = held[0] == ry.i1 ? 1 : 0;
-                horizontal_row(x, in_w, x_stride, channels, ry.i0, cols, out_w, h[s0]);
+                horizontal(channels, x + ry.i0 * row_stride, x_stride, cols, out_w, h[s0]);
                 held[s0] = ry.i0;
             }
             int s1 = s0;
             if (ry.i1 != ry.i0) {
                 s1 = 1 - s0;
                 if (held[s1] != ry.i1) {
-                    horizontal_row(x, in_w, x_stride, channels, ry.i1, cols, out_w, h[s1]);
+                    horizontal(channels, x + ry.i1 * row_stride, x_stride, cols, out_w, h[s1]);
                     held[s1] = ry.i1;
                 }
             }
-            const float *r[2] = {h[s0], h[s1]};
-            for (size_t c = 0; c < channels; c++)
-                blend_row(y + c * plane + oy * out_w, r[0] + c * out_w, r[1] + c * out_w, ry.l0,
-                          ry.l1, out_w);
+            vertical(channels, out_w, h[s0], h[s1], ry.l0, ry.l1, y + oy * out_w, plane);
         }
-#if defined(__SSE2__)
-        _mm_sfence(); /* order the streaming stores before the region ends */
-#endif
         free(cache);
     }
     free(rows);

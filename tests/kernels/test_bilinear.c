@@ -1,0 +1,176 @@
+/* Bilinear resize kernels into channel planes (kernels/f32-bilinear).
+ * Scalar tier: both references against the formula evaluated in double.
+ * SIMD tiers: the tier's variants against the scalar references, value for
+ * value (same two products and one sum per element), on ragged channel and
+ * pixel counts, with NaN between pixels (a read outside a pixel's channels
+ * shows up in the result), NaN between output rows and guards around every
+ * buffer (a write outside the contract stays visible), and output rows at
+ * every alignment (the vertical step's streaming stores need 16 bytes). */
+#include "config.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kernels/dispatch.h"
+#include "tests/kernels/kernel_tests.h"
+#include "tests/testutil.h"
+
+static const size_t channel_counts[] = {1, 2, 3, 4, 5, 7, 8, 9, 17, 150};
+#define N_CHANNEL_COUNTS (sizeof channel_counts / sizeof channel_counts[0])
+static const size_t widths[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 37};
+#define N_WIDTHS (sizeof widths / sizeof widths[0])
+
+static enum upernet_isa tested_tier;
+
+#define MAX_VARIANTS 4
+static struct {
+    upernet_f32_bilinear_h_fn fn;
+    const char *name;
+} h_variants[MAX_VARIANTS];
+static struct {
+    upernet_f32_bilinear_v_fn fn;
+    const char *name;
+} v_variants[MAX_VARIANTS];
+static size_t n_h_variants, n_v_variants;
+static upernet_f32_bilinear_h_fn h_reference;
+static upernet_f32_bilinear_v_fn v_reference;
+
+static int same_value(float a, float b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
+/* Taps of an out_w-pixel row read from in_w pixels: a spread of indices,
+ * the last pixel's clamped i1 == i0 included, and weights in [0, 1]. */
+static void make_taps(size_t in_w, size_t out_w, struct upernet_bilinear_tap *taps)
+{
+    float l1[64];
+    test_fill_uniform(l1, out_w, 31 + out_w, 0.0f, 1.0f);
+    for (size_t ox = 0; ox < out_w; ox++) {
+        const size_t i0 = ox * in_w / out_w;
+        taps[ox].i0 = i0;
+        taps[ox].i1 = i0 + 1 < in_w ? i0 + 1 : i0;
+        taps[ox].l1 = l1[ox];
+        taps[ox].l0 = 1.0f - l1[ox];
+    }
+}
+
+START_TEST(test_horizontal)
+{
+    const size_t channels = channel_counts[_i % N_CHANNEL_COUNTS];
+    const size_t out_w = widths[_i / N_CHANNEL_COUNTS];
+    const size_t in_w = out_w / 2 + 1, stride = channels + 3, nx = in_w * stride;
+    struct upernet_bilinear_tap taps[64];
+    make_taps(in_w, out_w, taps);
+    float *x = test_alloc_guarded(nx, 16);
+    test_fill_uniform(x, nx, 41 + channels, -2.0f, 2.0f);
+    for (size_t p = 0; p < in_w; p++)
+        for (size_t c = channels; c < stride; c++)
+            x[p * stride + c] = NAN; /* between pixels: never read */
+    const size_t nh = channels * out_w;
+    float *got = test_alloc_guarded(nh, 16), *want = test_alloc_guarded(nh, 16);
+    if (tested_tier == UPERNET_ISA_SCALAR) {
+        h_reference(channels, x, stride, taps, out_w, got);
+        for (size_t c = 0; c < channels; c++)
+            for (size_t ox = 0; ox < out_w; ox++) {
+                const double w = (double) taps[ox].l0 * x[taps[ox].i0 * stride + c] +
+                                 (double) taps[ox].l1 * x[taps[ox].i1 * stride + c];
+                /* Two rounded products and one rounded sum below 2: < 1e-6. */
+                ck_assert_msg(fabs(got[c * out_w + ox] - w) <= 1e-6,
+                              "channels %zu width %zu: h[%zu][%zu] got %.9g want %.9g",
+                              channels, out_w, c, ox, got[c * out_w + ox], w);
+            }
+        ck_assert(test_guard_intact(got, nh, 16));
+    }
+    h_reference(channels, x, stride, taps, out_w, want);
+    for (size_t v = 0; v < n_h_variants; v++) {
+        for (size_t i = 0; i < nh; i++)
+            got[i] = NAN;
+        h_variants[v].fn(channels, x, stride, taps, out_w, got);
+        for (size_t i = 0; i < nh; i++)
+            ck_assert_msg(same_value(got[i], want[i]),
+                          "%s channels %zu width %zu: h[%zu] got %.9g want %.9g",
+                          h_variants[v].name, channels, out_w, i, got[i], want[i]);
+        ck_assert(test_guard_intact(got, nh, 16));
+    }
+    free(x), free(got), free(want);
+}
+END_TEST
+
+/* Output rows start 0..3 floats after a 16-byte boundary (offset), planes
+ * are width + 5 floats apart; everything else of y must stay NaN. */
+START_TEST(test_vertical)
+{
+    const size_t channels = channel_counts[_i % N_CHANNEL_COUNTS];
+    const size_t width = widths[_i / N_CHANNEL_COUNTS % N_WIDTHS];
+    const size_t offset = (size_t) _i / (N_CHANNEL_COUNTS * N_WIDTHS);
+    const size_t plane = width + 5, nr = channels * width, ny = offset + channels * plane;
+    float *h0 = test_alloc_guarded(nr, 16), *h1 = test_alloc_guarded(nr, 16);
+    test_fill_uniform(h0, nr, 51 + channels, -2.0f, 2.0f);
+    test_fill_uniform(h1, nr, 53 + width, -2.0f, 2.0f);
+    const float l1 = 0.375f + 0.01f * (float) width, l0 = 1.0f - l1;
+    float *got = test_alloc_guarded(ny, 16), *want = test_alloc_guarded(ny, 16);
+    for (size_t i = 0; i < ny; i++)
+        got[i] = want[i] = NAN;
+    v_reference(channels, width, h0, h1, l0, l1, want + offset, plane);
+    if (tested_tier == UPERNET_ISA_SCALAR) {
+        for (size_t c = 0; c < channels; c++)
+            for (size_t j = 0; j < plane; j++) {
+                const float y = want[offset + c * plane + j];
+                if (j >= width) {
+                    ck_assert_msg(isnan(y), "width %zu: wrote y[%zu][%zu]", width, c, j);
+                    continue;
+                }
+                const double w = (double) l0 * h0[c * width + j] + (double) l1 * h1[c * width + j];
+                ck_assert_msg(fabs(y - w) <= 1e-6, "width %zu: y[%zu][%zu] got %.9g want %.9g",
+                              width, c, j, y, w);
+            }
+        ck_assert(test_guard_intact(want, ny, 16));
+    }
+    for (size_t v = 0; v < n_v_variants; v++) {
+        for (size_t i = 0; i < ny; i++)
+            got[i] = NAN;
+        v_variants[v].fn(channels, width, h0, h1, l0, l1, got + offset, plane);
+        for (size_t i = 0; i < ny; i++)
+            ck_assert_msg(same_value(got[i], want[i]),
+                          "%s channels %zu width %zu offset %zu: y[%zu] got %.9g want %.9g",
+                          v_variants[v].name, channels, width, offset, i, got[i], want[i]);
+        ck_assert(test_guard_intact(got, ny, 16));
+    }
+    free(h0), free(h1), free(got), free(want);
+}
+END_TEST
+
+void add_bilinear_tests(Suite *suite, enum upernet_isa tier)
+{
+    tested_tier = tier;
+    n_h_variants = n_v_variants = 0;
+#define UPERNET_BILINEAR_H_UKERNEL(t, production, function)                 \
+    if ((t) == UPERNET_ISA_SCALAR)                                          \
+        h_reference = function;                                             \
+    else if ((t) == tier && n_h_variants < MAX_VARIANTS) {                  \
+        h_variants[n_h_variants].fn = function;                             \
+        h_variants[n_h_variants++].name = #function;                        \
+    }
+#include "kernels/f32-bilinear/f32-bilinear-h.inc"
+#undef UPERNET_BILINEAR_H_UKERNEL
+#define UPERNET_BILINEAR_V_UKERNEL(t, production, function)                 \
+    if ((t) == UPERNET_ISA_SCALAR)                                          \
+        v_reference = function;                                             \
+    else if ((t) == tier && n_v_variants < MAX_VARIANTS) {                  \
+        v_variants[n_v_variants].fn = function;                             \
+        v_variants[n_v_variants++].name = #function;                        \
+    }
+#include "kernels/f32-bilinear/f32-bilinear-v.inc"
+#undef UPERNET_BILINEAR_V_UKERNEL
+    if (tier != UPERNET_ISA_SCALAR && n_h_variants + n_v_variants == 0) {
+        printf("bilinear: no %s variant\n", upernet_isa_name(tier));
+        return;
+    }
+    TCase *tc = tcase_create("bilinear into planes");
+    tcase_add_loop_test(tc, test_horizontal, 0, (int) (N_CHANNEL_COUNTS * N_WIDTHS));
+    tcase_add_loop_test(tc, test_vertical, 0, (int) (N_CHANNEL_COUNTS * N_WIDTHS * 4));
+    suite_add_tcase(suite, tc);
+}
