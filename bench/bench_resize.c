@@ -40,8 +40,9 @@ static void run_resize(upernet_bench_state *s, const void *arg)
     while (upernet_bench_keep_running(s)) {
         const enum upernet_status st =
             c->to_planes
-                ? upernet_resize_bilinear_to_planes(c->in_side, c->in_side, c->channels, x,
-                                                    c->channels, c->out_side, c->out_side, y, &err)
+                ? upernet_resize_bilinear_to_planes(upernet_kernels(), c->in_side, c->in_side,
+                                                    c->channels, x, c->channels, c->out_side,
+                                                    c->out_side, y, &err)
                 : upernet_resize_bilinear(c->in_side, c->in_side, c->channels, x, c->channels,
                                           c->out_side, c->out_side, y, c->channels, true, &err);
         if (st != UPERNET_OK) {

@@ -193,7 +193,8 @@ START_TEST(test_resize_bilinear_against_torch)
 
     /* Planar output (the logits layout). */
     float *planes = test_alloc_guarded(ch * oh * ow, 8);
-    ck_assert_int_eq(upernet_resize_bilinear_to_planes(ih, iw, ch, x, xs, oh, ow, planes, &err),
+    ck_assert_int_eq(upernet_resize_bilinear_to_planes(upernet_kernels(), ih, iw, ch, x, xs, oh,
+                                                       ow, planes, &err),
                      UPERNET_OK);
     for (size_t i = 0; i < ch * oh * ow; i++) {
         const double want = jfloat_at(golden, i);
@@ -226,7 +227,8 @@ START_TEST(test_resize_planes_equal_nhwc)
         upernet_error err;
         ck_assert_int_eq(
             upernet_resize_bilinear(ih, iw, ch, x, xs, oh, ow, nhwc, ch, false, &err), UPERNET_OK);
-        ck_assert_int_eq(upernet_resize_bilinear_to_planes(ih, iw, ch, x, xs, oh, ow, planes, &err),
+        ck_assert_int_eq(upernet_resize_bilinear_to_planes(upernet_kernels(), ih, iw, ch, x, xs,
+                                                           oh, ow, planes, &err),
                          UPERNET_OK);
         for (size_t k = 0; k < ch; k++)
             for (size_t p = 0; p < oh * ow; p++)

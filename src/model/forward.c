@@ -265,7 +265,7 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
              NULL, 0));
     tap(r, "classifier", classes, h0, w0, labels, labels);
     const struct step_start start = step_clock(r);
-    TRY(upernet_resize_bilinear_to_planes(h0, w0, labels, classes, labels, plan->height,
+    TRY(upernet_resize_bilinear_to_planes(r->t, h0, w0, labels, classes, labels, plan->height,
                                           plan->width, logits, r->err));
     observe(r, "upsample", -1, -1, upernet_resize_bilinear_to_planes_cost(plan->height), start);
     return UPERNET_OK;

@@ -171,8 +171,10 @@ enum upernet_status upernet_resize_bilinear(size_t in_h, size_t in_w, size_t cha
                                             bool accumulate, upernet_error *err);
 
 /* The same resize, writing channel planes (NCHW with batch 1, the logits
- * layout): y[c*out_h*out_w + oy*out_w + ox]. */
-enum upernet_status upernet_resize_bilinear_to_planes(size_t in_h, size_t in_w, size_t channels,
+ * layout): y[c*out_h*out_w + oy*out_w + ox], through t's bilinear_h and
+ * bilinear_v kernels. */
+enum upernet_status upernet_resize_bilinear_to_planes(const struct upernet_kernel_table *t,
+                                                      size_t in_h, size_t in_w, size_t channels,
                                                       const float *x, size_t x_stride,
                                                       size_t out_h, size_t out_w, float *y,
                                                       upernet_error *err);

@@ -112,7 +112,8 @@ enum upernet_status upernet_resize_bilinear(size_t in_h, size_t in_w, size_t cha
     return UPERNET_OK;
 }
 
-enum upernet_status upernet_resize_bilinear_to_planes(size_t in_h, size_t in_w, size_t channels,
+enum upernet_status upernet_resize_bilinear_to_planes(const struct upernet_kernel_table *t,
+                                                      size_t in_h, size_t in_w, size_t channels,
                                                       const float *x, size_t x_stride,
                                                       size_t out_h, size_t out_w, float *y,
                                                       upernet_error *err)
@@ -124,9 +125,8 @@ enum upernet_status upernet_resize_bilinear_to_planes(size_t in_h, size_t in_w, 
     if (status != UPERNET_OK)
         return status;
     const size_t plane = out_h * out_w, row_floats = channels * out_w;
-    const struct upernet_kernel_table *k = upernet_kernels();
-    const upernet_f32_bilinear_h_fn horizontal = k->bilinear_h.fn;
-    const upernet_f32_bilinear_v_fn vertical = k->bilinear_v.fn;
+    const upernet_f32_bilinear_h_fn horizontal = t->bilinear_h.fn;
+    const upernet_f32_bilinear_v_fn vertical = t->bilinear_v.fn;
     const size_t row_stride = in_w * x_stride;
     int failed = 0;
     /* Each thread keeps the two horizontally interpolated source rows its
