@@ -313,6 +313,8 @@ void upernet_bench_register_all(void)
         bench_register_onednn();
 #endif
     }
-    if (bench_group_selected("models"))
+    if (bench_group_selected("models")) {
         bench_register_model();
+        bench_register_evaluate();
+    }
 }

@@ -62,6 +62,8 @@ void *bench_keep(size_t size);
 void bench_register_layernorm(void);
 void bench_register_memory(void);
 void bench_register_model(void);
+/* upernet evaluate's image loop against back-to-back forwards (bench_evaluate.c). */
+void bench_register_evaluate(void);
 void bench_register_onednn(void); /* only when configure found oneDNN */
 
 /* Whether benchmarks of group ("kernels" or "models") are to be registered. */

@@ -267,6 +267,7 @@ static int evaluate_ranks(const struct eval_ranks *ranks, const struct evaluate_
     upernet_labels labels = {0};
     upernet_iou_counts counts = {0};
     upernet_model *model = NULL;
+    upernet_workspace *ws = NULL;
     upernet_error err;
     ok = cli_model_options("evaluate", run->isa, run->threads, &model_options) == 0 &&
          eval_dataset_check("evaluate", &dataset) == 0;
@@ -274,14 +275,15 @@ static int evaluate_ranks(const struct eval_ranks *ranks, const struct evaluate_
     ok = eval_mpi_all_ok(ranks, ok) &&
          (model = cli_load_model("evaluate", run->model_spec, run->weights, &model_options)) != NULL &&
          load_labels(run->labels_path, upernet_model_num_labels(model), &labels) == 0;
-    if (ok && upernet_iou_counts_init(&counts, upernet_model_num_labels(model), &err) != UPERNET_OK) {
+    if (ok && (upernet_workspace_create(model, &ws, &err) != UPERNET_OK ||
+               upernet_iou_counts_init(&counts, upernet_model_num_labels(model), &err) != UPERNET_OK)) {
         fprintf(stderr, "upernet evaluate: %s\n", err.message);
         ok = 0;
     }
     const struct eval_loop_options loop = {.config = run->config,
                                            .reduce_zero_label = run->reduce_zero_label,
                                            .progress = !run->quiet && ranks->rank == 0};
-    ok = eval_mpi_all_ok(ranks, ok) && eval_loop_run(model, &dataset, &loop, &counts) == 0;
+    ok = eval_mpi_all_ok(ranks, ok) && eval_loop_run(model, ws, &dataset, &loop, &counts) == 0;
     ok = eval_mpi_all_ok(ranks, ok) && eval_mpi_reduce_counts(ranks, &counts) == 0;
     if (ok && ranks->rank == 0) {
         const upernet_eval_report report = {run->model_name, run->mode_name, run->shard,
@@ -292,6 +294,7 @@ static int evaluate_ranks(const struct eval_ranks *ranks, const struct evaluate_
     }
     upernet_iou_counts_free(&counts);
     upernet_labels_free(&labels);
+    upernet_workspace_free(ws);
     upernet_model_free(model);
     eval_dataset_free(&dataset);
     return ok ? 0 : 1;

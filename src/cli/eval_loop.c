@@ -161,7 +161,8 @@ static void *finisher(void *arg)
     return NULL;
 }
 
-int eval_loop_run(const upernet_model *model, const struct eval_dataset *dataset,
+int eval_loop_run(const upernet_model *model, upernet_workspace *ws,
+                  const struct eval_dataset *dataset,
                   const struct eval_loop_options *options, upernet_iou_counts *counts)
 {
     struct loop l;
@@ -178,13 +179,6 @@ int eval_loop_run(const upernet_model *model, const struct eval_dataset *dataset
                 upernet_prediction_free(l.slots[j].prediction);
             return -1;
         }
-    upernet_workspace *ws = NULL;
-    if (upernet_workspace_create(model, &ws, &err) != UPERNET_OK) {
-        fprintf(stderr, "upernet evaluate: %s\n", err.message);
-        for (int k = 0; k < EVAL_SLOTS; k++)
-            upernet_prediction_free(l.slots[k].prediction);
-        return -1;
-    }
     pthread_mutex_init(&l.lock, NULL);
     pthread_cond_init(&l.changed, NULL);
     pthread_t load_thread, finish_thread;
@@ -214,7 +208,6 @@ int eval_loop_run(const upernet_model *model, const struct eval_dataset *dataset
         upernet_annotation_free(&l.slots[k].labels);
         free(l.slots[k].class_map);
     }
-    upernet_workspace_free(ws);
     pthread_cond_destroy(&l.changed);
     pthread_mutex_destroy(&l.lock);
     if (l.failed) {

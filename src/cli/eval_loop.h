@@ -13,9 +13,11 @@ struct eval_loop_options {
     int progress; /* a progress line on stderr when it is a TTY */
 };
 
-/* Adds every sample's counts to *counts (in list order). Prints the first
- * error (naming the file) and returns -1 on failure. */
-int eval_loop_run(const upernet_model *model, const struct eval_dataset *dataset,
+/* Adds every sample's counts to *counts (in list order), running the
+ * forwards of `model` in `ws`. Prints the first error (naming the file) and
+ * returns -1 on failure. */
+int eval_loop_run(const upernet_model *model, upernet_workspace *ws,
+                  const struct eval_dataset *dataset,
                   const struct eval_loop_options *options, upernet_iou_counts *counts);
 
 #endif
