@@ -61,7 +61,8 @@ def main(out):
     put("config-limit-huge-model.bin", json.dumps({
         "model_type": "upernet", "hidden_size": 4096, "num_labels": 150,
         "backbone_config": {"model_type": "convnext", "depths": [1024, 1024, 1024, 1024],
-                            "hidden_sizes": [65536, 65536, 65536, 65536]}}).encode())
+                            "hidden_sizes": [65536, 65536, 65536, 65536],
+                            "out_features": ["stage1", "stage2", "stage3", "stage4"]}}).encode())
 
     # JSON nested deeper than jansson accepts.
     put("config-bad-deep-nesting.bin", b"[" * 5000 + b"]" * 5000)

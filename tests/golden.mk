@@ -20,7 +20,12 @@ UPERNET_GOLDEN_FILES = \
 	data/golden/xlarge-75x103.json.z data/golden/tiny-512x512.json.z \
 	data/golden/tiny-32x32.json.z data/golden/tiny-96x64.json.z \
 	data/golden/tiny-130x47.json.z \
-	data/golden/small-config-75x103.json.z data/golden/small-config-33x61.json.z
+	data/golden/small-config-75x103.json.z data/golden/small-config-33x61.json.z \
+	data/golden/tester-config.json data/golden/tester-config-32x32.json.z \
+	data/golden/tester-config-75x103.json.z \
+	data/golden/one-level-config.json data/golden/one-level-config-160x224.json.z \
+	data/golden/two-level-config.json data/golden/two-level-config-75x103.json.z \
+	data/golden/no-layer-scale-config.json data/golden/no-layer-scale-config-75x103.json.z
 EXTRA_DIST += $(UPERNET_GOLDEN_FILES) \
 	tools/synthetic.py tools/make_goldens.py tools/SYNTHETIC.md
 

@@ -148,15 +148,27 @@ START_TEST(test_parse_json)
     ck_assert_ptr_null(upernet_param_table_find(&t, "decode_head.psp_modules.2.1.conv.weight"));
     upernet_param_table_free(&t);
 
-    /* num_labels alone; no labels at all -> PretrainedConfig's 2. */
+    ck_assert_int_eq(cfg.num_levels, 4);
+    ck_assert(cfg.layer_scale);
+
+    /* num_labels alone; no labels at all -> PretrainedConfig's 2. Without
+     * out_features ConvNextConfig selects the last stage only, which leaves
+     * the auxiliary head (third level) without input. */
     ck_assert(upernet_config_parse_json_text(
-                  "{\"num_labels\": 7, \"backbone_config\": {\"model_type\": \"convnext\"}}",
+                  "{\"num_labels\": 7, \"use_auxiliary_head\": false, "
+                  "\"backbone_config\": {\"model_type\": \"convnext\"}}",
                   "x.json", &cfg, &err) == UPERNET_OK);
     ck_assert_int_eq(cfg.num_labels, 7);
     ck_assert_int_eq(cfg.hidden_sizes[0], 96); /* ConvNextConfig defaults */
-    ck_assert(upernet_config_parse_json_text("{\"backbone_config\": {}}", "x.json", &cfg, &err) ==
-              UPERNET_OK);
+    ck_assert_int_eq(cfg.num_levels, 1);
+    ck_assert_int_eq(cfg.level_source[0], 4);
+    ck_assert(upernet_config_parse_json_text(
+                  "{\"backbone_config\": {\"out_indices\": [-3, -2, -1]}}", "x.json", &cfg,
+                  &err) == UPERNET_OK);
     ck_assert_int_eq(cfg.num_labels, 2);
+    ck_assert_int_eq(cfg.num_levels, 3);
+    ck_assert(cfg.level_source[0] == 2 && cfg.level_source[1] == 3 && cfg.level_source[2] == 4);
+    ck_assert_int_eq(cfg.auxiliary_in_channels, 768); /* None -> the third level's channels */
 }
 END_TEST
 
@@ -179,17 +191,41 @@ static const struct bad_case bad_cases[] = {
     {"{\"backbone_config\": {\"hidden_sizes\": [96, \"x\", 384, 768]}}", UPERNET_ERR_FORMAT,
      "backbone_config.hidden_sizes[1]"},
     {"{\"backbone_config\": {\"hidden_act\": \"relu\"}}", UPERNET_ERR_UNSUPPORTED, "hidden_act"},
-    {"{\"backbone_config\": {\"out_features\": [\"stage2\", \"stage3\", \"stage4\"]}}",
-     UPERNET_ERR_UNSUPPORTED, "out_features"},
-    {"{\"hidden_size\": \"512\", \"backbone_config\": {}}", UPERNET_ERR_FORMAT, "hidden_size"},
-    {"{\"hidden_size\": 0, \"backbone_config\": {}}", UPERNET_ERR_ARGUMENT, "hidden_size"},
-    {"{\"pool_scales\": [1, 0], \"backbone_config\": {}}", UPERNET_ERR_ARGUMENT, "pool_scales"},
+    /* out_features / out_indices: what transformers refuses, with its reason */
+    {"{\"backbone_config\": {\"out_features\": \"stage4\"}}", UPERNET_ERR_FORMAT,
+     "out_features must be a list"},
+    {"{\"backbone_config\": {\"out_features\": [\"stage1\", \"stage5\"]}}", UPERNET_ERR_ARGUMENT,
+     "must be a subset of stage_names"},
+    {"{\"backbone_config\": {\"out_features\": [\"stage2\", \"stage2\"]}}", UPERNET_ERR_ARGUMENT,
+     "out_features must not contain any duplicates"},
+    {"{\"backbone_config\": {\"out_features\": [\"stage4\", \"stage1\"]}}", UPERNET_ERR_ARGUMENT,
+     "same order as stage_names, expected [\"stage1\", \"stage4\"]"},
+    {"{\"backbone_config\": {\"out_indices\": [1, 5]}}", UPERNET_ERR_ARGUMENT,
+     "out_indices must be valid indices"},
+    {"{\"backbone_config\": {\"out_indices\": [2, -3]}}", UPERNET_ERR_ARGUMENT,
+     "out_indices must not contain any duplicates"},
+    {"{\"backbone_config\": {\"out_indices\": [-1, -4]}}", UPERNET_ERR_ARGUMENT,
+     "out_indices must be in the same order"},
+    {"{\"backbone_config\": {\"out_indices\": [1, \"2\"]}}", UPERNET_ERR_FORMAT, "out_indices[1]"},
+    {"{\"backbone_config\": {\"out_features\": [\"stage1\"], \"out_indices\": [1, 2]}}",
+     UPERNET_ERR_ARGUMENT, "should have the same length"},
+    {"{\"backbone_config\": {\"out_features\": [\"stage1\"], \"out_indices\": [2]}}",
+     UPERNET_ERR_ARGUMENT, "should correspond to the same stages"},
+    {"{\"use_auxiliary_head\": false, \"backbone_config\": {\"out_features\": []}}",
+     UPERNET_ERR_UNSUPPORTED, "selects no feature map"},
+    {"{\"backbone_config\": {\"out_features\": [\"stage2\", \"stage4\"]}}",
+     UPERNET_ERR_UNSUPPORTED, "needs at least 3 feature maps"},
+    {"{\"backbone_config\": {}}", UPERNET_ERR_UNSUPPORTED, "use_auxiliary_head"},
+    {"{\"backbone_config\": {\"layer_scale_init_value\": \"0\"}}", UPERNET_ERR_FORMAT,
+     "layer_scale_init_value must be a number"},
+    {"{\"hidden_size\": \"512\", \"use_auxiliary_head\": false, \"backbone_config\": {}}", UPERNET_ERR_FORMAT, "hidden_size"},
+    {"{\"hidden_size\": 0, \"use_auxiliary_head\": false, \"backbone_config\": {}}", UPERNET_ERR_ARGUMENT, "hidden_size"},
+    {"{\"pool_scales\": [1, 0], \"use_auxiliary_head\": false, \"backbone_config\": {}}", UPERNET_ERR_ARGUMENT, "pool_scales"},
     {"{\"use_auxiliary_head\": 1, \"backbone_config\": {}}", UPERNET_ERR_FORMAT,
      "use_auxiliary_head"},
-    {"{\"num_labels\": 3, \"id2label\": {\"0\": \"a\"}, \"backbone_config\": {}}",
+    {"{\"num_labels\": 3, \"id2label\": {\"0\": \"a\"}, \"use_auxiliary_head\": false, "
+     "\"backbone_config\": {}}",
      UPERNET_ERR_MISMATCH, "id2label"},
-    {"{\"backbone_config\": {\"layer_scale_init_value\": 0.0}}", UPERNET_ERR_UNSUPPORTED,
-     "layer_scale_init_value"},
 };
 
 START_TEST(test_parse_errors)
@@ -205,6 +241,46 @@ START_TEST(test_parse_errors)
     ck_assert_msg(strstr(err.message, c->message_part) != NULL, "'%s' not in: %s",
                   c->message_part, err.message);
     unlink(path);
+}
+END_TEST
+
+/* The weight table follows the levels and the layer scale: one
+ * hidden_states_norms entry per out_features name, lateral/FPN convs for all
+ * but the last level, the fuse conv over n*K channels, the PPM on the last
+ * level's channels; no layer_scale_parameter when layer_scale_init_value <= 0. */
+START_TEST(test_levels_table)
+{
+    struct upernet_config cfg;
+    upernet_error err;
+    ck_assert_msg(upernet_config_parse_json_text(
+                      "{\"hidden_size\": 8, \"use_auxiliary_head\": false,\n"
+                      " \"backbone_config\": {\"depths\": [1, 1, 1, 1], \"hidden_sizes\": [4, 6, 8, 10],\n"
+                      "  \"out_indices\": [0, 2], \"layer_scale_init_value\": -1.0}}",
+                      "levels.json", &cfg, &err) == UPERNET_OK,
+                  "%s", err.message);
+    ck_assert(!cfg.layer_scale);
+    ck_assert_int_eq(upernet_config_stages_run(&cfg), 2);
+    struct upernet_param_table t;
+    ck_assert(upernet_param_table_build(&cfg, &t, &err) == UPERNET_OK);
+    const struct upernet_param_spec *p;
+    ck_assert_ptr_nonnull(p = upernet_param_table_find(&t, "backbone.hidden_states_norms.stem.weight"));
+    ck_assert_uint_eq(p->shape[0], 4);
+    ck_assert_ptr_nonnull(p = upernet_param_table_find(&t, "backbone.hidden_states_norms.stage2.bias"));
+    ck_assert_uint_eq(p->shape[0], 6);
+    ck_assert_ptr_null(upernet_param_table_find(&t, "backbone.hidden_states_norms.stage4.weight"));
+    ck_assert_ptr_null(
+        upernet_param_table_find(&t, "backbone.encoder.stages.0.layers.0.layer_scale_parameter"));
+    /* the unused stages 3 and 4 are still part of the checkpoint */
+    ck_assert_ptr_nonnull(upernet_param_table_find(&t, "backbone.encoder.stages.3.layers.0.pwconv1.weight"));
+    ck_assert_ptr_nonnull(p = upernet_param_table_find(&t, "decode_head.lateral_convs.0.conv.weight"));
+    ck_assert_uint_eq(p->shape[1], 4);
+    ck_assert_ptr_null(upernet_param_table_find(&t, "decode_head.lateral_convs.1.conv.weight"));
+    ck_assert_ptr_null(upernet_param_table_find(&t, "decode_head.fpn_convs.1.conv.weight"));
+    ck_assert_ptr_nonnull(p = upernet_param_table_find(&t, "decode_head.fpn_bottleneck.conv.weight"));
+    ck_assert_uint_eq(p->shape[1], 2 * 8);
+    ck_assert_ptr_nonnull(p = upernet_param_table_find(&t, "decode_head.psp_modules.0.1.conv.weight"));
+    ck_assert_uint_eq(p->shape[1], 6);
+    upernet_param_table_free(&t);
 }
 END_TEST
 
@@ -270,6 +346,7 @@ int main(void)
     tcase_add_test(tc, test_parse_json);
     tcase_add_loop_test(tc, test_parse_errors, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_levels_table);
     tcase_add_test(tc, test_validation);
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);

@@ -1,7 +1,9 @@
 /* End to end against transformers: UperNetForSemanticSegmentation with the
  * synthetic weights (tools/make_goldens.py) vs upernet_model_forward with the
  * same weights, for all five sizes, several input shapes (non-square, not
- * divisible by 32) and a small custom config.json.
+ * divisible by 32), a small custom config.json and configurations with one,
+ * two and three levels (out_features), the stem as a level and no layer
+ * scale.
  *
  * Tolerances (stated here, checked below):
  *   logits: every stored sample and the [0,0,:3,:3] slice within 1e-4
@@ -83,11 +85,13 @@ static const struct captured *captured_find(const struct capture *cap, const cha
     return NULL;
 }
 
-/* The model spec for a golden's model name. */
+/* The model spec for a golden's model name: a built-in size, or for
+ * "NAME-config" the config.json written next to the goldens. */
 static void model_spec(const char *model, char *buf, size_t size)
 {
-    if (strcmp(model, "small-config") == 0)
-        snprintf(buf, size, "%s/golden/small-config.json", test_data_dir());
+    const size_t n = strlen(model);
+    if (n > 7 && strcmp(model + n - 7, "-config") == 0)
+        snprintf(buf, size, "%s/golden/%s.json", test_data_dir(), model);
     else
         snprintf(buf, size, "%s", model);
 }
@@ -312,6 +316,30 @@ START_TEST(test_conv3x3_direct)
 }
 END_TEST
 
+/* Configurations of other shapes (tools/make_goldens.py CUSTOM_CONFIGS):
+ * transformers' UperNetModelTester (three levels), one level (no
+ * out_features), two levels ["stage1", "stage4"], no layer scale with the
+ * stem as a level. Cheap, so they run in every mode, on both 3x3 paths. */
+static const char *const config_goldens[] = {
+    "tester-config-32x32.json.z",      "tester-config-75x103.json.z",
+    "one-level-config-160x224.json.z", "two-level-config-75x103.json.z",
+    "no-layer-scale-config-75x103.json.z",
+};
+
+START_TEST(test_configs)
+{
+    check_golden(config_goldens[_i]);
+}
+END_TEST
+
+START_TEST(test_configs_direct)
+{
+    setenv("UPERNET_CONV3X3", "direct", 1);
+    check_golden(config_goldens[_i]);
+    unsetenv("UPERNET_CONV3X3");
+}
+END_TEST
+
 START_TEST(test_tiny_512)
 {
     check_golden("tiny-512x512.json.z");
@@ -447,14 +475,15 @@ START_TEST(test_step_observer_counts)
 }
 END_TEST
 
+static const char *const reuse_models[] = {"small-config", "no-layer-scale-config",
+                                            "two-level-config"};
+
 START_TEST(test_arena_reuse_changes_nothing)
 {
-    char spec[512];
-    model_spec("small-config", spec, sizeof spec);
     const int H = 45, W = 70;
-    float *reuse = logits_with(spec, H, W, 2, false);
-    float *separate = logits_with(spec, H, W, 2, true);
-    upernet_model *m = create_or_fail("small-config");
+    float *reuse = logits_with(reuse_models[_i], H, W, 2, false);
+    float *separate = logits_with(reuse_models[_i], H, W, 2, true);
+    upernet_model *m = create_or_fail(reuse_models[_i]);
     const size_t n = (size_t) upernet_model_num_labels(m) * H * W;
     upernet_model_free(m);
     ck_assert(memcmp(reuse, separate, n * sizeof(float)) == 0);
@@ -734,12 +763,16 @@ int main(void)
         printf("tiny-512x512 skipped for tier %s (not the best here; UPERNET_TEST_ALL_SIZES=1 "
                "runs it)\n",
                upernet_isa_name(tier));
+    tcase_add_loop_test(tc, test_configs, 0, sizeof config_goldens / sizeof config_goldens[0]);
+    tcase_add_loop_test(tc, test_configs_direct, 0,
+                        sizeof config_goldens / sizeof config_goldens[0]);
     suite_add_tcase(suite, tc);
 
     TCase *props = tcase_create("properties");
     tcase_set_timeout(props, 600);
     tcase_add_test(props, test_threads_bitwise);
-    tcase_add_test(props, test_arena_reuse_changes_nothing);
+    tcase_add_loop_test(props, test_arena_reuse_changes_nothing, 0,
+                        sizeof reuse_models / sizeof reuse_models[0]);
     tcase_add_test(props, test_step_observer_counts);
     tcase_add_test(props, test_from_tensors_equals_synthetic);
     tcase_add_test(props, test_replan_and_small_input);

@@ -180,6 +180,9 @@ static const char *const golden_files[] = {
     "large-75x103.json.z",        "xlarge-75x103.json.z",       "tiny-512x512.json.z",
     "tiny-32x32.json.z",          "tiny-96x64.json.z",          "tiny-130x47.json.z",
     "small-config-75x103.json.z", "small-config-33x61.json.z",
+    "tester-config-32x32.json.z", "tester-config-75x103.json.z",
+    "one-level-config-160x224.json.z", "two-level-config-75x103.json.z",
+    "no-layer-scale-config-75x103.json.z",
 };
 #define NUM_GOLDEN_FILES (int) (sizeof golden_files / sizeof golden_files[0])
 
@@ -196,29 +199,39 @@ START_TEST(test_golden_file_well_formed)
     ck_assert_str_eq(g.input_formula, "tri-hash-v1");
     ck_assert(strstr(g.versions, "torch") != NULL);
 
-    /* Backbone shapes: stem floor(H/4), then halved (floor) per stage. */
-    int h = g.height / 4, w = g.width / 4;
-    for (int s = 0; s < 4; s++) {
-        char name[16];
-        snprintf(name, sizeof name, "stage%d", s + 1);
-        const struct golden_tensor *t = golden_tensor(&g, name);
-        ck_assert_msg(t != NULL, "%s: no %s", file, name);
-        ck_assert_int_eq(t->channels, g.hidden_sizes[s]);
+    /* Backbone shapes of the levels present (the config's out_features):
+     * stem and stage1 floor(H/4), then halved (floor) per stage. The finest
+     * level sets the head's size. */
+    static const char *const level_names[] = {"stem", "stage1", "stage2", "stage3", "stage4"};
+    int h = g.height / 4, w = g.width / 4, levels = 0, head_h = 0, head_w = 0;
+    for (int k = 0; k < 5; k++) {
+        if (k > 1) {
+            h /= 2;
+            w /= 2;
+        }
+        const struct golden_tensor *t = golden_tensor(&g, level_names[k]);
+        if (t == NULL)
+            continue;
+        if (levels++ == 0)
+            head_h = h, head_w = w;
+        ck_assert_int_eq(t->channels, g.hidden_sizes[k == 0 ? 0 : k - 1]);
         ck_assert_int_eq(t->height, h);
         ck_assert_int_eq(t->width, w);
         /* After a LayerNorm with weight 1 +- 0.2: roughly standardised. */
         ck_assert(fabs(t->stats.mean) < 0.2 && t->stats.std > 0.5 && t->stats.std < 2.0);
         ck_assert_int_ge(t->num_samples, 50);
-        h /= 2;
-        w /= 2;
     }
+    ck_assert_msg(levels >= 1, "%s: no backbone feature map", file);
+    /* the five Hub-shaped goldens and small-config have all four stages */
+    if (strstr(g.model, "-config") == NULL || strcmp(g.model, "small-config") == 0)
+        ck_assert_int_eq(levels, 4);
     const struct golden_tensor *fpn = golden_tensor(&g, "fpn_bottleneck");
     const struct golden_tensor *cls = golden_tensor(&g, "classifier");
     ck_assert(fpn != NULL && cls != NULL);
     ck_assert_int_eq(fpn->channels, g.head_hidden_size);
     ck_assert_int_eq(cls->channels, g.num_labels);
-    ck_assert_int_eq(cls->height, g.height / 4);
-    ck_assert_int_eq(cls->width, g.width / 4);
+    ck_assert_int_eq(cls->height, head_h);
+    ck_assert_int_eq(cls->width, head_w);
     ck_assert(fpn->stats.min >= 0.0); /* after ReLU */
 
     /* Corners first: the first sample is logits[0,0,0,0] = slice[0][0]. */

@@ -5,8 +5,9 @@ HOW TO COMPARE (for the C model tests; loader: tests/golden.{h,c})
 * Every index stored here is NCHW, batch 0: a sample [c, y, x, value] of a
   tensor is tensor[0, c, y, x]. The C side keeps activations NHWC, so read
   element ((y * W) + x) * C + c of the C buffer.
-* "stage1".."stage4" are the backbone feature maps AFTER hidden_states_norms
-  (the LN'd maps handed to the decode head). "fpn_bottleneck" is the output of
+* "stage1".."stage4" (and "stem") are the backbone feature maps AFTER
+  hidden_states_norms (the LN'd maps handed to the decode head), one for each
+  of the config's out_features. "fpn_bottleneck" is the output of
   decode_head.fpn_bottleneck (conv -> BatchNorm -> ReLU), "classifier" is the
   decode_head.classifier output (before the final upsample to H x W).
 * Statistics (mean, std with ddof 0, min, max) are over the whole tensor,
@@ -53,6 +54,19 @@ SIZES = {
     "xlarge": ([3, 3, 27, 3], [256, 512, 1024, 2048]),
 }
 SMALL_CONFIG = "small-config"
+# Configurations of other shapes than the Hub's, each written next to its
+# goldens as <name>.json (what save_pretrained writes):
+# * tester-config: transformers' own UperNetModelTester (tests/models/upernet):
+#   three levels (stage2..stage4), hidden sizes 10..40, one block a stage,
+#   3 labels;
+# * one-level-config: no out_features, so ConvNextConfig's default (the last
+#   stage only); the auxiliary head is off (it reads the third level);
+# * two-level-config: out_features ["stage1", "stage4"], no auxiliary head;
+# * no-layer-scale-config: layer_scale_init_value 0 (blocks without
+#   layer_scale_parameter) and out_indices [0, 2, 3]: the stem's output as a
+#   level, the last stage unused.
+CUSTOM_CONFIGS = ("tester-config", "one-level-config", "two-level-config",
+                  "no-layer-scale-config")
 
 # (model, H, W)
 CASES = [(size, 75, 103) for size in SIZES] + [
@@ -62,9 +76,14 @@ CASES = [(size, 75, 103) for size in SIZES] + [
     ("tiny", 130, 47),
     (SMALL_CONFIG, 75, 103),
     (SMALL_CONFIG, 33, 61),
+    ("tester-config", 32, 32),
+    ("tester-config", 75, 103),
+    ("one-level-config", 160, 224),
+    ("two-level-config", 75, 103),
+    ("no-layer-scale-config", 75, 103),
 ]
 
-TENSORS = ("stage1", "stage2", "stage3", "stage4", "fpn_bottleneck", "classifier")
+HEAD_TENSORS = ("fpn_bottleneck", "classifier")
 
 
 def make_config(model):
@@ -76,6 +95,30 @@ def make_config(model):
                                   out_features=stages)
         return UperNetConfig(backbone_config=backbone, hidden_size=32, pool_scales=[1, 2, 3, 6],
                              num_labels=7, use_auxiliary_head=True, auxiliary_in_channels=32,
+                             auxiliary_channels=16)
+    if model == "tester-config":
+        backbone = ConvNextConfig(num_channels=3, num_stages=4, hidden_sizes=[10, 20, 30, 40],
+                                  depths=[1, 1, 1, 1], hidden_act="gelu",
+                                  out_features=["stage2", "stage3", "stage4"])
+        return UperNetConfig(backbone_config=backbone, hidden_size=64, pool_scales=[1, 2, 3, 6],
+                             use_auxiliary_head=True, auxiliary_loss_weight=0.4,
+                             auxiliary_in_channels=40, auxiliary_channels=32,
+                             auxiliary_num_convs=1, auxiliary_concat_input=False,
+                             loss_ignore_index=255, num_labels=3)
+    if model == "one-level-config":
+        backbone = ConvNextConfig(depths=[1, 1, 2, 1], hidden_sizes=[16, 24, 32, 48])
+        return UperNetConfig(backbone_config=backbone, hidden_size=32, pool_scales=[1, 2, 3, 6],
+                             num_labels=7, use_auxiliary_head=False)
+    if model == "two-level-config":
+        backbone = ConvNextConfig(depths=[1, 1, 2, 1], hidden_sizes=[16, 24, 32, 48],
+                                  out_features=["stage1", "stage4"])
+        return UperNetConfig(backbone_config=backbone, hidden_size=32, pool_scales=[1, 2, 3, 6],
+                             num_labels=6, use_auxiliary_head=False)
+    if model == "no-layer-scale-config":
+        backbone = ConvNextConfig(depths=[1, 2, 1, 1], hidden_sizes=[16, 24, 32, 48],
+                                  layer_scale_init_value=0.0, out_indices=[0, 2, 3])
+        return UperNetConfig(backbone_config=backbone, hidden_size=32, pool_scales=[1, 2, 3, 6],
+                             num_labels=5, use_auxiliary_head=True, auxiliary_in_channels=32,
                              auxiliary_channels=16)
     depths, hidden = SIZES[model]
     backbone = ConvNextConfig(depths=depths, hidden_sizes=hidden, out_features=stages)
@@ -171,10 +214,16 @@ def versions():
 
 def config_summary(model, config):
     bb = config.backbone_config
-    return {"name": model, "depths": list(bb.depths), "hidden_sizes": list(bb.hidden_sizes),
-            "hidden_size": config.hidden_size, "pool_scales": list(config.pool_scales),
-            "num_labels": config.num_labels, "auxiliary_in_channels": config.auxiliary_in_channels,
-            "auxiliary_channels": config.auxiliary_channels}
+    summary = {"name": model, "depths": list(bb.depths), "hidden_sizes": list(bb.hidden_sizes),
+               "hidden_size": config.hidden_size, "pool_scales": list(config.pool_scales),
+               "num_labels": config.num_labels,
+               # 0: unset (None), as when the auxiliary head is off
+               "auxiliary_in_channels": config.auxiliary_in_channels or 0,
+               "auxiliary_channels": config.auxiliary_channels}
+    if model in CUSTOM_CONFIGS:  # (the older files stay byte for byte as they were)
+        summary["out_features"] = list(bb.out_features)
+        summary["layer_scale_init_value"] = float(bb.layer_scale_init_value)
+    return summary
 
 
 def run_case(model_name, model, config, height, width):
@@ -187,8 +236,9 @@ def run_case(model_name, model, config, height, width):
             captured[name] = output.detach().numpy().copy()
         return store
 
-    handles = [model.backbone.hidden_states_norms["stage%d" % i].register_forward_hook(
-        hook("stage%d" % i)) for i in range(1, 5)]
+    levels = list(config.backbone_config.out_features)
+    handles = [model.backbone.hidden_states_norms[name].register_forward_hook(hook(name))
+               for name in levels]
     handles.append(model.decode_head.fpn_bottleneck.register_forward_hook(hook("fpn_bottleneck")))
     handles.append(model.decode_head.classifier.register_forward_hook(hook("classifier")))
     pixels = torch.from_numpy(synthetic_input(height, width))
@@ -218,7 +268,7 @@ def run_case(model_name, model, config, height, width):
                    "data": base64.b64encode(zlib.compress(argmax.tobytes(), ZLIB_LEVEL)).decode(),
                    "classes_present": int(np.unique(argmax).size)},
     }
-    for name in TENSORS:
+    for name in levels + list(HEAD_TENSORS):
         t = captured[name]
         entry = stats(t)
         entry["shape"] = list(t.shape)
@@ -227,10 +277,10 @@ def run_case(model_name, model, config, height, width):
     return tag, golden
 
 
-def write_small_config(config, out_dir):
+def write_config(name, config, out_dir):
     """config.json as save_pretrained writes it (defaults left out)."""
     config.architectures = ["UperNetForSemanticSegmentation"]
-    with open(os.path.join(out_dir, SMALL_CONFIG + ".json"), "w") as f:
+    with open(os.path.join(out_dir, name + ".json"), "w") as f:
         f.write(config.to_json_string())
 
 
@@ -301,8 +351,8 @@ def main():
         if not todo:
             continue
         config = make_config(model_name)
-        if model_name == SMALL_CONFIG:
-            write_small_config(config, args.out)
+        if model_name == SMALL_CONFIG or model_name in CUSTOM_CONFIGS:
+            write_config(model_name, config, args.out)
         model = build_model(config)
         for h, w in todo:
             tag, golden = run_case(model_name, model, config, h, w)

@@ -41,16 +41,14 @@ static json_t *int_array(const int *v, int n)
 /* config.json of UperNetForSemanticSegmentation for a built-in size. */
 static json_t *builtin_config_json(const struct upernet_config *cfg)
 {
-    json_t *stages = json_array();
-    for (int i = 1; i <= UPERNET_STAGES; i++) {
-        char s[16];
-        snprintf(s, sizeof s, "stage%d", i);
-        json_array_append_new(stages, json_string(s));
-    }
-    json_t *backbone = json_pack("{s:s, s:o, s:o, s:i, s:i, s:o, s:o}", "model_type", "convnext", "depths",
+    json_t *features = json_array();
+    for (int i = 0; i < cfg->num_levels; i++)
+        json_array_append_new(features, json_string(upernet_config_stage_name(cfg->level_source[i])));
+    json_t *backbone = json_pack("{s:s, s:o, s:o, s:i, s:i, s:o, s:o, s:o}", "model_type", "convnext", "depths",
                                  int_array(cfg->depths, UPERNET_STAGES), "hidden_sizes",
                                  int_array(cfg->hidden_sizes, UPERNET_STAGES), "num_channels", cfg->num_channels,
-                                 "patch_size", cfg->patch_size, "out_features", stages, "stage_names",
+                                 "patch_size", cfg->patch_size, "out_features", features, "out_indices",
+                                 int_array(cfg->level_source, cfg->num_levels), "stage_names",
                                  json_pack("[s,s,s,s,s]", "stem", "stage1", "stage2", "stage3", "stage4"));
     json_t *id2label = json_object(), *label2id = json_object();
     upernet_labels labels;

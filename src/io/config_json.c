@@ -119,6 +119,186 @@ static enum upernet_status expect_string(const struct json_ctx *c, json_t *obj,
             return try_status_;                      \
     } while (0)
 
+/* ---------------------------------------- out_features / out_indices */
+
+/* ConvNextConfig.stage_names for four stages; out_features names entries of
+ * it, out_indices indexes it (0 = the stem). */
+#define STAGE_NAMES "[\"stem\", \"stage1\", \"stage2\", \"stage3\", \"stage4\"]"
+
+/* The JSON text of a value for a message (cut to fit). */
+static void json_text(json_t *v, char *buf, size_t size)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    snprintf(buf, size, "%s", text != NULL ? text : "?");
+    free(text);
+}
+
+/* A list of stage_names indices as out_features would spell it. */
+static void feature_list_text(const int *sources, int n, char *buf, size_t size)
+{
+    size_t used = (size_t) snprintf(buf, size, "[");
+    for (int i = 0; i < n && used < size; i++)
+        used += (size_t) snprintf(buf + used, size - used, "%s\"%s\"", i ? ", " : "",
+                                  upernet_config_stage_name(sources[i]));
+    if (used < size)
+        snprintf(buf + used, size - used, "]");
+}
+
+static bool has_duplicates(const int *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (v[i] == v[j])
+                return true;
+    return false;
+}
+
+static bool ascending(const int *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        if (v[i] < v[i - 1])
+            return false;
+    return true;
+}
+
+/* out_features as stage_names indices, checked as transformers'
+ * BackboneConfigMixin.verify_out_features_out_indices checks them (same
+ * order of checks, same reasons). */
+static enum upernet_status read_out_features(const struct json_ctx *c, json_t *of, int *sources,
+                                             int *count)
+{
+    char got[256], want[128];
+    json_text(of, got, sizeof got);
+    if (!json_is_array(of))
+        return upernet_fail(c->err, UPERNET_ERR_FORMAT,
+                            "%s: backbone_config.out_features must be a list, got %s", c->origin,
+                            got);
+    const size_t n = json_array_size(of);
+    int tmp[64];
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(of, i);
+        int found = -1;
+        for (int k = 0; k < UPERNET_MAX_LEVELS && json_is_string(e); k++)
+            if (strcmp(json_string_value(e), upernet_config_stage_name(k)) == 0)
+                found = k;
+        if (found < 0)
+            return upernet_fail(c->err, UPERNET_ERR_ARGUMENT,
+                                "%s: backbone_config.out_features must be a subset of stage_names "
+                                STAGE_NAMES ", got %s",
+                                c->origin, got);
+        if (i < sizeof tmp / sizeof tmp[0])
+            tmp[i] = found;
+    }
+    /* Past UPERNET_MAX_LEVELS names some name repeats. */
+    if (n > UPERNET_MAX_LEVELS || has_duplicates(tmp, (int) n))
+        return upernet_fail(c->err, UPERNET_ERR_ARGUMENT,
+                            "%s: backbone_config.out_features must not contain any duplicates, "
+                            "got %s",
+                            c->origin, got);
+    if (!ascending(tmp, (int) n)) {
+        int sorted[UPERNET_MAX_LEVELS], m = 0;
+        for (int k = 0; k < UPERNET_MAX_LEVELS; k++)
+            for (size_t i = 0; i < n; i++)
+                if (tmp[i] == k)
+                    sorted[m++] = k;
+        feature_list_text(sorted, m, want, sizeof want);
+        return upernet_fail(c->err, UPERNET_ERR_ARGUMENT,
+                            "%s: backbone_config.out_features must be in the same order as "
+                            "stage_names, expected %s got %s",
+                            c->origin, want, got);
+    }
+    memcpy(sources, tmp, n * sizeof *sources);
+    *count = (int) n;
+    return UPERNET_OK;
+}
+
+/* out_indices, negative ones counted from the end as Python does. */
+static enum upernet_status read_out_indices(const struct json_ctx *c, json_t *oi, int *sources,
+                                            int *count)
+{
+    char got[256];
+    json_text(oi, got, sizeof got);
+    if (!json_is_array(oi))
+        return upernet_fail(c->err, UPERNET_ERR_FORMAT,
+                            "%s: backbone_config.out_indices must be a list, got %s", c->origin,
+                            got);
+    const size_t n = json_array_size(oi);
+    int tmp[64];
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(oi, i);
+        if (!json_is_integer(e))
+            return upernet_fail(c->err, UPERNET_ERR_FORMAT,
+                                "%s: backbone_config.out_indices[%zu] must be an integer",
+                                c->origin, i);
+        const json_int_t v = json_integer_value(e);
+        if (v < -UPERNET_MAX_LEVELS || v >= UPERNET_MAX_LEVELS)
+            return upernet_fail(c->err, UPERNET_ERR_ARGUMENT,
+                                "%s: backbone_config.out_indices must be valid indices for "
+                                "stage_names " STAGE_NAMES ", got %s",
+                                c->origin, got);
+        if (i < sizeof tmp / sizeof tmp[0])
+            tmp[i] = v < 0 ? (int) v + UPERNET_MAX_LEVELS : (int) v;
+    }
+    if (n > UPERNET_MAX_LEVELS || has_duplicates(tmp, (int) n))
+        return upernet_fail(c->err, UPERNET_ERR_ARGUMENT,
+                            "%s: backbone_config.out_indices must not contain any duplicates, "
+                            "got %s",
+                            c->origin, got);
+    if (!ascending(tmp, (int) n))
+        return upernet_fail(c->err, UPERNET_ERR_ARGUMENT,
+                            "%s: backbone_config.out_indices must be in the same order as "
+                            "stage_names, got %s",
+                            c->origin, got);
+    memcpy(sources, tmp, n * sizeof *sources);
+    *count = (int) n;
+    return UPERNET_OK;
+}
+
+/* The head's levels, resolved as ConvNextConfig resolves out_features and
+ * out_indices: either one gives the other; both must agree; neither means
+ * the last stage only. An empty selection leaves the head without input,
+ * which transformers cannot build either. */
+static enum upernet_status resolve_levels(const struct json_ctx *c, json_t *bb,
+                                          struct upernet_config *cfg)
+{
+    json_t *of = json_object_get(bb, "out_features"), *oi = json_object_get(bb, "out_indices");
+    const bool has_features = of != NULL && !json_is_null(of);
+    const bool has_indices = oi != NULL && !json_is_null(oi);
+    int by_name[UPERNET_MAX_LEVELS], by_index[UPERNET_MAX_LEVELS], n_names = 0, n_indices = 0;
+    if (has_features)
+        TRY(read_out_features(c, of, by_name, &n_names));
+    if (has_indices)
+        TRY(read_out_indices(c, oi, by_index, &n_indices));
+    if (has_features && has_indices) {
+        if (n_names != n_indices)
+            return upernet_fail(c->err, UPERNET_ERR_ARGUMENT,
+                                "%s: backbone_config.out_features and out_indices should have the "
+                                "same length if both are set",
+                                c->origin);
+        if (memcmp(by_name, by_index, (size_t) n_names * sizeof *by_name) != 0)
+            return upernet_fail(c->err, UPERNET_ERR_ARGUMENT,
+                                "%s: backbone_config.out_features and out_indices should "
+                                "correspond to the same stages if both are set",
+                                c->origin);
+    }
+    if (has_features) {
+        memcpy(cfg->level_source, by_name, sizeof by_name);
+        cfg->num_levels = n_names;
+    } else if (has_indices) {
+        memcpy(cfg->level_source, by_index, sizeof by_index);
+        cfg->num_levels = n_indices;
+    } else {
+        cfg->level_source[0] = UPERNET_STAGES;
+        cfg->num_levels = 1;
+    }
+    if (cfg->num_levels == 0)
+        return upernet_fail(c->err, UPERNET_ERR_UNSUPPORTED,
+                            "%s: backbone_config.out_features selects no feature map; the UperNet "
+                            "head needs at least one",
+                            c->origin);
+    return UPERNET_OK;
+}
+
 static enum upernet_status parse_backbone(const struct json_ctx *c, json_t *bb,
                                           struct upernet_config *cfg)
 {
@@ -137,36 +317,18 @@ static enum upernet_status parse_backbone(const struct json_ctx *c, json_t *bb,
     TRY(get_int_array(c, bb, p, "hidden_sizes", cfg->hidden_sizes, NULL, UPERNET_STAGES,
                       UPERNET_STAGES));
 
-    /* The head needs all four stage outputs, in order. */
-    json_t *of = json_object_get(bb, "out_features");
-    if (of != NULL && !json_is_null(of)) {
-        static const char *const want[] = {"stage1", "stage2", "stage3", "stage4"};
-        bool ok = json_is_array(of) && json_array_size(of) == 4;
-        for (size_t i = 0; ok && i < 4; i++) {
-            json_t *e = json_array_get(of, i);
-            ok = json_is_string(e) && strcmp(json_string_value(e), want[i]) == 0;
-        }
-        if (!ok)
-            return upernet_fail(c->err, UPERNET_ERR_UNSUPPORTED,
-                                "%s: backbone_config.out_features must be [\"stage1\", "
-                                "\"stage2\", \"stage3\", \"stage4\"]",
-                                c->origin);
-    }
-    int out_indices[8], n_out = 4;
-    static const int want_idx[] = {1, 2, 3, 4};
-    memcpy(out_indices, want_idx, sizeof want_idx);
-    TRY(get_int_array(c, bb, p, "out_indices", out_indices, &n_out, 0, 8));
-    if (n_out != 4 || memcmp(out_indices, want_idx, sizeof want_idx) != 0)
-        return upernet_fail(c->err, UPERNET_ERR_UNSUPPORTED,
-                            "%s: backbone_config.out_indices must be [1, 2, 3, 4]", c->origin);
+    TRY(resolve_levels(c, bb, cfg));
 
-    /* layer_scale_init_value <= 0 removes layer_scale_parameter from the model. */
+    /* layer_scale_init_value <= 0: transformers builds the blocks without
+     * layer_scale_parameter (the MLP output is added unscaled). */
     json_t *ls = json_object_get(bb, "layer_scale_init_value");
-    if (ls != NULL && json_is_number(ls) && json_number_value(ls) <= 0.0)
-        return upernet_fail(c->err, UPERNET_ERR_UNSUPPORTED,
-                            "%s: backbone_config.layer_scale_init_value <= 0 (blocks without "
-                            "layer scale) is not supported",
-                            c->origin);
+    if (ls != NULL && !json_is_null(ls)) {
+        if (!json_is_number(ls))
+            return upernet_fail(c->err, UPERNET_ERR_FORMAT,
+                                "%s: backbone_config.layer_scale_init_value must be a number",
+                                c->origin);
+        cfg->layer_scale = json_number_value(ls) > 0.0;
+    }
     return UPERNET_OK;
 }
 
@@ -220,8 +382,21 @@ enum upernet_status upernet_config_parse_json_text(const char *text, const char 
     STEP(get_int(&c, root, "", "auxiliary_channels", &tmp.auxiliary_channels));
     STEP(get_int(&c, root, "", "auxiliary_num_convs", &tmp.auxiliary_num_convs));
     STEP(get_bool(&c, root, "auxiliary_concat_input", &tmp.auxiliary_concat_input));
+    /* transformers' auxiliary head (UperNetFCNHead, in_index 2) reads the
+     * third feature map, and runs in every forward: with fewer levels the
+     * model cannot be built (no channel count) or run. */
+    if (tmp.use_auxiliary_head && tmp.num_levels < 3) {
+        st = upernet_fail(err, UPERNET_ERR_UNSUPPORTED,
+                          "%s: use_auxiliary_head = true needs at least 3 feature maps (the "
+                          "auxiliary head reads the third, in_index 2), but "
+                          "backbone_config.out_features selects %d; set use_auxiliary_head to "
+                          "false",
+                          origin, tmp.num_levels);
+        goto done;
+    }
     if (tmp.auxiliary_in_channels == -1)
-        tmp.auxiliary_in_channels = tmp.hidden_sizes[2];
+        tmp.auxiliary_in_channels =
+            tmp.use_auxiliary_head ? upernet_config_level_channels(&tmp, 2) : tmp.hidden_sizes[2];
 
     /* Label count: transformers stores id2label; num_labels may appear too
      * and must then agree. Without either, PretrainedConfig's default is 2. */

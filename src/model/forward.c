@@ -139,12 +139,35 @@ static enum upernet_status block(const struct run *r, const struct upernet_block
     return UPERNET_OK;
 }
 
+/* The backbone stage a level's map comes from (the stem's is stage 0's
+ * size), the stage index the step observer reports for it. */
+static int level_stage(const struct upernet_config *cfg, int level)
+{
+    const int source = cfg->level_source[level];
+    return source == 0 ? 0 : source - 1;
+}
+
+/* F_i = LN(x) with level i's hidden_states_norm: the map the head reads. */
+static void level_feature(const struct run *r, int level, const float *x, size_t h, size_t w)
+{
+    const upernet_model *m = r->m;
+    const size_t C = (size_t) upernet_config_level_channels(&m->cfg, level);
+    float *feature = r->buf[BUF_FEATURE0 + level];
+    layernorm(r, "norm", level_stage(&m->cfg, level), -1, h * w, C, x, C, feature, C,
+              m->level_norm_gamma[level], m->level_norm_beta[level]);
+    tap(r, upernet_config_stage_name(m->cfg.level_source[level]), feature, h, w, C, C);
+}
+
 static enum upernet_status backbone(const struct run *r, const float *pixels)
 {
     const upernet_model *m = r->m;
     const struct upernet_plan *plan = &r->ws->plan;
     const struct upernet_config *cfg = &m->cfg;
     const size_t H = plan->height, W = plan->width;
+    /* level_of[k]: the level reading stage_names entry k, or -1 */
+    int level_of[UPERNET_MAX_LEVELS] = {-1, -1, -1, -1, -1};
+    for (int i = 0; i < cfg->num_levels; i++)
+        level_of[cfg->level_source[i]] = i;
 
     const struct step_start start = step_clock(r);
     pixels_to_nhwc(pixels, (size_t) cfg->num_channels, H, W, r->buf[BUF_INPUT]);
@@ -153,24 +176,23 @@ static enum upernet_status backbone(const struct run *r, const float *pixels)
     TRY(conv(r, "stem", 0, -1, &m->stem, H, W, r->buf[BUF_INPUT], (size_t) cfg->num_channels, x,
              m->stem.out_channels, NULL, NULL, 0));
     const size_t C0 = (size_t) cfg->hidden_sizes[0];
-    layernorm(r, "stem_ln", 0, -1, plan->level_h[0] * plan->level_w[0], C0, x, C0, x, C0,
+    layernorm(r, "stem_ln", 0, -1, plan->stage_h[0] * plan->stage_w[0], C0, x, C0, x, C0,
               m->stem_ln_gamma, m->stem_ln_beta);
+    if (level_of[0] >= 0)
+        level_feature(r, level_of[0], x, plan->stage_h[0], plan->stage_w[0]);
 
-    static const char *const tap_names[UPERNET_STAGES] = {"stage1", "stage2", "stage3", "stage4"};
-    for (int s = 0; s < UPERNET_STAGES; s++) {
+    const int stages = upernet_config_stages_run(cfg);
+    for (int s = 0; s < stages; s++) {
         const struct upernet_stage *st = &m->stages[s];
-        const size_t h = plan->level_h[s], w = plan->level_w[s], C = (size_t) cfg->hidden_sizes[s];
+        const size_t h = plan->stage_h[s], w = plan->stage_w[s], C = (size_t) cfg->hidden_sizes[s];
         x = r->buf[BUF_STAGE0 + s];
         for (int j = 0; j < st->depth; j++)
             TRY(block(r, &st->blocks[j], s, j, h, w, x));
-
-        /* F_s = LN(S_s), the feature map the head reads. */
-        float *feature = r->buf[BUF_FEATURE0 + s];
-        layernorm(r, "norm", s, -1, h * w, C, x, C, feature, C, st->norm_gamma, st->norm_beta);
-        tap(r, tap_names[s], feature, h, w, C, C);
+        if (level_of[s + 1] >= 0)
+            level_feature(r, level_of[s + 1], x, h, w);
 
         /* The next stage consumes the raw S_s: LN, then 2x2 stride-2 conv. */
-        if (s < UPERNET_STAGES - 1) {
+        if (s + 1 < stages) {
             const struct upernet_stage *next = &m->stages[s + 1];
             float *normed = r->buf[BUF_DOWNSAMPLE0 + s];
             layernorm(r, "ds_ln", s + 1, -1, h * w, C, x, C, normed, C, next->ds_ln_gamma,
@@ -182,50 +204,49 @@ static enum upernet_status backbone(const struct run *r, const float *pixels)
     return UPERNET_OK;
 }
 
-/* Pyramid pooling on F3: each scale's pooled map through its 1x1
- * ConvModule (P_j, s_j x s_j), then the 3x3 bottleneck over
- * [F3, up(P_0), .., up(P_n)] -> L_3. The concatenation is never built: the
- * conv reads F3 in place and upsamples each P_j to F3's size on the fly. */
+/* Pyramid pooling on the last level's F: each scale's pooled map through
+ * its 1x1 ConvModule (P_j, s_j x s_j), then the 3x3 bottleneck over
+ * [F, up(P_0), .., up(P_n)] -> L_top. The concatenation is never built: the
+ * conv reads F in place and upsamples each P_j to F's size on the fly. */
 static enum upernet_status pyramid_pooling(const struct run *r)
 {
     const upernet_model *m = r->m;
     const struct upernet_config *cfg = &m->cfg;
-    const size_t h = r->ws->plan.level_h[3], w = r->ws->plan.level_w[3];
-    const size_t C3 = (size_t) cfg->hidden_sizes[3], K = (size_t) cfg->hidden_size;
-    const float *f3 = r->buf[BUF_FEATURE0 + 3];
+    const int top = cfg->num_levels - 1, stage = level_stage(cfg, top);
+    const size_t h = r->ws->plan.level_h[top], w = r->ws->plan.level_w[top];
+    const size_t C = (size_t) upernet_config_level_channels(cfg, top), K = (size_t) cfg->hidden_size;
+    const float *f = r->buf[BUF_FEATURE0 + top];
     struct upernet_conv_source sources[1 + UPERNET_MAX_POOL_SCALES];
-    sources[0] = (struct upernet_conv_source){f3, h, w, C3, C3};
+    sources[0] = (struct upernet_conv_source){f, h, w, C, C};
     float *pooled_conv = r->buf[BUF_POOLED_CONV];
     for (int j = 0; j < cfg->num_pool_scales; j++) {
         const size_t scale = (size_t) cfg->pool_scales[j];
         const struct step_start start = step_clock(r);
-        upernet_adaptive_avg_pool(h, w, C3, f3, C3, scale, r->buf[BUF_POOLED], C3);
-        observe(r, "pool", 3, j, upernet_adaptive_avg_pool_cost(scale, C3), start);
-        TRY(conv(r, "ppm", 3, j, &m->psp[j], scale, scale, r->buf[BUF_POOLED], C3, pooled_conv, K,
-                 NULL, NULL, 0));
+        upernet_adaptive_avg_pool(h, w, C, f, C, scale, r->buf[BUF_POOLED], C);
+        observe(r, "pool", stage, j, upernet_adaptive_avg_pool_cost(scale, C), start);
+        TRY(conv(r, "ppm", stage, j, &m->psp[j], scale, scale, r->buf[BUF_POOLED], C, pooled_conv,
+                 K, NULL, NULL, 0));
         sources[1 + j] = (struct upernet_conv_source){pooled_conv, scale, scale, K, K};
         pooled_conv += scale * scale * K;
     }
-    return conv_sources(r, "bottleneck", 3, &m->bottleneck, h, w, sources,
-                        1 + (size_t) cfg->num_pool_scales, r->buf[BUF_LATERAL0 + 3], K);
+    return conv_sources(r, "bottleneck", stage, &m->bottleneck, h, w, sources,
+                        1 + (size_t) cfg->num_pool_scales, r->buf[BUF_LATERAL0 + top], K);
 }
 
-/* fpn_bottleneck over [O_0, up(O_1), up(O_2), up(O_3)] at level-0 size -> G.
- * The 4-way concatenation (4K channels at level 0, the largest tensor of
- * the model) is never built: the conv reads O_0 in place and upsamples the
- * coarser levels on the fly. */
-static enum upernet_status fuse_levels(const struct run *r, float *const levels[UPERNET_STAGES],
-                                       float *fused)
+/* fpn_bottleneck over [O_0, up(O_1), .., up(O_{n-1})] at level-0 size -> G,
+ * one source per level. The concatenation (n*K channels at level 0, the
+ * largest tensor of the model) is never built: the conv reads O_0 in place
+ * and upsamples the coarser levels on the fly. */
+static enum upernet_status fuse_levels(const struct run *r, float *const *levels, float *fused)
 {
     const upernet_model *m = r->m;
-    const struct upernet_plan *plan = &r->ws->plan;
-    const size_t K = (size_t) m->cfg.hidden_size;
-    struct upernet_conv_source sources[UPERNET_STAGES];
-    for (int i = 0; i < UPERNET_STAGES; i++)
-        sources[i] = (struct upernet_conv_source){levels[i], plan->level_h[i], plan->level_w[i], K,
-                                                  K};
-    return conv_sources(r, "fuse", 0, &m->fpn_bottleneck, plan->level_h[0], plan->level_w[0],
-                        sources, UPERNET_STAGES, fused, K);
+    const size_t K = (size_t) m->cfg.hidden_size, n = (size_t) m->cfg.num_levels;
+    struct upernet_conv_source sources[UPERNET_MAX_LEVELS];
+    for (size_t i = 0; i < n; i++)
+        sources[i] = (struct upernet_conv_source){levels[i], r->ws->plan.level_h[i],
+                                                  r->ws->plan.level_w[i], K, K};
+    return conv_sources(r, "fuse", 0, &m->fpn_bottleneck, r->ws->plan.level_h[0], r->ws->plan.level_w[0],
+                        sources, n, fused, K);
 }
 
 static enum upernet_status decode_head(const struct run *r, float *logits)
@@ -234,14 +255,16 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
     const struct upernet_config *cfg = &m->cfg;
     const struct upernet_plan *plan = &r->ws->plan;
     const size_t K = (size_t) cfg->hidden_size, labels = (size_t) cfg->num_labels;
+    const int n = cfg->num_levels;
     float *const *L = &r->buf[BUF_LATERAL0];
 
     TRY(pyramid_pooling(r));
-    for (int i = 0; i < UPERNET_STAGES - 1; i++)
+    for (int i = 0; i < n - 1; i++)
         TRY(conv(r, "lateral", i, -1, &m->lateral[i], plan->level_h[i], plan->level_w[i],
-                 r->buf[BUF_FEATURE0 + i], (size_t) cfg->hidden_sizes[i], L[i], K, NULL, NULL, 0));
+                 r->buf[BUF_FEATURE0 + i], (size_t) upernet_config_level_channels(cfg, i), L[i],
+                 K, NULL, NULL, 0));
     /* Top-down, sequentially: each level gets the already-updated coarser one. */
-    for (int i = UPERNET_STAGES - 1; i > 0; i--) {
+    for (int i = n - 1; i > 0; i--) {
         const struct step_start start = step_clock(r);
         TRY(upernet_resize_bilinear(plan->level_h[i], plan->level_w[i], K, L[i], K,
                                     plan->level_h[i - 1], plan->level_w[i - 1], L[i - 1], K, true,
@@ -249,13 +272,13 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
         observe(r, "topdown", i - 1, -1,
                 upernet_resize_bilinear_cost(plan->level_h[i - 1], plan->level_w[i - 1]), start);
     }
-    float *levels[UPERNET_STAGES];
-    for (int i = 0; i < UPERNET_STAGES - 1; i++) {
+    float *levels[UPERNET_MAX_LEVELS];
+    for (int i = 0; i < n - 1; i++) {
         levels[i] = r->buf[BUF_FPN0 + i];
         TRY(conv(r, "fpn", i, -1, &m->fpn[i], plan->level_h[i], plan->level_w[i], L[i], K,
                  levels[i], K, NULL, NULL, 0));
     }
-    levels[UPERNET_STAGES - 1] = L[UPERNET_STAGES - 1]; /* O_3 = L_3: no fpn conv */
+    levels[n - 1] = L[n - 1]; /* the top level's O = L: no fpn conv */
 
     const size_t h0 = plan->level_h[0], w0 = plan->level_w[0];
     float *fused = r->buf[BUF_FUSED], *classes = r->buf[BUF_CLASSES];

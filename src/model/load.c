@@ -206,13 +206,14 @@ static enum upernet_status load_block(struct loader *L, struct upernet_block *bl
 
     const float *dw = get(L, "%s.dwconv.weight", p);
     const float *dwb = dw ? get(L, "%s.dwconv.bias", p) : NULL;
-    const float *gamma = dwb ? get(L, "%s.layer_scale_parameter", p) : NULL;
-    if (gamma == NULL)
+    const bool scaled = L->m->cfg.layer_scale;
+    const float *gamma = dwb && scaled ? get(L, "%s.layer_scale_parameter", p) : NULL;
+    if (dwb == NULL || (scaled && gamma == NULL))
         return failed(L);
     blk->dw_weight = alloc_floats(L, 49 * C);
     blk->dw_bias = blk->dw_weight ? copy_vector(L, dwb, C) : NULL;
-    blk->layer_scale = blk->dw_bias ? copy_vector(L, gamma, C) : NULL;
-    if (blk->layer_scale == NULL)
+    blk->layer_scale = blk->dw_bias && scaled ? copy_vector(L, gamma, C) : NULL;
+    if (blk->dw_bias == NULL || (scaled && blk->layer_scale == NULL))
         return failed(L);
     upernet_pack_dwconv7x7(C, dw, blk->dw_weight);
     release_all(L);
@@ -234,7 +235,7 @@ enum task_kind {
     TASK_STEM,
     TASK_DOWNSAMPLE, /* stage s > 0 */
     TASK_BLOCK,      /* stage s, block j */
-    TASK_NORM,       /* hidden_states_norms of stage s */
+    TASK_NORM,       /* hidden_states_norms of level j */
     TASK_PSP,        /* pool scale j */
     TASK_BOTTLENECK,
     TASK_LATERAL,    /* level j */
@@ -253,6 +254,7 @@ static enum upernet_status run_task(struct loader *L, const struct task *t)
     upernet_model *m = L->m;
     const struct upernet_config *cfg = &m->cfg;
     const size_t K = (size_t) cfg->hidden_size;
+    const size_t top = (size_t) upernet_config_level_channels(cfg, cfg->num_levels - 1);
     size_t C[UPERNET_STAGES];
     for (int s = 0; s < UPERNET_STAGES; s++)
         C[s] = (size_t) cfg->hidden_sizes[s];
@@ -277,22 +279,26 @@ static enum upernet_status run_task(struct loader *L, const struct task *t)
         return pack_plain(L, &st->ds_conv, C[s], C[s - 1], 2, 2, 0, UPERNET_ACT_NONE, a, b);
     case TASK_BLOCK: return load_block(L, &st->blocks[j], s, j);
     case TASK_NORM:
-        snprintf(a, sizeof a, "backbone.hidden_states_norms.stage%d", s + 1);
-        return copy_pair(L, C[s], &st->norm_gamma, &st->norm_beta, a);
+        snprintf(a, sizeof a, "backbone.hidden_states_norms.%s",
+                 upernet_config_stage_name(cfg->level_source[j]));
+        return copy_pair(L, (size_t) upernet_config_level_channels(cfg, j),
+                         &m->level_norm_gamma[j], &m->level_norm_beta[j], a);
     case TASK_PSP:
         snprintf(a, sizeof a, "decode_head.psp_modules.%d.1", j);
-        return pack_conv_module(L, &m->psp[j], K, C[3], 1, false, a);
+        return pack_conv_module(L, &m->psp[j], K, top, 1, false, a);
     case TASK_BOTTLENECK:
-        return pack_conv_module(L, &m->bottleneck, K, C[3] + (size_t) cfg->num_pool_scales * K, 3,
+        return pack_conv_module(L, &m->bottleneck, K, top + (size_t) cfg->num_pool_scales * K, 3,
                                 false, "decode_head.bottleneck");
     case TASK_LATERAL:
         snprintf(a, sizeof a, "decode_head.lateral_convs.%d", j);
-        return pack_conv_module(L, &m->lateral[j], K, C[j], 1, false, a);
+        return pack_conv_module(L, &m->lateral[j], K,
+                                (size_t) upernet_config_level_channels(cfg, j), 1, false, a);
     case TASK_FPN:
         snprintf(a, sizeof a, "decode_head.fpn_convs.%d", j);
         return pack_conv_module(L, &m->fpn[j], K, K, 3, m->winograd, a);
     case TASK_FPN_BOTTLENECK:
-        return pack_conv_module(L, &m->fpn_bottleneck, K, UPERNET_STAGES * K, 3, m->winograd,
+        return pack_conv_module(L, &m->fpn_bottleneck, K, (size_t) cfg->num_levels * K, 3,
+                                m->winograd,
                                 "decode_head.fpn_bottleneck");
     case TASK_CLASSIFIER:
         return pack_plain(L, &m->classifier, (size_t) cfg->num_labels, K, 1, 1, 0,
@@ -303,27 +309,29 @@ static enum upernet_status run_task(struct loader *L, const struct task *t)
 }
 
 /* Lists the tasks, biggest first (the 3x3 head convs), so the dynamic
- * schedule ends with small ones. Returns the count. */
+ * schedule ends with small ones. Stages past the last level are not packed
+ * (the forward never runs them). Returns the count. */
 static size_t list_tasks(const struct upernet_config *cfg, struct task *tasks)
 {
+    const int levels = cfg->num_levels, stages = upernet_config_stages_run(cfg);
     size_t n = 0;
     tasks[n++] = (struct task){TASK_FPN_BOTTLENECK, 0, 0};
     tasks[n++] = (struct task){TASK_BOTTLENECK, 0, 0};
-    for (int i = 0; i < UPERNET_STAGES - 1; i++)
+    for (int i = 0; i < levels - 1; i++)
         tasks[n++] = (struct task){TASK_FPN, 0, i};
-    for (int s = UPERNET_STAGES - 1; s >= 0; s--)
+    for (int s = stages - 1; s >= 0; s--)
         for (int j = 0; j < cfg->depths[s]; j++)
             tasks[n++] = (struct task){TASK_BLOCK, s, j};
-    for (int s = 1; s < UPERNET_STAGES; s++)
+    for (int s = 1; s < stages; s++)
         tasks[n++] = (struct task){TASK_DOWNSAMPLE, s, 0};
     for (int j = 0; j < cfg->num_pool_scales; j++)
         tasks[n++] = (struct task){TASK_PSP, 0, j};
-    for (int i = 0; i < UPERNET_STAGES - 1; i++)
+    for (int i = 0; i < levels - 1; i++)
         tasks[n++] = (struct task){TASK_LATERAL, 0, i};
     tasks[n++] = (struct task){TASK_CLASSIFIER, 0, 0};
     tasks[n++] = (struct task){TASK_STEM, 0, 0};
-    for (int s = 0; s < UPERNET_STAGES; s++)
-        tasks[n++] = (struct task){TASK_NORM, s, 0};
+    for (int i = 0; i < levels; i++)
+        tasks[n++] = (struct task){TASK_NORM, 0, i};
     return n;
 }
 
@@ -331,10 +339,11 @@ static enum upernet_status load_all(upernet_model *m, const struct upernet_param
                                     struct upernet_param_source *src, upernet_error *err)
 {
     const struct upernet_config *cfg = &m->cfg;
-    size_t max_tasks = 17 + (size_t) cfg->num_pool_scales; /* see list_tasks */
+    /* see list_tasks */
+    size_t max_tasks = 4 + 3 * UPERNET_MAX_LEVELS + UPERNET_STAGES + (size_t) cfg->num_pool_scales;
     for (int s = 0; s < UPERNET_STAGES; s++) {
         struct upernet_stage *st = &m->stages[s];
-        st->depth = cfg->depths[s];
+        st->depth = s < upernet_config_stages_run(cfg) ? cfg->depths[s] : 0;
         st->blocks = upernet_calloc(st->depth ? (size_t) st->depth : 1, sizeof *st->blocks);
         if (st->blocks == NULL)
             return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory loading %s", cfg->name);

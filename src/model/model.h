@@ -23,7 +23,7 @@ struct upernet_block {
     float *ln_gamma, *ln_beta;
     struct upernet_conv pwconv1; /* C -> 4C, GELU */
     struct upernet_conv pwconv2; /* 4C -> C, epilogue x gamma + residual */
-    float *layer_scale;
+    float *layer_scale; /* NULL without layer scale (layer_scale_init_value <= 0) */
 };
 
 struct upernet_stage {
@@ -31,36 +31,40 @@ struct upernet_stage {
     struct upernet_conv ds_conv;     /* s > 0: 2x2 stride 2 */
     struct upernet_block *blocks;
     int depth;
-    float *norm_gamma, *norm_beta;   /* hidden_states_norms.stage{s+1} */
 };
 
 /* Buffers of the activation arena (see plan.c for their lifetimes). */
 enum upernet_buffer {
     BUF_INPUT,        /* H x W x 3 NHWC copy of the pixels */
-    BUF_STAGE0,       /* raw stage activations S_s (4 of them) */
+    BUF_STAGE0,       /* raw stage activations S_s (4 of them; S_0 starts as the stem's output) */
     BUF_DW0 = BUF_STAGE0 + UPERNET_STAGES,    /* dwconv output of stage s's blocks */
     BUF_HIDDEN = BUF_DW0 + UPERNET_STAGES,    /* MLP hidden rows, one pixel chunk */
     BUF_DOWNSAMPLE0,  /* LN(S_s) before downsampling into stage s+1 (s = 0..2) */
-    BUF_FEATURE0 = BUF_DOWNSAMPLE0 + UPERNET_STAGES - 1, /* F_0..F_3 */
-    BUF_POOLED = BUF_FEATURE0 + UPERNET_STAGES,           /* pooled F3, s x s x C3 (largest s) */
+    /* Per level i < n (the config's out_features): F_i, the normed feature
+     * map; L_i its lateral (L_{n-1} = bottleneck output = O_{n-1}); O_i the
+     * FPN conv output (i < n-1). */
+    BUF_FEATURE0 = BUF_DOWNSAMPLE0 + UPERNET_STAGES - 1,
+    BUF_POOLED = BUF_FEATURE0 + UPERNET_MAX_LEVELS, /* pooled F_{n-1}, s x s (largest s) */
     BUF_POOLED_CONV,  /* every scale's 1x1 ConvModule output P_j, s_j x s_j x K each */
-    BUF_LATERAL0,     /* L_0..L_3 (L_3 = bottleneck output = O_3) */
-    BUF_FPN0 = BUF_LATERAL0 + UPERNET_STAGES,             /* O_0..O_2 */
-    BUF_FUSED = BUF_FPN0 + UPERNET_STAGES - 1,            /* fpn_bottleneck output G */
+    BUF_LATERAL0,
+    BUF_FPN0 = BUF_LATERAL0 + UPERNET_MAX_LEVELS,
+    BUF_FUSED = BUF_FPN0 + UPERNET_MAX_LEVELS - 1, /* fpn_bottleneck output G */
     BUF_CLASSES,      /* classifier output Z at level 0 */
     BUF_COUNT
 };
 
 struct upernet_plan {
     size_t height, width;                 /* input size planned for (0: none) */
-    size_t level_h[UPERNET_STAGES], level_w[UPERNET_STAGES];
+    size_t stage_h[UPERNET_STAGES], stage_w[UPERNET_STAGES]; /* stage s's map */
+    size_t level_h[UPERNET_MAX_LEVELS], level_w[UPERNET_MAX_LEVELS]; /* level i's map */
     size_t offset[BUF_COUNT], bytes[BUF_COUNT];
     size_t arena_bytes;
     void *arena;
 };
 
 /* Optional observer of intermediate results (tests localise mismatches with
- * it). Called with "stage1".."stage4" (features after hidden_states_norms),
+ * it). Called with each level's name ("stem", "stage1".."stage4": the
+ * feature maps after hidden_states_norms),
  * "fpn_bottleneck" and "classifier" (pre-upsample logits): an h x w map of c
  * channels, NHWC with the given pixel stride, valid only during the call. */
 typedef void (*upernet_tap_fn)(void *ctx, const char *name, const float *nhwc, size_t h,
@@ -96,11 +100,13 @@ struct upernet_model {
     struct upernet_conv stem;
     float *stem_ln_gamma, *stem_ln_beta;
     struct upernet_stage stages[UPERNET_STAGES];
+    /* hidden_states_norms of each level */
+    float *level_norm_gamma[UPERNET_MAX_LEVELS], *level_norm_beta[UPERNET_MAX_LEVELS];
 
     struct upernet_conv psp[UPERNET_MAX_POOL_SCALES]; /* 1x1 ConvModules, ReLU */
     struct upernet_conv bottleneck;                   /* 3x3 on [F3, P...] */
-    struct upernet_conv lateral[UPERNET_STAGES - 1];
-    struct upernet_conv fpn[UPERNET_STAGES - 1];
+    struct upernet_conv lateral[UPERNET_MAX_LEVELS - 1];
+    struct upernet_conv fpn[UPERNET_MAX_LEVELS - 1];
     struct upernet_conv fpn_bottleneck;
     struct upernet_conv classifier;
 

@@ -44,6 +44,33 @@ static void set_common_defaults(struct upernet_config *cfg)
     cfg->auxiliary_channels = 256;
     cfg->auxiliary_num_convs = 1;
     cfg->auxiliary_concat_input = false;
+    cfg->layer_scale = true;
+}
+
+/* out_features = stage1..stage4, the Hub checkpoints' levels. */
+static void set_all_stage_levels(struct upernet_config *cfg)
+{
+    cfg->num_levels = UPERNET_STAGES;
+    for (int i = 0; i < UPERNET_STAGES; i++)
+        cfg->level_source[i] = i + 1;
+}
+
+const char *upernet_config_stage_name(int source)
+{
+    static const char *const names[UPERNET_MAX_LEVELS] = {"stem", "stage1", "stage2", "stage3",
+                                                          "stage4"};
+    return source >= 0 && source < UPERNET_MAX_LEVELS ? names[source] : "?";
+}
+
+int upernet_config_level_channels(const struct upernet_config *cfg, int level)
+{
+    const int source = cfg->level_source[level];
+    return cfg->hidden_sizes[source == 0 ? 0 : source - 1];
+}
+
+int upernet_config_stages_run(const struct upernet_config *cfg)
+{
+    return cfg->num_levels > 0 ? cfg->level_source[cfg->num_levels - 1] : 0;
 }
 
 void upernet_config_transformers_defaults(struct upernet_config *cfg, const char *name)
@@ -72,6 +99,7 @@ enum upernet_status upernet_config_builtin(const char *size, struct upernet_conf
         memcpy(cfg->depths, builtin_sizes[i].depths, sizeof cfg->depths);
         memcpy(cfg->hidden_sizes, builtin_sizes[i].hidden_sizes, sizeof cfg->hidden_sizes);
         cfg->auxiliary_in_channels = cfg->hidden_sizes[2];
+        set_all_stage_levels(cfg);
         upernet_error_clear(err);
         return UPERNET_OK;
     }
@@ -104,12 +132,13 @@ static uint64_t config_parameter_estimate(const struct upernet_config *cfg)
         const uint64_t k = s == 0 ? (uint64_t) cfg->patch_size : 2;
         n += c_in * c * k * k;
     }
-    const uint64_t hid = (uint64_t) cfg->hidden_size, c3 = (uint64_t) cfg->hidden_sizes[3];
-    n += (uint64_t) cfg->num_pool_scales * c3 * hid;                    /* PPM 1x1 */
-    n += 9 * (c3 + (uint64_t) cfg->num_pool_scales * hid) * hid;         /* PPM bottleneck */
-    for (int s = 0; s < UPERNET_STAGES - 1; s++)
-        n += (uint64_t) cfg->hidden_sizes[s] * hid + 9 * hid * hid;     /* lateral + FPN */
-    n += 9 * 4 * hid * hid + hid * (uint64_t) cfg->num_labels;          /* fuse + classifier */
+    const uint64_t hid = (uint64_t) cfg->hidden_size, levels = (uint64_t) cfg->num_levels;
+    const uint64_t top = (uint64_t) upernet_config_level_channels(cfg, cfg->num_levels - 1);
+    n += (uint64_t) cfg->num_pool_scales * top * hid;                   /* PPM 1x1 */
+    n += 9 * (top + (uint64_t) cfg->num_pool_scales * hid) * hid;        /* PPM bottleneck */
+    for (int i = 0; i + 1 < cfg->num_levels; i++)                       /* lateral + FPN */
+        n += (uint64_t) upernet_config_level_channels(cfg, i) * hid + 9 * hid * hid;
+    n += 9 * levels * hid * hid + hid * (uint64_t) cfg->num_labels;     /* fuse + classifier */
     if (cfg->use_auxiliary_head)
         n += 9 * (uint64_t) cfg->auxiliary_in_channels * (uint64_t) cfg->auxiliary_channels *
                  (uint64_t) (cfg->auxiliary_num_convs + 1) +
@@ -133,6 +162,12 @@ enum upernet_status upernet_config_check(const struct upernet_config *cfg, const
         if (cfg->hidden_sizes[s] < 1 || cfg->hidden_sizes[s] > MAX_CHANNELS)
             BAD("backbone_config.hidden_sizes", cfg->hidden_sizes[s]);
     }
+    if (cfg->num_levels < 1 || cfg->num_levels > UPERNET_MAX_LEVELS)
+        BAD("backbone_config.out_features (count)", cfg->num_levels);
+    for (int i = 0; i < cfg->num_levels; i++)
+        if (cfg->level_source[i] < 0 || cfg->level_source[i] > UPERNET_STAGES ||
+            (i > 0 && cfg->level_source[i] <= cfg->level_source[i - 1]))
+            BAD("backbone_config.out_indices", cfg->level_source[i]);
     if (cfg->hidden_size < 1 || cfg->hidden_size > MAX_CHANNELS)
         BAD("hidden_size", cfg->hidden_size);
     if (cfg->num_pool_scales < 1 || cfg->num_pool_scales > UPERNET_MAX_POOL_SCALES)

@@ -10,6 +10,9 @@
 #include "upernet.h"
 
 #define UPERNET_STAGES 4
+/* Feature maps the backbone can hand to the head: its stage_names "stem"
+ * (the embeddings' output) and "stage1".."stage4". */
+#define UPERNET_MAX_LEVELS (UPERNET_STAGES + 1)
 #define UPERNET_MAX_POOL_SCALES 8
 #define UPERNET_CONFIG_NAME_MAX 256
 
@@ -20,6 +23,11 @@ struct upernet_config {
     int patch_size;                     /* stem kernel = stride, 4 */
     int depths[UPERNET_STAGES];         /* blocks per stage */
     int hidden_sizes[UPERNET_STAGES];   /* C0..C3 */
+    bool layer_scale;                   /* layer_scale_init_value > 0: blocks have gamma */
+    /* out_features as stage_names indices, ascending: 0 = stem, s = stage s.
+     * Level i of the head reads feature map level_source[i]. */
+    int level_source[UPERNET_MAX_LEVELS];
+    int num_levels;
     /* decode head (UPerHead) */
     int hidden_size;                    /* head channels K, 512 */
     int pool_scales[UPERNET_MAX_POOL_SCALES];
@@ -32,6 +40,17 @@ struct upernet_config {
     int auxiliary_num_convs;
     bool auxiliary_concat_input;
 };
+
+/* "stem", "stage1".."stage4" for a stage_names index 0..4. */
+const char *upernet_config_stage_name(int source);
+
+/* Channels of level i's feature map (the stem's are those of stage 1). */
+int upernet_config_level_channels(const struct upernet_config *cfg, int level);
+
+/* Backbone stages the levels need run (the last level's stage; 0 when only
+ * the stem is read). Later stages are loaded but never computed: their
+ * outputs reach nothing. */
+int upernet_config_stages_run(const struct upernet_config *cfg);
 
 /* Fills *cfg with a built-in size: "tiny", "small", "base", "large", "xlarge",
  * also accepted as "upernet-convnext-tiny" etc. (and "openmmlab/upernet-convnext-tiny").

@@ -20,15 +20,15 @@
 
 enum step {
     STEP_INPUT = 0,   /* NCHW pixels -> NHWC input */
-    STEP_STEM = 1,    /* stem conv + LN -> S_0 */
-    /* stage s blocks: 2 + 2s; stage s end (hidden_states_norm, downsampling
-     * into S_{s+1}): 3 + 2s */
-    STEP_PPM = 10,    /* pyramid pooling: P_j for every scale */
-    STEP_BOTTLENECK,  /* bottleneck over [F_3, up(P_0..P_n)] -> L_3 */
+    STEP_STEM = 1,    /* stem conv + LN -> S_0 (and a "stem" level's F_i) */
+    /* stage s blocks: 2 + 2s; stage s end (hidden_states_norm of its level,
+     * downsampling into S_{s+1}): 3 + 2s */
+    STEP_PPM = 10,    /* pyramid pooling on the last level: P_j for every scale */
+    STEP_BOTTLENECK,  /* bottleneck over [F_{n-1}, up(P_0..P_m)] -> L_{n-1} */
     STEP_LATERALS,    /* F_i -> L_i */
     STEP_TOP_DOWN,    /* L_{i-1} += up(L_i) */
     STEP_FPN,         /* L_i -> O_i */
-    STEP_FUSE,        /* fpn_bottleneck over [O_0, up(O_1..O_3)] -> G */
+    STEP_FUSE,        /* fpn_bottleneck over [O_0, up(O_1..O_{n-1})] -> G */
     STEP_CLASSIFIER,  /* -> Z */
     STEP_OUTPUT       /* Z -> logits (caller's buffer) */
 };
@@ -92,6 +92,7 @@ static enum upernet_status layout(const upernet_model *m, bool without_reuse, si
     plan->width = W;
     const size_t patch = (size_t) cfg->patch_size;
     size_t h = upernet_conv_out_size(H, patch, patch, 0), w = upernet_conv_out_size(W, patch, patch, 0);
+    /* Every stage is checked, run or not: transformers runs them all. */
     for (int s = 0; s < UPERNET_STAGES; s++) {
         if (s > 0) {
             h = upernet_conv_out_size(h, 2, 2, 0);
@@ -101,15 +102,24 @@ static enum upernet_status layout(const upernet_model *m, bool without_reuse, si
             return upernet_fail(err, UPERNET_ERR_ARGUMENT,
                                 "input %zux%zu is too small for patch size %zu (stage %d is empty)",
                                 H, W, patch, s + 1);
-        plan->level_h[s] = h;
-        plan->level_w[s] = w;
+        plan->stage_h[s] = h;
+        plan->stage_w[s] = w;
+    }
+    const int levels = cfg->num_levels, stages = upernet_config_stages_run(cfg);
+    size_t LC[UPERNET_MAX_LEVELS], LP[UPERNET_MAX_LEVELS];
+    for (int i = 0; i < levels; i++) {
+        const int source = cfg->level_source[i], s = source == 0 ? 0 : source - 1;
+        plan->level_h[i] = plan->stage_h[s];
+        plan->level_w[i] = plan->stage_w[s];
+        LC[i] = (size_t) upernet_config_level_channels(cfg, i);
+        LP[i] = plan->level_h[i] * plan->level_w[i];
     }
 
     const size_t K = (size_t) cfg->hidden_size, labels = (size_t) cfg->num_labels;
     size_t C[UPERNET_STAGES], P[UPERNET_STAGES];
     for (int s = 0; s < UPERNET_STAGES; s++) {
         C[s] = (size_t) cfg->hidden_sizes[s];
-        P[s] = plan->level_h[s] * plan->level_w[s];
+        P[s] = plan->stage_h[s] * plan->stage_w[s];
     }
     size_t max_scale = 0, hidden = 0, pooled_pixels = 0;
     for (int j = 0; j < cfg->num_pool_scales; j++) {
@@ -118,7 +128,7 @@ static enum upernet_status layout(const upernet_model *m, bool without_reuse, si
             max_scale = scale;
         pooled_pixels += scale * scale;
     }
-    for (int s = 0; s < UPERNET_STAGES; s++) {
+    for (int s = 0; s < stages; s++) {
         size_t chunk = mlp_chunk(C[s], P[s]);
         if (cfg->depths[s] > 0 && chunk * 4 * C[s] > hidden)
             hidden = chunk * 4 * C[s];
@@ -126,29 +136,37 @@ static enum upernet_status layout(const upernet_model *m, bool without_reuse, si
 
     struct buffer_req req[BUF_COUNT];
     memset(req, 0, sizeof req);
+    for (int b = 0; b < BUF_COUNT; b++)
+        req[b].index = b; /* unused buffers keep 0 bytes */
 #define REQ(buf, floats, from, to) \
     (req[buf] = (struct buffer_req){(floats) * sizeof(float), (from), (to), 0, (buf)})
     REQ(BUF_INPUT, H * W * (size_t) cfg->num_channels, STEP_INPUT, STEP_STEM);
-    for (int s = 0; s < UPERNET_STAGES; s++) {
-        REQ(BUF_STAGE0 + s, P[s] * C[s], s == 0 ? STEP_STEM : STEP_STAGE_END(s - 1),
-            STEP_STAGE_END(s));
+    /* S_0 holds the stem's output even when no stage runs (a "stem"-only head). */
+    REQ(BUF_STAGE0, P[0] * C[0], STEP_STEM, stages > 0 ? STEP_STAGE_END(0) : STEP_STEM);
+    for (int s = 0; s < stages; s++) {
+        if (s > 0)
+            REQ(BUF_STAGE0 + s, P[s] * C[s], STEP_STAGE_END(s - 1), STEP_STAGE_END(s));
         if (cfg->depths[s] > 0)
             REQ(BUF_DW0 + s, P[s] * C[s], STEP_BLOCKS(s), STEP_BLOCKS(s));
-        if (s < UPERNET_STAGES - 1)
+        if (s + 1 < stages)
             REQ(BUF_DOWNSAMPLE0 + s, P[s] * C[s], STEP_STAGE_END(s), STEP_STAGE_END(s));
-        REQ(BUF_FEATURE0 + s, P[s] * C[s], STEP_STAGE_END(s),
-            s < UPERNET_STAGES - 1 ? STEP_LATERALS : STEP_BOTTLENECK);
     }
-    REQ(BUF_HIDDEN, hidden, STEP_BLOCKS(0), STEP_BLOCKS(UPERNET_STAGES - 1));
-    REQ(BUF_POOLED, max_scale * max_scale * C[3], STEP_PPM, STEP_PPM);
+    for (int i = 0; i < levels; i++) {
+        const int source = cfg->level_source[i];
+        REQ(BUF_FEATURE0 + i, LP[i] * LC[i], source == 0 ? STEP_STEM : STEP_STAGE_END(source - 1),
+            i < levels - 1 ? STEP_LATERALS : STEP_BOTTLENECK);
+    }
+    if (stages > 0)
+        REQ(BUF_HIDDEN, hidden, STEP_BLOCKS(0), STEP_BLOCKS(stages - 1));
+    REQ(BUF_POOLED, max_scale * max_scale * LC[levels - 1], STEP_PPM, STEP_PPM);
     REQ(BUF_POOLED_CONV, pooled_pixels * K, STEP_PPM, STEP_BOTTLENECK);
-    REQ(BUF_LATERAL0 + 3, P[3] * K, STEP_BOTTLENECK, STEP_FUSE);
-    for (int i = 0; i < UPERNET_STAGES - 1; i++) {
-        REQ(BUF_LATERAL0 + i, P[i] * K, STEP_LATERALS, STEP_FPN);
-        REQ(BUF_FPN0 + i, P[i] * K, STEP_FPN, STEP_FUSE);
+    REQ(BUF_LATERAL0 + levels - 1, LP[levels - 1] * K, STEP_BOTTLENECK, STEP_FUSE);
+    for (int i = 0; i < levels - 1; i++) {
+        REQ(BUF_LATERAL0 + i, LP[i] * K, STEP_LATERALS, STEP_FPN);
+        REQ(BUF_FPN0 + i, LP[i] * K, STEP_FPN, STEP_FUSE);
     }
-    REQ(BUF_FUSED, P[0] * K, STEP_FUSE, STEP_CLASSIFIER);
-    REQ(BUF_CLASSES, P[0] * labels, STEP_CLASSIFIER, STEP_OUTPUT);
+    REQ(BUF_FUSED, LP[0] * K, STEP_FUSE, STEP_CLASSIFIER);
+    REQ(BUF_CLASSES, LP[0] * labels, STEP_CLASSIFIER, STEP_OUTPUT);
 #undef REQ
 
     /* Greedy placement, largest first; 64-byte aligned offsets. */

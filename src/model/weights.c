@@ -102,7 +102,8 @@ enum upernet_status upernet_param_table_build(const struct upernet_config *cfg,
         }
         for (int j = 0; j < cfg->depths[s]; j++) {
             snprintf(prefix, sizeof prefix, "backbone.encoder.stages.%d.layers.%d", s, j);
-            VEC(&b, C[s], "%s.layer_scale_parameter", prefix);
+            if (cfg->layer_scale)
+                VEC(&b, C[s], "%s.layer_scale_parameter", prefix);
             add_param(&b, false, 4, SHAPE(C[s], 1, 7, 7), "%s.dwconv.weight", prefix);
             VEC(&b, C[s], "%s.dwconv.bias", prefix);
             VEC(&b, C[s], "%s.layernorm.weight", prefix);
@@ -113,9 +114,14 @@ enum upernet_status upernet_param_table_build(const struct upernet_config *cfg,
             VEC(&b, C[s], "%s.pwconv2.bias", prefix);
         }
     }
-    for (int s = 0; s < UPERNET_STAGES; s++) {
-        VEC(&b, C[s], "backbone.hidden_states_norms.stage%d.weight", s + 1);
-        VEC(&b, C[s], "backbone.hidden_states_norms.stage%d.bias", s + 1);
+    /* one LayerNorm per out_features entry, named after it */
+    size_t level_C[UPERNET_MAX_LEVELS];
+    const int levels = cfg->num_levels;
+    for (int i = 0; i < levels; i++) {
+        const char *stage = upernet_config_stage_name(cfg->level_source[i]);
+        level_C[i] = (size_t) upernet_config_level_channels(cfg, i);
+        VEC(&b, level_C[i], "backbone.hidden_states_norms.%s.weight", stage);
+        VEC(&b, level_C[i], "backbone.hidden_states_norms.%s.bias", stage);
     }
 
     /* decode head */
@@ -123,20 +129,21 @@ enum upernet_status upernet_param_table_build(const struct upernet_config *cfg,
     VEC(&b, labels, "decode_head.classifier.bias");
     for (int j = 0; j < cfg->num_pool_scales; j++) {
         snprintf(prefix, sizeof prefix, "decode_head.psp_modules.%d.1", j);
-        conv_module(&b, K, C[3], 1, prefix);
+        conv_module(&b, K, level_C[levels - 1], 1, prefix);
     }
-    conv_module(&b, K, C[3] + (size_t) cfg->num_pool_scales * K, 3, "decode_head.bottleneck");
-    for (int i = 0; i < UPERNET_STAGES - 1; i++) {
+    conv_module(&b, K, level_C[levels - 1] + (size_t) cfg->num_pool_scales * K, 3,
+                "decode_head.bottleneck");
+    for (int i = 0; i < levels - 1; i++) {
         snprintf(prefix, sizeof prefix, "decode_head.lateral_convs.%d", i);
-        conv_module(&b, K, C[i], 1, prefix);
+        conv_module(&b, K, level_C[i], 1, prefix);
     }
-    for (int i = 0; i < UPERNET_STAGES - 1; i++) {
+    for (int i = 0; i < levels - 1; i++) {
         snprintf(prefix, sizeof prefix, "decode_head.fpn_convs.%d", i);
         conv_module(&b, K, K, 3, prefix);
     }
-    conv_module(&b, K, UPERNET_STAGES * K, 3, "decode_head.fpn_bottleneck");
+    conv_module(&b, K, (size_t) levels * K, 3, "decode_head.fpn_bottleneck");
 
-    /* auxiliary head (UperNetFCNHead on stage 2) */
+    /* auxiliary head (UperNetFCNHead on level 2) */
     if (cfg->use_auxiliary_head) {
         const size_t in = (size_t) cfg->auxiliary_in_channels, ch = (size_t) cfg->auxiliary_channels;
         for (int i = 0; i < cfg->auxiliary_num_convs; i++) {
