@@ -170,6 +170,19 @@ enum upernet_status upernet_preprocess_compat(const upernet_image *image, int he
  * counts as the maximum, as torch.argmax does. */
 void upernet_argmax(const float *logits, int classes, int height, int width, uint16_t *class_map);
 
+/* transformers' post_process_semantic_segmentation(outputs, target_sizes=
+ * [(target_height, target_width)]): NCHW logits (N = 1, `classes` planes of
+ * height x width, e.g. a forward's output at the model's input size) resized
+ * bilinearly to the target size (align_corners = False, as
+ * torch.nn.functional.interpolate computes it, the arithmetic of the
+ * model's own final resize), then the argmax over classes as
+ * upernet_argmax. Writes target_height * target_width class indices; the
+ * resized logits are never stored. For finite logits at their own size it
+ * equals upernet_argmax. Results do not depend on the thread count. */
+enum upernet_status upernet_postprocess_semantic(const float *logits, int classes, int height,
+                                                 int width, int target_height, int target_width,
+                                                 uint16_t *class_map, upernet_error *err);
+
 /* Class names and colours. */
 typedef struct upernet_labels {
     int count;

@@ -25,7 +25,8 @@ UPERNET_GOLDEN_FILES = \
 	data/golden/tester-config-75x103.json.z \
 	data/golden/one-level-config.json data/golden/one-level-config-160x224.json.z \
 	data/golden/two-level-config.json data/golden/two-level-config-75x103.json.z \
-	data/golden/no-layer-scale-config.json data/golden/no-layer-scale-config-75x103.json.z
+	data/golden/no-layer-scale-config.json data/golden/no-layer-scale-config-75x103.json.z \
+	data/golden/postprocess.json.z
 EXTRA_DIST += $(UPERNET_GOLDEN_FILES) \
 	tools/synthetic.py tools/make_goldens.py tools/SYNTHETIC.md
 
@@ -35,3 +36,12 @@ PYTHON = /work/venv/bin/python
 goldens:
 	$(PYTHON) $(top_srcdir)/tools/make_goldens.py --out $(top_srcdir)/data/golden
 .PHONY: goldens
+
+# transformers' post_process_semantic_segmentation(target_sizes=...) vs
+# upernet_postprocess_semantic (goldens: data/golden/postprocess.json.z).
+check_PROGRAMS += tests/test_postprocess
+tests_test_postprocess_SOURCES = tests/test_postprocess.c tests/golden.c tests/golden.h \
+	tests/testutil.c tests/testutil.h
+tests_test_postprocess_CFLAGS = $(UPERNET_TEST_CFLAGS) $(UPERNET_GOLDEN_CFLAGS)
+tests_test_postprocess_LDADD = $(UPERNET_TEST_LIBS) $(UPERNET_GOLDEN_LIBS)
+TESTS += tests/test_postprocess

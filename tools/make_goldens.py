@@ -328,10 +328,53 @@ def write_synthetic_table(out_dir):
         f.write("\n".join(lines) + "\n")
 
 
+# (classes, height, width, target height, target width): logits resized up,
+# down, to a photo-like size with 150 classes, and kept at their size.
+POSTPROCESS_CASES = [(7, 17, 23, 75, 103), (5, 64, 48, 30, 41), (150, 32, 32, 171, 128),
+                     (3, 20, 20, 20, 20)]
+
+
+def postprocess_key(classes, height, width):
+    """State-dict-like key whose synthetic tensor are the case's logits."""
+    return "postprocess.logits_%dx%dx%d.weight" % (classes, height, width)
+
+
+def write_postprocess_goldens(out_dir):
+    """transformers' post_process_semantic_segmentation(target_sizes=...) on
+    synthetic logits (rebuilt in C with upernet_synthetic_fill of the key):
+    the class map at the target size, for tests/test_postprocess.c."""
+    import torch
+    from types import SimpleNamespace
+    from transformers import SegformerImageProcessorPil
+
+    processor = SegformerImageProcessorPil()
+    cases = []
+    for classes, h, w, th, tw in POSTPROCESS_CASES:
+        key = postprocess_key(classes, h, w)
+        logits = torch.from_numpy(synthetic_tensor(key, (classes, h, w)).copy())[None]
+        seg = processor.post_process_semantic_segmentation(
+            SimpleNamespace(logits=logits), target_sizes=[(th, tw)])[0]
+        seg = seg["segmentation"] if not isinstance(seg, torch.Tensor) else seg
+        classes_map = seg.numpy().astype(np.uint8)
+        assert classes_map.shape == (th, tw)
+        cases.append({"key": key, "classes": classes, "height": h, "width": w,
+                      "target_height": th, "target_width": tw,
+                      "argmax": base64.b64encode(zlib.compress(classes_map.tobytes(),
+                                                               ZLIB_LEVEL)).decode(),
+                      "classes_present": int(np.unique(classes_map).size)})
+    golden = {"format": "upernet-postprocess-1", "versions": versions(),
+              "encoding": "base64(zlib(uint8[target_height][target_width]))", "cases": cases}
+    path = os.path.join(out_dir, "postprocess.json.z")
+    with open(path, "wb") as f:
+        f.write(zlib.compress(to_bytes(golden), ZLIB_LEVEL))
+    print("%s: %d bytes" % (path, os.path.getsize(path)), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="data/golden", help="output folder (default data/golden)")
-    ap.add_argument("--only", default=None, help="comma-separated case tags (e.g. tiny-75x103)")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated case tags (e.g. tiny-75x103, postprocess)")
     args = ap.parse_args()
 
     import torch
@@ -341,6 +384,8 @@ def main():
     only = set(args.only.split(",")) if args.only else None
     if only is None:
         write_synthetic_table(args.out)
+    if only is None or "postprocess" in only:
+        write_postprocess_goldens(args.out)
 
     by_model = {}
     for model_name, h, w in CASES:

@@ -10,6 +10,7 @@ libupernet_la_SOURCES += \
 	src/image/annotation.c \
 	src/image/preprocess.c \
 	src/image/argmax.c \
+	src/image/postprocess.c \
 	src/image/labels.c src/image/labels_internal.h \
 	src/image/ade20k_labels.c \
 	src/image/png_write.c \

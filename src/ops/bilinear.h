@@ -1,7 +1,7 @@
-/* Internal to src/ops: PyTorch's bilinear (align_corners = False) per-axis
- * taps and the per-pixel interpolation, shared by the resize ops and the
- * multi-source conv (which upsamples its sources on the fly) so both give
- * the same bits. */
+/* PyTorch's bilinear (align_corners = False) per-axis taps and the
+ * per-pixel interpolation, shared by the resize ops, the multi-source conv
+ * (which upsamples its sources on the fly) and the segmentation
+ * post-processing (src/image/postprocess.c) so all give the same bits. */
 #ifndef UPERNET_OPS_BILINEAR_H
 #define UPERNET_OPS_BILINEAR_H
 
