@@ -229,10 +229,7 @@ START_TEST(test_rename_table)
     char path[1024];
     snprintf(path, sizeof path, "%s/state_dict_keys.tsv", test_data_dir());
     FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        fprintf(stderr, "%s missing: rename table check skipped\n", path);
-        return;
-    }
+    ck_assert_msg(f != NULL, "cannot open %s (the rename table check needs it)", path);
     char line[1024];
     size_t rows = 0;
     while (fgets(line, sizeof line, f) != NULL) {
@@ -418,12 +415,19 @@ START_TEST(test_forward_matches_torch)
     float *logits = malloc(labels * H * W * sizeof *logits);
     ck_assert_msg(upernet_model_forward(m, ws, pixels, 1, H, W, logits, &err) == UPERNET_OK, "%s",
                   err.message);
-    double sum = 0;
-    for (size_t i = 0; i < labels * H * W; i++)
+    double sum = 0, abs_sum = 0;
+    for (size_t i = 0; i < labels * H * W; i++) {
         sum += logits[i];
+        abs_sum += fabs((double) logits[i]);
+    }
+    /* A sum of float32 logits each within a few ulp of torch's: off by
+     * about 1e-7 of the sum of magnitudes; 1e-5 of it leaves a margin while
+     * one logit off by 1e-3 (of ~3000 near 1) still fails. */
     const double want_sum = json_real_value(json_object_get(golden, "sum"));
-    ck_assert_msg(fabs(sum - want_sum) <= 1e-4 * (double) (labels * H * W), "%s: logit sum %.9g != %.9g", file,
-                  sum, want_sum);
+    printf("%s: logit sum %.9g, torch %.9g (|d| = %.3g, %.3g of the magnitudes)\n", file, sum, want_sum,
+           fabs(sum - want_sum), fabs(sum - want_sum) / abs_sum);
+    ck_assert_msg(fabs(sum - want_sum) <= 1e-5 * abs_sum, "%s: logit sum %.9g != %.9g (tolerance %.3g)", file,
+                  sum, want_sum, 1e-5 * abs_sum);
     json_t *samples = json_object_get(golden, "samples");
     for (size_t k = 0; k < json_array_size(samples); k++) {
         const size_t at = (size_t) json_integer_value(json_array_get(json_array_get(samples, k), 0));

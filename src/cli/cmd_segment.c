@@ -142,6 +142,7 @@ int cmd_segment(int argc, char **argv)
         {"output", required_argument, NULL, 'o'}, {"size", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'}, {"isa", required_argument, NULL, 'I'},
         {"logits", no_argument, NULL, 'l'},       {"labels", required_argument, NULL, 'L'},
+        {"resize-order", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *model_spec = NULL, *weights = NULL, *dir = ".", *isa = NULL, *labels_path = NULL;
     int height = 512, width = 512, write_logits = 0, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
