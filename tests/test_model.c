@@ -244,8 +244,10 @@ static void check_golden(const char *file)
     upernet_workspace_set_tap(ws, capture_tap, &cap);
     float *logits = run_in(m, ws, &g);
     const double d = compare(&g, logits, &cap, file);
-    printf("%s [%s]: max |dlogit| = %.3g over %zu samples, arena %zu bytes\n", file,
-           upernet_isa_name(upernet_model_isa(m)), d, g.num_logits_samples,
+    printf("%s [%s, %s 3x3]: max |dlogit| = %.3g over %zu samples, arena %zu bytes\n", file,
+           upernet_isa_name(upernet_model_isa(m)),
+           upernet_model_conv3x3(m) == UPERNET_CONV3X3_DIRECT ? "direct" : "winograd", d,
+           g.num_logits_samples,
            upernet_workspace_bytes(ws));
     capture_free(&cap);
     upernet_workspace_free(ws);
@@ -334,9 +336,9 @@ END_TEST
 
 START_TEST(test_configs_direct)
 {
-    setenv("UPERNET_CONV3X3", "direct", 1);
+    conv3x3_algorithm = UPERNET_CONV3X3_DIRECT;
     check_golden(config_goldens[_i]);
-    unsetenv("UPERNET_CONV3X3");
+    conv3x3_algorithm = UPERNET_CONV3X3_WINOGRAD;
 }
 END_TEST
 
