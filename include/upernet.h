@@ -359,9 +359,14 @@ typedef struct upernet_model_options {
      * default, i.e. OMP_NUM_THREADS or all cores). Results are bitwise
      * identical for every thread count. */
     int threads;
+    /* Nonzero: refuse weights holding keys the configuration does not use.
+     * 0 (the default): load them like transformers' from_pretrained, which
+     * ignores such keys with a warning; upernet_model_unused_keys names
+     * them for the caller's warning. Missing keys are always an error. */
+    int strict;
 } upernet_model_options;
 
-/* The defaults: config NULL, UPERNET_ISA_AUTO, Winograd, threads 0. A
+/* The defaults: config NULL, UPERNET_ISA_AUTO, Winograd, threads 0, not strict. A
  * NULL options pointer means the same. */
 void upernet_model_options_init(upernet_model_options *options);
 
@@ -376,8 +381,8 @@ void upernet_model_options_init(upernet_model_options *options);
  *   config.json), as transformers' save_pretrained writes it.
  * The configuration is options->config when set, else as described there.
  * Every tensor is checked against the configuration first (missing keys,
- * wrong shapes and unexpected keys are listed in the message; a checkpoint
- * of another built-in size is named). */
+ * wrong shapes and, with options->strict, unexpected keys are listed in the
+ * message; a checkpoint of another built-in size is named). */
 enum upernet_status upernet_model_open(const char *source, const upernet_model_options *options,
                                        upernet_model **out, upernet_error *err);
 
@@ -396,6 +401,11 @@ enum upernet_status upernet_model_from_tensors(upernet_tensors *tensors,
 void upernet_model_free(upernet_model *model);
 
 int upernet_model_num_labels(const upernet_model *model);
+
+/* How many keys of the weights the model was loaded from its configuration
+ * does not use (0 for synthetic weights); *names (may be NULL) gets them
+ * comma-separated, cut with ", ..." past a few hundred characters, or "". */
+size_t upernet_model_unused_keys(const upernet_model *model, const char **names);
 /* Bytes of the packed weights. */
 size_t upernet_model_weight_bytes(const upernet_model *model);
 /* The tier the weights were packed for (never UPERNET_ISA_AUTO). */

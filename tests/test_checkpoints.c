@@ -382,29 +382,12 @@ START_TEST(test_not_found)
 END_TEST
 
 
-/* Each fixture holding the small model's weights gives the logits
- * transformers computed with them (the weights are the same in every
- * format and naming). */
-START_TEST(test_forward_matches_torch)
+/* Runs m on golden_logits' input of tools/make_checkpoint_fixtures.py and
+ * compares with the logits transformers computed (`golden`). */
+static void check_logits_match_torch(const char *file, const upernet_model *m, json_t *golden)
 {
-    json_t *fx = json_array_get(json_object_get(manifest, "fixtures"), (size_t) _i);
-    const char *naming = json_string_value(json_object_get(fx, "naming"));
-    if (strcmp(naming, "unknown") == 0)
-        return; /* the dtype/view fixtures are not a model */
-    const char *file = json_string_value(json_object_get(fx, "file"));
-    json_t *small = json_object_get(manifest, "small_model");
-    json_t *golden = json_object_get(small, "logits");
-    char path[1024], config[1024];
-    path_of(path, sizeof path, file);
-    path_of(config, sizeof config, json_string_value(json_object_get(small, "config")));
     upernet_error err;
-    upernet_model_options options;
-    upernet_model_options_init(&options);
-    options.config = config;
-    upernet_model *m = NULL;
     upernet_workspace *ws = NULL;
-    ck_assert_msg(upernet_model_open(path, &options, &m, &err) == UPERNET_OK, "%s: %s", file,
-                  err.message);
     ck_assert_msg(upernet_workspace_create(m, &ws, &err) == UPERNET_OK, "%s", err.message);
     enum { H = 32, W = 32 };
     static float pixels[3 * H * W];
@@ -437,10 +420,80 @@ START_TEST(test_forward_matches_torch)
     }
     free(logits);
     upernet_workspace_free(ws);
+}
+
+/* Each fixture holding the small model's weights gives the logits
+ * transformers computed with them (the weights are the same in every
+ * format and naming). */
+START_TEST(test_forward_matches_torch)
+{
+    json_t *fx = json_array_get(json_object_get(manifest, "fixtures"), (size_t) _i);
+    const char *naming = json_string_value(json_object_get(fx, "naming"));
+    if (strcmp(naming, "unknown") == 0)
+        return; /* the dtype/view fixtures are not a model */
+    const char *file = json_string_value(json_object_get(fx, "file"));
+    json_t *small = json_object_get(manifest, "small_model");
+    char path[1024], config[1024];
+    path_of(path, sizeof path, file);
+    path_of(config, sizeof config, json_string_value(json_object_get(small, "config")));
+    upernet_error err;
+    upernet_model_options options;
+    upernet_model_options_init(&options);
+    options.config = config;
+    upernet_model *m = NULL;
+    ck_assert_msg(upernet_model_open(path, &options, &m, &err) == UPERNET_OK, "%s: %s", file,
+                  err.message);
+    ck_assert_uint_eq(upernet_model_unused_keys(m, NULL), 0);
+    check_logits_match_torch(file, m, json_object_get(small, "logits"));
     upernet_model_free(m);
 }
 END_TEST
 
+/* A checkpoint with keys the model does not have (extra_keys.*): loaded
+ * like from_pretrained loads it, the unused keys named (the ones transformers
+ * reported), the logits transformers computed; with options.strict refused,
+ * naming them; a missing key stays an error either way. */
+START_TEST(test_unexpected_keys)
+{
+    char golden_path[1024], path[1024], config[1024], err_text[256];
+    path_of(golden_path, sizeof golden_path, "extra_keys.json");
+    json_error_t jerr;
+    json_t *golden = json_load_file(golden_path, 0, &jerr);
+    ck_assert_msg(golden != NULL, "%s: %s", golden_path, jerr.text);
+    path_of(path, sizeof path, json_string_value(json_object_get(golden, "weights")));
+    path_of(config, sizeof config, json_string_value(json_object_get(golden, "config")));
+    upernet_error err;
+    upernet_model_options options;
+    upernet_model_options_init(&options);
+    options.config = config;
+    upernet_model *m = NULL;
+    ck_assert_msg(upernet_model_open(path, &options, &m, &err) == UPERNET_OK, "%s", err.message);
+    const char *names = NULL;
+    json_t *unexpected = json_object_get(golden, "unexpected_keys");
+    ck_assert_uint_eq(upernet_model_unused_keys(m, &names), json_array_size(unexpected));
+    for (size_t i = 0; i < json_array_size(unexpected); i++) {
+        const char *key = json_string_value(json_array_get(unexpected, i));
+        ck_assert_msg(strstr(names, key) != NULL, "'%s' not among the unused keys: %s", key, names);
+    }
+    check_logits_match_torch("extra_keys.safetensors", m, json_object_get(golden, "logits"));
+    upernet_model_free(m);
+
+    options.strict = 1;
+    ck_assert(upernet_model_open(path, &options, &m, &err) == UPERNET_ERR_MISMATCH);
+    ck_assert_ptr_null(m);
+    snprintf(err_text, sizeof err_text, "unexpected %s",
+             json_string_value(json_array_get(unexpected, 0)));
+    ck_assert_msg(strstr(err.message, err_text) != NULL, "%s", err.message);
+    ck_assert_msg(strstr(err.message, "0 missing") != NULL, "%s", err.message);
+
+    /* the small fixture's weights against a config with one more block: missing */
+    options.strict = 0;
+    options.config = "tiny";
+    ck_assert(upernet_model_open(path, &options, &m, &err) == UPERNET_ERR_MISMATCH);
+    ck_assert_msg(strstr(err.message, "missing") != NULL, "%s", err.message);
+    json_decref(golden);
+}
+END_TEST
 
 /* Legacy format with a storage view (view_metadata, written by old torch
  * versions): ('storage', FloatStorage, 'k', 'cpu', 4, ('v', 1, 2)) is
@@ -509,6 +562,7 @@ int main(void)
     tcase_add_test(tc, test_pickle_crafted);
     tcase_add_test(tc, test_legacy_storage_view);
     tcase_add_test(tc, test_not_found);
+    tcase_add_test(tc, test_unexpected_keys);
     suite_add_tcase(s, tc);
     TCase *robust = tcase_create("robustness");
     tcase_set_timeout(robust, 300);

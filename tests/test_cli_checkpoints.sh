@@ -1,6 +1,7 @@
 #!/bin/sh
-# upernet convert / info WEIGHTS on the checkpoint fixtures: outputs and exit
-# statuses (0 ok, 1 bad input, 2 usage), and no partial output on failure.
+# upernet convert / info WEIGHTS / forward --weights on the checkpoint
+# fixtures: outputs and exit statuses (0 ok, 1 bad input, 2 usage), no
+# partial output on failure, unused keys warned about (--strict refuses).
 set -u
 U="${TEST_EMULATOR:+$TEST_EMULATOR }./upernet"  # through qemu when cross-built
 D="${UPERNET_DATA_DIR:-data}/fixtures"
@@ -45,6 +46,24 @@ expect 0 $U forward --weights "$T/hf" --input "$T/zeros.npy" --logits "$T/logits
 expect 1 $U forward --model "$D/small_config.json" --weights "$D/views.pt" --input "$T/zeros.npy" \
     --logits "$T/bad.npy"
 [ -e "$T/bad.npy" ] && fail "forward: logits written for invalid weights"
+
+# Keys the configuration does not use: loaded with one warning line naming
+# them (as from_pretrained warns); --strict refuses the file, naming them.
+expect 0 $U forward --model "$D/small_config.json" --weights "$D/extra_keys.safetensors" \
+    --input "$T/zeros.npy" --logits "$T/extra.npy"
+[ "$(grep -c . "$T/err")" -eq 1 ] || { cat "$T/err"; fail "forward: not one warning line"; }
+grep -q 'warning: .*extra_keys.safetensors: 3 keys the configuration does not use' "$T/err" ||
+    fail "forward: warning text"
+for k in decode_head.extra_proj.weight backbone.encoder.extra_norm.weight \
+    decode_head.extra_proj.num_batches_tracked; do
+    grep -q "$k" "$T/err" || fail "forward: the warning does not name $k"
+done
+expect 1 $U forward --strict --model "$D/small_config.json" --weights "$D/extra_keys.safetensors" \
+    --input "$T/zeros.npy" --logits "$T/strict.npy"
+grep -q 'unexpected decode_head.extra_proj' "$T/err" || fail "forward --strict: message"
+[ -e "$T/strict.npy" ] && fail "forward --strict: logits written"
+expect 0 $U forward --strict --weights "$T/hf" --input "$T/zeros.npy" --logits "$T/clean.npy"
+[ -s "$T/err" ] && { cat "$T/err"; fail "forward --strict: output on stderr for a clean file"; }
 
 expect 1 $U convert "$D/mmseg.pth" "$T/none" # no --model, no built-in size matches
 grep -q 'none of the built-in sizes' "$T/err" || fail "convert: size message"

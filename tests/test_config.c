@@ -324,13 +324,28 @@ START_TEST(test_validation)
                                   UPERNET_TENSOR_COPY, &err) == UPERNET_OK);
     ck_assert(upernet_tensors_add(store, "decode_head.extra.weight", &one, 1, zeros,
                                   UPERNET_TENSOR_COPY, &err) == UPERNET_ERR_ARGUMENT);
-    ck_assert(upernet_params_validate(&t, store, "w.bin", &err) == UPERNET_ERR_MISMATCH);
+    ck_assert(upernet_params_validate(&t, store, "w.bin", true, &err) == UPERNET_ERR_MISMATCH);
     ck_assert_ptr_nonnull(strstr(err.message, "w.bin"));
     ck_assert_ptr_nonnull(strstr(err.message, "missing decode_head.fpn_convs.1.conv.weight"));
     ck_assert_ptr_nonnull(strstr(err.message, "pwconv1.weight has shape 65x16, expected 64x16"));
     ck_assert_ptr_nonnull(strstr(err.message, "unexpected decode_head.extra.weight"));
     ck_assert_ptr_nonnull(strstr(err.message, "1 missing, 1 wrong shape, 1 unexpected"));
     ck_assert_ptr_null(strstr(err.message, "num_batches_tracked"));
+    /* not strict: the unexpected key no longer fails, the others still do */
+    ck_assert(upernet_params_validate(&t, store, "w.bin", false, &err) == UPERNET_ERR_MISMATCH);
+    ck_assert_ptr_nonnull(strstr(err.message, "1 missing, 1 wrong shape, 0 unexpected"));
+    char names[64];
+    ck_assert_uint_eq(upernet_params_unexpected(&t, store, names, sizeof names), 1);
+    ck_assert_str_eq(names, "decode_head.extra.weight");
+    const int64_t two = 2;
+    for (int i = 0; i < 6; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "extra.tensor.%d", i);
+        ck_assert(upernet_tensors_add(store, name, &two, 1, zeros, UPERNET_TENSOR_COPY, &err) ==
+                  UPERNET_OK);
+    }
+    ck_assert_uint_eq(upernet_params_unexpected(&t, store, names, sizeof names), 7);
+    ck_assert_str_eq(names, "decode_head.extra.weight, extra.tensor.0, extra.tensor.1, ...");
     upernet_tensors_free(store);
     upernet_param_table_free(&t);
 }

@@ -6,6 +6,8 @@ shapes and checksums, or the error a hostile file must produce.
 
 Not run by `make check` (the fixtures are committed). Regenerate with
     /work/venv/bin/python tools/make_checkpoint_fixtures.py data/fixtures
+and the checkpoint with unexpected keys (extra_keys.*) with
+    /work/venv/bin/python tools/make_checkpoint_fixtures.py --extra-keys data/fixtures
 The weights are random but seeded, so reruns give the same tensors (torch's
 zip files also embed a random serialization id, so bytes may differ).
 """
@@ -317,5 +319,49 @@ def main(out):
           f"{total} bytes in {out}")
 
 
+# Keys a checkpoint may carry that UperNetForSemanticSegmentation does not
+# have (a head of another task, an extra norm, a counter): from_pretrained
+# loads the rest and warns.
+EXTRA_KEYS = {"decode_head.extra_proj.weight": (3, 4, 1, 1),
+              "backbone.encoder.extra_norm.weight": (8,),
+              "decode_head.extra_proj.num_batches_tracked": ()}
+
+
+def extra_keys_fixture(out):
+    """extra_keys.safetensors: the small model's weights plus EXTRA_KEYS, as
+    save_pretrained would write them; extra_keys.json: the keys
+    from_pretrained reports unused and its logits (golden_logits' input)."""
+    import tempfile
+    from transformers.utils import logging as hf_logging
+
+    model, _ = small_state_dict()
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        path = os.path.join(tmp, "model.safetensors")
+        from safetensors.torch import load_file
+        sd = load_file(path)
+        g = torch.Generator().manual_seed(7)
+        for key, shape in EXTRA_KEYS.items():
+            sd[key] = (torch.randn(shape, generator=g) if shape else torch.tensor(5, dtype=torch.int64))
+        save_file(sd, path, metadata={"format": "pt"})
+        save_file(sd, os.path.join(out, "extra_keys.safetensors"), metadata={"format": "pt"})
+        hf_logging.set_verbosity_error()
+        loaded, info = UperNetForSemanticSegmentation.from_pretrained(tmp, output_loading_info=True)
+    loaded.eval()
+    assert not info["missing_keys"], info
+    unused = sorted(info["unexpected_keys"])
+    assert unused == sorted(EXTRA_KEYS), unused
+    golden = {"weights": "extra_keys.safetensors", "config": "small_config.json",
+              "unexpected_keys": unused, "logits": golden_logits(loaded)}
+    with open(os.path.join(out, "extra_keys.json"), "w") as f:
+        json.dump(golden, f, sort_keys=True, separators=(",", ":"))
+        f.write("\n")
+    print("wrote extra_keys.safetensors and extra_keys.json")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "data", "fixtures"))
+    if len(sys.argv) > 1 and sys.argv[1] == "--extra-keys":
+        extra_keys_fixture(sys.argv[2] if len(sys.argv) > 2 else
+                           os.path.join(HERE, "..", "data", "fixtures"))
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "data", "fixtures"))

@@ -23,7 +23,8 @@ void upernet_model_options_init(upernet_model_options *options)
     *options = (upernet_model_options){.config = NULL,
                                        .isa = UPERNET_ISA_AUTO,
                                        .conv3x3 = UPERNET_CONV3X3_WINOGRAD,
-                                       .threads = 0};
+                                       .threads = 0,
+                                       .strict = 0};
 }
 
 /* The options with "auto" resolved; refuses what cannot run here. */
@@ -61,7 +62,8 @@ static enum upernet_status resolve_settings(const upernet_model_options *options
     *settings = (struct upernet_load_settings){.isa = isa,
                                                .winograd =
                                                    options->conv3x3 == UPERNET_CONV3X3_WINOGRAD,
-                                               .threads = options->threads};
+                                               .threads = options->threads,
+                                               .strict = options->strict != 0};
     return UPERNET_OK;
 }
 
@@ -136,15 +138,20 @@ static enum upernet_status to_store(const upernet_weights *w, upernet_tensors **
     return UPERNET_OK;
 }
 
-/* Validates the store against cfg's weight table (`origin` names it). */
+/* Validates the store against cfg's weight table (`origin` names it);
+ * unexpected keys fail only when strict, else *unused (may be NULL) counts
+ * them and `names` lists them. */
 static enum upernet_status validate(const struct upernet_config *cfg, const upernet_tensors *t,
-                                    const char *origin, upernet_error *err)
+                                    const char *origin, bool strict, size_t *unused, char *names,
+                                    size_t names_size, upernet_error *err)
 {
     struct upernet_param_table table;
     enum upernet_status st = upernet_param_table_build(cfg, &table, err);
     if (st != UPERNET_OK)
         return st;
-    st = upernet_params_validate(&table, t, origin, err);
+    st = upernet_params_validate(&table, t, origin, strict, err);
+    if (st == UPERNET_OK && unused != NULL)
+        *unused = upernet_params_unexpected(&table, t, names, names_size);
     upernet_param_table_free(&table);
     return st;
 }
@@ -192,7 +199,7 @@ enum upernet_status upernet_weights_check(const upernet_weights *w, const char *
         return st;
     upernet_tensors *store = NULL;
     if ((st = to_store(w, &store, err)) == UPERNET_OK)
-        st = validate(&cfg, store, upernet_weights_source(w), err);
+        st = validate(&cfg, store, upernet_weights_source(w), true, NULL, NULL, 0, err);
     upernet_tensors_free(store);
     if (st != UPERNET_OK)
         name_other_size(w, config, &cfg, err);
@@ -205,11 +212,18 @@ static enum upernet_status load_store(const struct upernet_config *cfg, upernet_
                                       const struct upernet_load_settings *settings,
                                       upernet_model **out, upernet_error *err)
 {
-    enum upernet_status st = validate(cfg, store, origin, err);
+    size_t unused = 0;
+    char names[UPERNET_ERROR_MESSAGE_MAX];
+    enum upernet_status st =
+        validate(cfg, store, origin, settings->strict, &unused, names, sizeof names, err);
     if (st != UPERNET_OK)
         return st;
     struct upernet_param_source src = upernet_param_source_tensors(store);
-    return upernet_model_load(cfg, &src, settings, out, err);
+    if ((st = upernet_model_load(cfg, &src, settings, out, err)) != UPERNET_OK)
+        return st;
+    (*out)->unused_keys = unused;
+    snprintf((*out)->unused_key_names, sizeof (*out)->unused_key_names, "%s", names);
+    return UPERNET_OK;
 }
 
 static enum upernet_status from_weights(const upernet_weights *w, const char *config,

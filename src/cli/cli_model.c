@@ -49,7 +49,16 @@ upernet_model *cli_load_model(const char *verb, const char *spec, const char *we
     }
     upernet_error err;
     upernet_model *model = NULL;
-    if (upernet_model_open(source, &opts, &model, &err) != UPERNET_OK)
+    if (upernet_model_open(source, &opts, &model, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet %s: %s\n", verb, err.message);
+        return NULL;
+    }
+    const char *unused = NULL;
+    const size_t n_unused = upernet_model_unused_keys(model, &unused);
+    if (n_unused > 0)
+        fprintf(stderr,
+                "upernet %s: warning: %s: %zu key%s the configuration does not use (ignored; "
+                "--strict refuses them): %s\n",
+                verb, source, n_unused, n_unused == 1 ? "" : "s", unused);
     return model;
 }

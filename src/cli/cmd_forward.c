@@ -25,7 +25,7 @@ static void forward_usage(FILE *out)
     fprintf(out,
             "usage: upernet forward [--model SIZE|CONFIG.json] [--weights FILE|DIR] --input PIXELS.npy\n"
             "                       --logits OUT.npy [--isa TIER] [--threads N] [--repeat N]\n"
-            "                       [--concurrent P] [--verbose]\n"
+            "                       [--concurrent P] [--verbose] [--strict]\n"
             "Runs UperNet-ConvNeXt on PIXELS.npy, float32 (N,3,H,W) normalised like\n"
             "transformers' pixel_values (N >= 1 images, H, W >= 32), and writes float32\n"
             "logits (N,num_labels,H,W) to OUT.npy.\n"
@@ -44,7 +44,10 @@ static void forward_usage(FILE *out)
             "                threads, each of them --repeat times; prints images_per_s=<rate>\n"
             "                over all of them on stderr. The logits written are the first\n"
             "                one's (bitwise those of a serial run)\n"
-            "  --verbose     print the tier, load time and activation arena size on stderr\n");
+            "  --verbose     print the tier, load time and activation arena size on stderr\n"
+            "  --strict      refuse weights holding keys the configuration does not use\n"
+            "                (default: load them and name them in one warning, as\n"
+            "                transformers' from_pretrained does)\n");
 }
 
 static double now_ms(void)
@@ -117,11 +120,11 @@ int cmd_forward(int argc, char **argv)
         {"input", required_argument, NULL, 'i'},   {"logits", required_argument, NULL, 'o'},
         {"isa", required_argument, NULL, 'I'},     {"threads", required_argument, NULL, 't'},
         {"repeat", required_argument, NULL, 'r'},  {"verbose", no_argument, NULL, 'v'},
-        {"concurrent", required_argument, NULL, 'c'},
+        {"concurrent", required_argument, NULL, 'c'}, {"strict", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *model_spec = NULL, *weights = NULL, *input = NULL, *output = NULL, *isa = NULL;
     long threads = 0, repeat = 1, concurrent = 1;
-    int verbose = 0, repeat_given = 0, opt;
+    int verbose = 0, repeat_given = 0, strict = 0, opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
@@ -145,6 +148,7 @@ int cmd_forward(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'v': verbose = 1; break;
+        case 'S': strict = 1; break;
         case 'h': forward_usage(stdout); return 0;
         default: forward_usage(stderr); return EXIT_USAGE;
         }
@@ -172,6 +176,7 @@ int cmd_forward(int argc, char **argv)
     upernet_model_options model_options;
     if (cli_model_options("forward", isa, threads_each, &model_options) != 0)
         return 1;
+    model_options.strict = strict;
 
     upernet_error err;
     upernet_array pixels;

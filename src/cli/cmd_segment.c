@@ -27,7 +27,7 @@ static void segment_usage(FILE *out)
     fprintf(out,
             "usage: upernet segment IMAGE... --model SIZE|CONFIG.json [--weights FILE] [-o DIR]\n"
             "                       [--size HxW] [--threads N] [--isa TIER] [--logits]\n"
-            "                       [--labels FILE] [--resize-order pillow12|pillow13]\n"
+            "                       [--labels FILE] [--resize-order pillow12|pillow13] [--strict]\n"
             "Segments each IMAGE (JPEG or PNG) and writes, in DIR (default: .), for an\n"
             "image NAME.jpg:\n"
             "  NAME.classes.png   class map at the model input size, 8-bit palette PNG\n"
@@ -47,6 +47,8 @@ static void segment_usage(FILE *out)
             "                (default: ADE20K for 150 labels, generated otherwise)\n"
             "  --resize-order pillow12 (default, the reference) or pillow13 (see\n"
             "                `upernet preprocess --help`)\n"
+            "  --strict      refuse weights holding keys the configuration does not use\n"
+            "                (default: load them and name them in one warning)\n"
             "Progress and the time per image go to stderr when several images are given.\n"
             "Exit status 1 if any image failed (the others are still processed).\n");
 }
@@ -142,10 +144,10 @@ int cmd_segment(int argc, char **argv)
         {"output", required_argument, NULL, 'o'}, {"size", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'}, {"isa", required_argument, NULL, 'I'},
         {"logits", no_argument, NULL, 'l'},       {"labels", required_argument, NULL, 'L'},
-        {"resize-order", required_argument, NULL, 'r'},
+        {"resize-order", required_argument, NULL, 'r'}, {"strict", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *model_spec = NULL, *weights = NULL, *dir = ".", *isa = NULL, *labels_path = NULL;
-    int height = 512, width = 512, write_logits = 0, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
+    int height = 512, width = 512, write_logits = 0, strict = 0, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
     long threads = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
@@ -172,6 +174,7 @@ int cmd_segment(int argc, char **argv)
             if (cli_parse_resize_order("segment", optarg, &compat) != 0)
                 return EXIT_USAGE;
             break;
+        case 'S': strict = 1; break;
         case 'h': segment_usage(stdout); return 0;
         default: segment_usage(stderr); return EXIT_USAGE;
         }
@@ -198,6 +201,7 @@ int cmd_segment(int argc, char **argv)
     upernet_model_options model_options;
     if (cli_model_options("segment", isa, threads, &model_options) != 0)
         return 1;
+    model_options.strict = strict;
     if (make_directories(dir) != 0) {
         fprintf(stderr, "upernet segment: %s: cannot create the output directory: %s\n", dir,
                 strerror(errno));

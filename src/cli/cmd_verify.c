@@ -96,7 +96,7 @@ static void verify_usage(FILE *out)
 {
     fprintf(out,
             "usage: upernet verify --model SIZE [--weights FILE] [--image FILE] [--isa TIER]\n"
-            "                      [--threads N]\n"
+            "                      [--threads N] [--strict]\n"
             "Runs the HF conversion script's check: segments the image at 512x512, prints\n"
             "logits[0, 0, :3, :3] and compares it with the expected slice at atol 1e-4.\n"
             "Prints \"Looks ok!\" and exits 0 when it matches, lists the differences and\n"
@@ -105,6 +105,8 @@ static void verify_usage(FILE *out)
             "  --weights F    the real checkpoint (model.safetensors, pytorch_model.bin or\n"
             "                 an mmseg .pth); compared with the published slice\n"
             "  --image F      default: ADE_val_00000001.jpg in the cache\n"
+            "  --strict       refuse weights holding keys the configuration does not use\n"
+            "                 (default: load them and name them in one warning)\n"
             "Without --weights the cache is searched (model.safetensors, then\n"
             "pytorch_model.bin); if it has none, the built-in synthetic weights are\n"
             "used, whose expected slice is known for data/images/jpeg-683x512.jpg only.\n"
@@ -118,10 +120,10 @@ int cmd_verify(int argc, char **argv)
         {"model", required_argument, NULL, 'm'},   {"weights", required_argument, NULL, 'w'},
         {"image", required_argument, NULL, 'i'},   {"isa", required_argument, NULL, 'I'},
         {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"strict", no_argument, NULL, 'S'},        {NULL, 0, NULL, 0}};
     const char *model_arg = NULL, *weights = NULL, *image_path = NULL, *isa = NULL;
     long threads = 0;
-    int opt;
+    int strict = 0, opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
@@ -133,6 +135,7 @@ int cmd_verify(int argc, char **argv)
             if (cli_parse_positive("verify", "--threads", optarg, 4096, &threads) != 0)
                 return EXIT_USAGE;
             break;
+        case 'S': strict = 1; break;
         case 'h': verify_usage(stdout); return 0;
         default: verify_usage(stderr); return EXIT_USAGE;
         }
@@ -153,6 +156,7 @@ int cmd_verify(int argc, char **argv)
     upernet_model_options model_options;
     if (cli_model_options("verify", isa, threads, &model_options) != 0)
         return 1;
+    model_options.strict = strict;
 
     char cache[2048], cached_weights[2200], cached_image[2200];
     const int have_cache = cli_cache_dir(size, cache, sizeof cache) == 0;

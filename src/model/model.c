@@ -43,6 +43,13 @@ int upernet_model_num_labels(const upernet_model *m)
     return m->cfg.num_labels;
 }
 
+size_t upernet_model_unused_keys(const upernet_model *m, const char **names)
+{
+    if (names != NULL)
+        *names = m->unused_key_names;
+    return m->unused_keys;
+}
+
 size_t upernet_model_weight_bytes(const upernet_model *m)
 {
     return m->weight_bytes;

@@ -110,6 +110,10 @@ struct upernet_model {
     struct upernet_conv fpn_bottleneck;
     struct upernet_conv classifier;
 
+    /* keys of the weights the configuration does not use (loaded anyway) */
+    size_t unused_keys;
+    char unused_key_names[UPERNET_ERROR_MESSAGE_MAX];
+
     void **allocations; /* every packed/copied parameter array, freed with the model */
     size_t n_allocations, cap_allocations;
 };
@@ -133,6 +137,7 @@ struct upernet_load_settings {
     enum upernet_isa isa; /* a tier this CPU and build run */
     bool winograd;        /* pack the FPN convs and the fpn_bottleneck for Winograd */
     int threads;          /* OpenMP threads for loading and forwards (0: default) */
+    bool strict;          /* refuse weights with keys the configuration does not use */
 };
 
 /* Builds a model of cfg from a parameter source (validated beforehand when

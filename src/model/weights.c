@@ -226,7 +226,7 @@ enum { LIST_FIRST = 3 }; /* names listed per kind of problem */
 
 enum upernet_status upernet_params_validate(const struct upernet_param_table *table,
                                             const upernet_tensors *t, const char *origin,
-                                            upernet_error *err)
+                                            bool strict, upernet_error *err)
 {
     struct message m = {{0}, 0};
     size_t missing = 0, wrong = 0, unexpected = 0;
@@ -256,7 +256,7 @@ enum upernet_status upernet_params_validate(const struct upernet_param_table *ta
                 append(&m, " %s has no data (already consumed);", spec->name);
         }
     }
-    for (size_t i = 0; i < upernet_tensors_count(t); i++) {
+    for (size_t i = 0; strict && i < upernet_tensors_count(t); i++) {
         const struct upernet_tensor_entry *e = upernet_tensors_at(t, i);
         if (upernet_param_table_find(table, e->name) == NULL && unexpected++ < LIST_FIRST)
             append(&m, " unexpected %s;", e->name);
@@ -272,6 +272,29 @@ enum upernet_status upernet_params_validate(const struct upernet_param_table *ta
                         "%s: weights do not match the configuration (%zu missing, %zu wrong "
                         "shape, %zu unexpected):%s",
                         origin, missing, wrong, unexpected, m.text);
+}
+
+size_t upernet_params_unexpected(const struct upernet_param_table *table,
+                                 const upernet_tensors *t, char *names, size_t size)
+{
+    size_t count = 0, used = 0;
+    bool cut = false;
+    if (size > 0)
+        names[0] = '\0';
+    for (size_t i = 0; i < upernet_tensors_count(t); i++) {
+        const char *name = upernet_tensors_at(t, i)->name;
+        if (upernet_param_table_find(table, name) != NULL)
+            continue;
+        const char *sep = count++ ? ", " : "";
+        /* keeps room for a final ", ..." */
+        if (!cut && used + strlen(sep) + strlen(name) + 6 < size) {
+            used += (size_t) snprintf(names + used, size - used, "%s%s", sep, name);
+        } else if (!cut && used + 6 <= size) {
+            used += (size_t) snprintf(names + used, size - used, ", ...");
+            cut = true;
+        }
+    }
+    return count;
 }
 
 /* --------------------------------------------------------------- sources */

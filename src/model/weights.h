@@ -68,12 +68,19 @@ struct upernet_tensor_entry *upernet_tensors_find(const upernet_tensors *t, cons
 void upernet_tensors_drop_data(upernet_tensors *t, const char *name);
 
 /* Checks the store against the table: every expected key present (the
- * counters may be absent), every shape right, nothing unexpected. Fails with
- * UPERNET_ERR_MISMATCH and a message listing the first problems of each kind
- * and their counts. */
+ * counters may be absent), every shape right and, when strict, nothing
+ * unexpected (otherwise unexpected keys are left to
+ * upernet_params_unexpected: transformers loads such a checkpoint and
+ * warns). Fails with UPERNET_ERR_MISMATCH and a message listing the first
+ * problems of each kind and their counts. */
 enum upernet_status upernet_params_validate(const struct upernet_param_table *table,
                                              const upernet_tensors *t, const char *origin,
-                                             upernet_error *err);
+                                             bool strict, upernet_error *err);
+
+/* How many entries of the store the table does not expect; their names,
+ * comma-separated, go to names[0..size) (cut with ", ..." when too long). */
+size_t upernet_params_unexpected(const struct upernet_param_table *table,
+                                 const upernet_tensors *t, char *names, size_t size);
 
 /* -------------------------------------------------------- weight sources */
 
