@@ -19,6 +19,7 @@ libupernet_la_SOURCES += \
 	kernels/f32-dwconv7x7/f32-dwconv7x7-tpl.h \
 	kernels/f32-dwconv7x7/f32-dwconv7x7-scalar.c \
 	kernels/f32-fmapeak/f32-fmapeak.inc kernels/f32-fmapeak/fmapeak.h \
+	kernels/f32-fmapeak/f32-fmapeak-16acc-tpl.h \
 	kernels/f32-fmapeak/f32-fmapeak-16acc-scalar.c \
 	kernels/f32-winograd23/f32-winograd23-input.inc \
 	kernels/f32-winograd23/f32-winograd23-output.inc \
