@@ -207,6 +207,9 @@ int main(void)
 {
     Suite *s = suite_create("dispatch");
     TCase *tc = tcase_create("dispatch");
+    /* test_environment_ignored builds a tiny model (seconds on a loaded
+     * machine: Check's default 4 s timeout failed it under -j2 builds). */
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_parse_names);
     tcase_add_test(tc, test_scalar_always_runnable_and_best_is_runnable);
     tcase_add_test(tc, test_feature_rules);
