@@ -1,5 +1,5 @@
 /* `upernet evaluate`'s image loop over a synthetic dataset: images/s of the
- * pipelined loop (src/cli/eval_loop.c: decoding, resizing, post-processing
+ * pipelined loop (src/cli/image_loop.c: decoding, resizing, post-processing
  * and counting on helper threads around the forwards) and its overhead
  * against the same forwards run back to back on prepared pixels. Each
  * iteration runs both, one after the other, so the two are measured under
@@ -21,7 +21,7 @@
 #include "bench/bench_common.h"
 #include "bench/shim.h"
 #include "cli/eval_dataset.h"
-#include "cli/eval_loop.h"
+#include "cli/image_loop.h"
 #include "upernet.h"
 
 #define EVAL_BENCH_IMAGES 8
@@ -93,6 +93,15 @@ static bool make_dataset(upernet_bench_state *s)
     return ok;
 }
 
+static int count_image(void *ctx, const struct image_loop_view *view, upernet_error *err)
+{
+    return upernet_iou_counts_add(ctx, view->class_map, view->labels->labels,
+                                  (size_t) view->image->width * (size_t) view->image->height, 1,
+                                  err) == UPERNET_OK
+               ? 0
+               : -1;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -134,8 +143,10 @@ static void run_evaluate(upernet_bench_state *s, const void *arg)
     }
     logits = bench_alloc_floats((size_t) upernet_model_num_labels(model) * plane, 0.0f);
     bench_fill_uniform(pixels, 3 * plane);
-    const struct eval_loop_options loop = {.config = &config, .reduce_zero_label = 1,
-                                           .progress = 0};
+    const struct image_loop_options loop = {.verb = "bench", .config = &config,
+                                            .want_class_map = 1, .consume = count_image,
+                                            .ctx = &counts};
+    size_t failures;
     /* Untimed warm-up: the arena, the caches, the page cache of the files. */
     bool ok = upernet_model_forward(model, ws, pixels, 1, EVAL_BENCH_INPUT, EVAL_BENCH_INPUT,
                                     logits, &err) == UPERNET_OK;
@@ -146,7 +157,7 @@ static void run_evaluate(upernet_bench_state *s, const void *arg)
             ok = upernet_model_forward(model, ws, pixels, 1, EVAL_BENCH_INPUT, EVAL_BENCH_INPUT,
                                        logits, &err) == UPERNET_OK;
         const double t1 = now_seconds();
-        ok = ok && eval_loop_run(model, ws, &dataset, &loop, &counts) == 0;
+        ok = ok && image_loop_run(model, ws, dataset.samples, dataset.count, &loop, &failures) == 0;
         const double t2 = now_seconds();
         forwards += t1 - t0;
         pipelined += t2 - t1;

@@ -21,7 +21,7 @@ bench_upernet_bench_SOURCES = bench/shim.cc bench/shim.h \
 	bench/bench_peak.c bench/bench_igemm.c bench/bench_dwconv7x7.c \
 	bench/bench_conv3x3.c bench/bench_layers.c bench/bench_resize.c \
 	bench/bench_evaluate.c \
-	src/cli/eval_loop.c src/cli/eval_loop.h src/cli/eval_dataset.c src/cli/eval_dataset.h
+	src/cli/image_loop.c src/cli/image_loop.h src/cli/eval_dataset.c src/cli/eval_dataset.h
 bench_upernet_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_BUILD_CFLAGS='"$(CFLAGS)"'
 bench_upernet_bench_CFLAGS = $(AM_CFLAGS)
 bench_upernet_bench_CXXFLAGS = $(AM_CXXFLAGS) $(BENCHMARK_CFLAGS)

@@ -606,6 +606,7 @@ typedef struct upernet_eval_config {
     enum upernet_eval_resize resize;
     int ms_flip;                   /* mmseg's multi-scale (x0.5..1.75) + flip, slide only */
     int whole_height, whole_width; /* whole: the model input size (512x512) */
+    enum upernet_resize_compat pillow_order; /* whole with Pillow: its pass order */
     upernet_slide_params slide;    /* slide */
 } upernet_eval_config;
 

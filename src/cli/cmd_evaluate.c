@@ -11,7 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/eval_dataset.h"
-#include "cli/eval_loop.h"
+#include "cli/image_loop.h"
 #include "cli/eval_mpi.h"
 #include "upernet.h"
 
@@ -238,6 +238,22 @@ static int load_labels(const char *path, int num_labels, upernet_labels *labels)
     return 0;
 }
 
+/* The image loop's consumer: the counts of one image. */
+struct count_job {
+    upernet_iou_counts *counts;
+    int reduce_zero_label;
+};
+
+static int count_image(void *ctx, const struct image_loop_view *view, upernet_error *err)
+{
+    const struct count_job *job = ctx;
+    const size_t pixels = (size_t) view->image->width * (size_t) view->image->height;
+    return upernet_iou_counts_add(job->counts, view->class_map, view->labels->labels, pixels,
+                                  job->reduce_zero_label, err) == UPERNET_OK
+               ? 0
+               : -1;
+}
+
 /* What one evaluation run was asked to do. */
 struct evaluate_run {
     const char *model_spec, *weights, *images, *annotations, *json_path, *labels_path, *isa;
@@ -280,10 +296,16 @@ static int evaluate_ranks(const struct eval_ranks *ranks, const struct evaluate_
         fprintf(stderr, "upernet evaluate: %s\n", err.message);
         ok = 0;
     }
-    const struct eval_loop_options loop = {.config = run->config,
-                                           .reduce_zero_label = run->reduce_zero_label,
-                                           .progress = !run->quiet && ranks->rank == 0};
-    ok = eval_mpi_all_ok(ranks, ok) && eval_loop_run(model, ws, &dataset, &loop, &counts) == 0;
+    struct count_job job = {&counts, run->reduce_zero_label};
+    const struct image_loop_options loop = {.verb = "evaluate",
+                                            .config = run->config,
+                                            .want_class_map = 1,
+                                            .progress = !run->quiet && ranks->rank == 0,
+                                            .consume = count_image,
+                                            .ctx = &job};
+    size_t failures;
+    ok = eval_mpi_all_ok(ranks, ok) &&
+         image_loop_run(model, ws, dataset.samples, dataset.count, &loop, &failures) == 0;
     ok = eval_mpi_all_ok(ranks, ok) && eval_mpi_reduce_counts(ranks, &counts) == 0;
     if (ok && ranks->rank == 0) {
         const upernet_eval_report report = {run->model_name, run->mode_name, run->shard,

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "cli/eval_dataset.h"
+#include "cli/image_loop.h"
 #include "upernet.h"
 
 static double seconds_now(void)
@@ -25,7 +27,7 @@ static double seconds_now(void)
 static void segment_usage(FILE *out)
 {
     fprintf(out,
-            "usage: upernet segment IMAGE... --model SIZE|CONFIG.json [--weights FILE] [-o DIR]\n"
+            "usage: upernet segment IMAGE|DIR... --model SIZE|CONFIG.json [--weights FILE] [-o DIR]\n"
             "                       [--size HxW] [--threads N] [--isa TIER] [--logits]\n"
             "                       [--labels FILE] [--resize-order pillow12|pillow13] [--strict]\n"
             "Segments each IMAGE (JPEG or PNG) and writes, in DIR (default: .), for an\n"
@@ -49,7 +51,10 @@ static void segment_usage(FILE *out)
             "                `upernet preprocess --help`)\n"
             "  --strict      refuse weights holding keys the configuration does not use\n"
             "                (default: load them and name them in one warning)\n"
-            "Progress and the time per image go to stderr when several images are given.\n"
+            "A DIR stands for the *.jpg, *.jpeg and *.png files directly in it (in byte\n"
+            "order of their names). Decoding and writing overlap the forwards; a progress\n"
+            "line (images/s, ETA) goes to stderr when it is a terminal and there are\n"
+            "several images.\n"
             "Exit status 1 if any image failed (the others are still processed).\n");
 }
 
@@ -65,57 +70,41 @@ static void output_stem(const char *path, char *stem, size_t size)
 }
 
 struct segment_job {
-    upernet_model *model;
-    upernet_workspace *ws;
     const upernet_labels *labels;
     const char *dir;
     int height, width;
     int write_logits;
-    int compat; /* enum upernet_resize_compat */
-    float *pixels;      /* 3 * height * width */
-    float *logits;      /* labels * height * width */
-    uint16_t *class_map; /* height * width */
+    uint16_t *class_map; /* height * width: the argmax at the model size */
 };
 
-static int segment_one(struct segment_job *job, const char *path, upernet_error *err)
+/* The image loop's consumer: writes one image's results from its logits at
+ * the model size. */
+static int write_results(void *ctx, const struct image_loop_view *view, upernet_error *err)
 {
-    upernet_image image;
-    if (upernet_image_load(path, &image, err) != UPERNET_OK)
-        return -1;
-    int rc = -1;
+    struct segment_job *job = ctx;
+    int classes, h, w;
+    const float *logits = upernet_prediction_scores(view->prediction, &classes, &h, &w);
     char stem[1024], out[4096];
-    output_stem(path, stem, sizeof stem);
-    if (upernet_preprocess_compat(&image, job->height, job->width,
-                                  (enum upernet_resize_compat) job->compat, job->pixels, err) != UPERNET_OK)
-        goto done;
-    if (upernet_model_forward(job->model, job->ws, job->pixels, 1, (size_t) job->height,
-                              (size_t) job->width,
-                              job->logits, err) != UPERNET_OK)
-        goto done;
-    upernet_argmax(job->logits, job->labels->count, job->height, job->width, job->class_map);
+    output_stem(view->path, stem, sizeof stem);
+    upernet_argmax(logits, classes, h, w, job->class_map);
     snprintf(out, sizeof out, "%s/%s.classes.png", job->dir, stem);
-    if (upernet_write_class_map_png(out, job->class_map, job->height, job->width, job->labels,
-                                    err) != UPERNET_OK)
-        goto done;
+    if (upernet_write_class_map_png(out, job->class_map, h, w, job->labels, err) != UPERNET_OK)
+        return -1;
     snprintf(out, sizeof out, "%s/%s.overlay.png", job->dir, stem);
-    if (upernet_write_overlay_png(out, &image, job->class_map, job->height, job->width,
-                                  job->labels, err) != UPERNET_OK)
-        goto done;
+    if (upernet_write_overlay_png(out, view->image, job->class_map, h, w, job->labels, err) !=
+        UPERNET_OK)
+        return -1;
     snprintf(out, sizeof out, "%s/%s.json", job->dir, stem);
-    if (upernet_write_summary_json(out, path, job->class_map, job->height, job->width, job->labels,
-                                   err) != UPERNET_OK)
-        goto done;
+    if (upernet_write_summary_json(out, view->path, job->class_map, h, w, job->labels, err) !=
+        UPERNET_OK)
+        return -1;
     if (job->write_logits) {
         snprintf(out, sizeof out, "%s/%s.logits.npy", job->dir, stem);
-        const size_t shape[4] = {1, (size_t) job->labels->count, (size_t) job->height,
-                                 (size_t) job->width};
-        if (upernet_npy_write(out, shape, 4, job->logits, err) != UPERNET_OK)
-            goto done;
+        const size_t shape[4] = {1, (size_t) classes, (size_t) h, (size_t) w};
+        if (upernet_npy_write(out, shape, 4, logits, err) != UPERNET_OK)
+            return -1;
     }
-    rc = 0;
-done:
-    upernet_image_free(&image);
-    return rc;
+    return 0;
 }
 
 /* mkdir -p: creates `dir` and any missing parents. */
@@ -135,6 +124,89 @@ static int make_directories(const char *dir)
         *p = '/';
     }
     return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* What one segment run was asked to do. */
+struct segment_run {
+    const char *model_spec, *weights, *dir, *isa, *labels_path;
+    long threads;
+    int height, width, write_logits, compat, strict;
+};
+
+static int segment_all(const struct eval_dataset *inputs, const struct segment_run *run)
+{
+    upernet_model_options model_options;
+    if (cli_model_options("segment", run->isa, run->threads, &model_options) != 0)
+        return 1;
+    model_options.strict = run->strict;
+    if (make_directories(run->dir) != 0) {
+        fprintf(stderr, "upernet segment: %s: cannot create the output directory: %s\n", run->dir,
+                strerror(errno));
+        return 1;
+    }
+    struct stat st;
+    if (stat(run->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "upernet segment: %s: not a directory\n", run->dir);
+        return 1;
+    }
+    upernet_error err;
+    int status = 1;
+    upernet_labels labels = {0, NULL, NULL};
+    struct segment_job job = {.labels = &labels, .dir = run->dir, .height = run->height,
+                              .width = run->width, .write_logits = run->write_logits};
+    upernet_workspace *ws = NULL;
+    const double load_start = seconds_now();
+    upernet_model *model = cli_load_model("segment", run->model_spec, run->weights, &model_options);
+    if (model == NULL)
+        return 1;
+    const int num_labels = upernet_model_num_labels(model);
+    enum upernet_status ls;
+    if (run->labels_path != NULL)
+        ls = upernet_labels_load(run->labels_path, &labels, &err);
+    else if (num_labels == 150)
+        ls = upernet_labels_ade20k(&labels, &err);
+    else
+        ls = upernet_labels_generic(num_labels, &labels, &err);
+    if (ls != UPERNET_OK) {
+        fprintf(stderr, "upernet segment: %s\n", err.message);
+        goto done;
+    }
+    if (labels.count != num_labels) {
+        fprintf(stderr, "upernet segment: %s: %d labels, but the model has %d\n",
+                run->labels_path, labels.count, num_labels);
+        goto done;
+    }
+    if (upernet_workspace_create(model, &ws, &err) != UPERNET_OK ||
+        upernet_workspace_plan(ws, (size_t) run->height, (size_t) run->width, &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet segment: %s\n", err.message);
+        goto done;
+    }
+    job.class_map = malloc((size_t) run->height * (size_t) run->width * sizeof *job.class_map);
+    if (job.class_map == NULL) {
+        fprintf(stderr, "upernet segment: out of memory for a %dx%d class map\n", run->height,
+                run->width);
+        goto done;
+    }
+    if (inputs->count > 1)
+        fprintf(stderr, "upernet segment: model %s loaded in %.1f s, %zu images\n",
+                run->model_spec, seconds_now() - load_start, inputs->count);
+    const upernet_eval_config config = {.mode = UPERNET_EVAL_WHOLE,
+                                        .resize = UPERNET_EVAL_RESIZE_PILLOW,
+                                        .whole_height = run->height,
+                                        .whole_width = run->width,
+                                        .pillow_order = (enum upernet_resize_compat) run->compat};
+    const struct image_loop_options loop = {.verb = "segment", .config = &config,
+                                            .progress = inputs->count > 1, .keep_going = 1,
+                                            .consume = write_results, .ctx = &job};
+    size_t failures;
+    if (image_loop_run(model, ws, inputs->samples, inputs->count, &loop, &failures) == 0)
+        status = failures == 0 ? 0 : 1;
+done:
+    free(job.class_map);
+    upernet_labels_free(&labels);
+    upernet_workspace_free(ws);
+    upernet_model_free(model);
+    return status;
 }
 
 int cmd_segment(int argc, char **argv)
@@ -184,101 +256,30 @@ int cmd_segment(int argc, char **argv)
         segment_usage(stderr);
         return EXIT_USAGE;
     }
-    const int n_images = argc - optind;
-    char **images = argv + optind;
+    struct eval_dataset inputs = {0};
+    for (int i = optind; i < argc; i++)
+        if (eval_dataset_add_images("segment", argv[i], &inputs) != 0) {
+            eval_dataset_free(&inputs);
+            return 1;
+        }
+    const size_t n_images = inputs.count;
     /* Two inputs with the same stem would overwrite each other's results. */
-    for (int i = 0; i < n_images; i++)
-        for (int j = 0; j < i; j++) {
+    for (size_t i = 0; i < n_images; i++)
+        for (size_t j = 0; j < i; j++) {
             char a[1024], b[1024];
-            output_stem(images[i], a, sizeof a);
-            output_stem(images[j], b, sizeof b);
+            output_stem(inputs.samples[i].image, a, sizeof a);
+            output_stem(inputs.samples[j].image, b, sizeof b);
             if (strcmp(a, b) == 0) {
                 fprintf(stderr, "upernet segment: %s and %s would both write %s/%s.*\n",
-                        images[j], images[i], dir, a);
+                        inputs.samples[j].image, inputs.samples[i].image, dir, a);
+                eval_dataset_free(&inputs);
                 return EXIT_USAGE;
             }
         }
-    upernet_model_options model_options;
-    if (cli_model_options("segment", isa, threads, &model_options) != 0)
-        return 1;
-    model_options.strict = strict;
-    if (make_directories(dir) != 0) {
-        fprintf(stderr, "upernet segment: %s: cannot create the output directory: %s\n", dir,
-                strerror(errno));
-        return 1;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "upernet segment: %s: not a directory\n", dir);
-        return 1;
-    }
-
-    upernet_error err;
-    int status = 1;
-    upernet_labels labels = {0, NULL, NULL};
-    struct segment_job job = {0};
-    job.dir = dir;
-    job.height = height;
-    job.width = width;
-    job.write_logits = write_logits;
-    job.compat = compat;
-    job.labels = &labels;
-    const double load_start = seconds_now();
-    job.model = cli_load_model("segment", model_spec, weights, &model_options);
-    if (job.model == NULL)
-        return 1;
-    const int num_labels = upernet_model_num_labels(job.model);
-    enum upernet_status ls;
-    if (labels_path != NULL)
-        ls = upernet_labels_load(labels_path, &labels, &err);
-    else if (num_labels == 150)
-        ls = upernet_labels_ade20k(&labels, &err);
-    else
-        ls = upernet_labels_generic(num_labels, &labels, &err);
-    if (ls != UPERNET_OK) {
-        fprintf(stderr, "upernet segment: %s\n", err.message);
-        goto done;
-    }
-    if (labels.count != num_labels) {
-        fprintf(stderr, "upernet segment: %s: %d labels, but the model has %d\n", labels_path,
-                labels.count, num_labels);
-        goto done;
-    }
-    if (upernet_workspace_create(job.model, &job.ws, &err) != UPERNET_OK ||
-        upernet_workspace_plan(job.ws, (size_t) height, (size_t) width, &err) != UPERNET_OK) {
-        fprintf(stderr, "upernet segment: %s\n", err.message);
-        goto done;
-    }
-    const size_t plane = (size_t) height * (size_t) width;
-    job.pixels = malloc(3 * plane * sizeof *job.pixels);
-    job.logits = malloc((size_t) num_labels * plane * sizeof *job.logits);
-    job.class_map = malloc(plane * sizeof *job.class_map);
-    if (job.pixels == NULL || job.logits == NULL || job.class_map == NULL) {
-        fprintf(stderr, "upernet segment: out of memory for %dx%d inputs and logits\n", height,
-                width);
-        goto done;
-    }
-    if (n_images > 1)
-        fprintf(stderr, "upernet segment: model %s loaded in %.1f s, %d images\n", model_spec,
-                seconds_now() - load_start, n_images);
-    int failures = 0;
-    for (int i = 0; i < n_images; i++) {
-        const double start = seconds_now();
-        if (segment_one(&job, images[i], &err) != 0) {
-            fprintf(stderr, "upernet segment: %s\n", err.message);
-            failures++;
-        } else if (n_images > 1) {
-            fprintf(stderr, "[%d/%d] %s: %.2f s\n", i + 1, n_images, images[i],
-                    seconds_now() - start);
-        }
-    }
-    status = failures == 0 ? 0 : 1;
-done:
-    free(job.pixels);
-    free(job.logits);
-    free(job.class_map);
-    upernet_labels_free(&labels);
-    upernet_workspace_free(job.ws);
-    upernet_model_free(job.model);
+    const int status = segment_all(&inputs, &(struct segment_run){
+        .model_spec = model_spec, .weights = weights, .dir = dir, .isa = isa,
+        .labels_path = labels_path, .threads = threads, .height = height, .width = width,
+        .write_logits = write_logits, .compat = compat, .strict = strict});
+    eval_dataset_free(&inputs);
     return status;
 }

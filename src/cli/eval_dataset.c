@@ -222,6 +222,40 @@ int eval_dataset_check(const char *verb, const struct eval_dataset *d)
     return 0;
 }
 
+static int append_image(struct eval_dataset *d, char *path)
+{
+    struct eval_sample *grown = realloc(d->samples, (d->count + 1) * sizeof *grown);
+    if (grown == NULL || path == NULL) {
+        free(path);
+        if (grown != NULL)
+            d->samples = grown;
+        return -1;
+    }
+    d->samples = grown;
+    d->samples[d->count].image = path;
+    d->samples[d->count].annotation = NULL;
+    d->count++;
+    return 0;
+}
+
+int eval_dataset_add_images(const char *verb, const char *path, struct eval_dataset *d)
+{
+    struct stat st;
+    char **names = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = append_image(d, strdup(path));
+    else if (list_files(verb, path, is_image_name, &names, &n) != 0)
+        return -1;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = append_image(d, join(path, names[i], strlen(names[i]), ""));
+    free_names(names, n);
+    if (rc != 0)
+        fprintf(stderr, "upernet %s: out of memory listing %s\n", verb, path);
+    return rc;
+}
+
 void eval_dataset_free(struct eval_dataset *d)
 {
     for (size_t i = 0; i < d->count; i++) {

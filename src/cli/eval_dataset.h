@@ -31,6 +31,12 @@ void eval_dataset_select(struct eval_dataset *d, long limit, int shard, int shar
  * and returns -1. */
 int eval_dataset_check(const char *verb, const struct eval_dataset *d);
 
+/* Appends the images of `path` to *d (annotation NULL): the path itself
+ * when it is not a directory, else the *.jpg, *.jpeg and *.png files
+ * directly in it, in byte order of their names. Prints the error and
+ * returns -1 if the directory cannot be read. */
+int eval_dataset_add_images(const char *verb, const char *path, struct eval_dataset *d);
+
 void eval_dataset_free(struct eval_dataset *d);
 
 #endif

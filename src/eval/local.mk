@@ -19,7 +19,7 @@ EXTRA_DIST += data/golden/iou.json data/golden/opencv-resize.json \
 
 # upernet evaluate.
 upernet_SOURCES += src/cli/cmd_evaluate.c src/cli/eval_dataset.c src/cli/eval_dataset.h \
-	src/cli/eval_loop.c src/cli/eval_loop.h src/cli/eval_mpi.c src/cli/eval_mpi.h
+	src/cli/image_loop.c src/cli/image_loop.h src/cli/eval_mpi.c src/cli/eval_mpi.h
 # ./configure --with-mpi: MPI reaches only the upernet program.
 upernet_CFLAGS = $(AM_CFLAGS) $(MPI_CFLAGS)
 upernet_LDADD += $(MPI_LIBS)

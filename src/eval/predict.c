@@ -144,7 +144,7 @@ enum upernet_status upernet_prediction_prepare(upernet_prediction *p, const uper
     if (st != UPERNET_OK)
         return st;
     if (p->config.resize == UPERNET_EVAL_RESIZE_PILLOW) {
-        st = upernet_preprocess(image, h, w, p->pixels, err);
+        st = upernet_preprocess_compat(image, h, w, p->config.pillow_order, p->pixels, err);
     } else {
         upernet_image resized;
         st = upernet_image_resize_opencv(image, w, h, &resized, err);
