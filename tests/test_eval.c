@@ -1,8 +1,7 @@
 /* Dataset evaluation with a model: mmseg's slide window grid and slide
  * logits against PyTorch (data/golden/slide.json.z,
- * tools/make_slide_goldens.py; tiny with the synthetic weights), mmcv's
- * keep-ratio rescale, and the post-processing (resize + argmax) against the
- * ops layer's resize followed by upernet_argmax. */
+ * tools/make_slide_goldens.py; tiny with the synthetic weights) and mmcv's
+ * keep-ratio rescale. */
 #include "config.h"
 
 #include <check.h>
@@ -12,7 +11,6 @@
 #include <string.h>
 
 #include "eval/eval_internal.h"
-#include "ops/ops.h"
 #include "tests/golden.h"
 #include "tests/testutil.h"
 #include "upernet.h"
@@ -129,46 +127,12 @@ START_TEST(test_rescale_size_like_mmcv)
 }
 END_TEST
 
-START_TEST(test_postprocess_is_resize_then_argmax)
-{
-    static const int sizes[][4] = {{16, 16, 33, 47}, {64, 64, 20, 13}, {7, 9, 7, 9}, {5, 40, 61, 3}};
-    const int classes = 11;
-    upernet_error err;
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        const int h = sizes[i][0], w = sizes[i][1], oh = sizes[i][2], ow = sizes[i][3];
-        float *logits = malloc((size_t) classes * h * w * sizeof *logits);
-        float *planes = malloc((size_t) classes * oh * ow * sizeof *planes);
-        uint16_t *want = malloc((size_t) oh * ow * sizeof *want);
-        uint16_t *got = malloc((size_t) oh * ow * sizeof *got);
-        ck_assert(logits && planes && want && got);
-        test_fill_uniform(logits, (size_t) classes * h * w, 7 + i, -3.0f, 3.0f);
-        /* Some exact ties: class 3 copies class 2 in one row. */
-        memcpy(logits + 3 * (size_t) h * w, logits + 2 * (size_t) h * w, (size_t) w * sizeof *logits);
-        for (int k = 0; k < classes; k++)
-            ck_assert_int_eq(upernet_resize_bilinear((size_t) h, (size_t) w, 1,
-                                                     logits + (size_t) k * h * w, 1, (size_t) oh,
-                                                     (size_t) ow, planes + (size_t) k * oh * ow, 1,
-                                                     false, &err),
-                             UPERNET_OK);
-        upernet_argmax(planes, classes, oh, ow, want);
-        ck_assert_int_eq(upernet_logits_to_class_map(logits, classes, h, w, oh, ow, got, &err),
-                         UPERNET_OK);
-        ck_assert_int_eq(memcmp(got, want, (size_t) oh * ow * sizeof *got), 0);
-        free(logits);
-        free(planes);
-        free(want);
-        free(got);
-    }
-}
-END_TEST
-
 static Suite *eval_suite(void)
 {
     Suite *s = suite_create("eval");
     TCase *geometry = tcase_create("geometry");
     tcase_add_test(geometry, test_slide_grid_matches_mmseg);
     tcase_add_test(geometry, test_rescale_size_like_mmcv);
-    tcase_add_test(geometry, test_postprocess_is_resize_then_argmax);
     suite_add_tcase(s, geometry);
     TCase *slide = tcase_create("slide");
     tcase_set_timeout(slide, 600);

@@ -7,13 +7,6 @@
 
 #include "upernet.h"
 
-/* Logits (classes x height x width planes) resized bilinearly to
- * out_height x out_width (align_corners = False) and reduced to the
- * per-pixel argmax, as transformers' post_process_semantic_segmentation. */
-enum upernet_status upernet_logits_to_class_map(const float *logits, int classes, int height,
-                                                int width, int out_height, int out_width,
-                                                uint16_t *class_map, upernet_error *err);
-
 /* mmcv's keep-ratio rescale_size: the size (*out_h, *out_w) an h x w image
  * gets for the scale (long_side, short_side). */
 void upernet_slide_rescale_size(int h, int w, int long_side, int short_side, int *out_h,

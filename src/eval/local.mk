@@ -4,7 +4,6 @@ libupernet_la_SOURCES += \
 	src/eval/eval_internal.h \
 	src/eval/iou.c \
 	src/eval/slide.c \
-	src/eval/postprocess.c \
 	src/eval/predict.c \
 	src/eval/report.c
 

@@ -250,7 +250,7 @@ enum upernet_status upernet_prediction_finish(upernet_prediction *p, uint16_t *c
 {
     if (p->image == NULL || p->score_h == 0)
         return upernet_fail(err, UPERNET_ERR_ARGUMENT, "evaluate: finish before infer");
-    return upernet_logits_to_class_map(p->scores, p->classes, p->score_h, p->score_w,
+    return upernet_postprocess_semantic(p->scores, p->classes, p->score_h, p->score_w,
                                        p->image->height, p->image->width, class_map, err);
 }
 
