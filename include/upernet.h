@@ -402,6 +402,12 @@ void upernet_model_free(upernet_model *model);
 
 int upernet_model_num_labels(const upernet_model *model);
 
+/* The model's classes: names from its config.json's id2label (as
+ * transformers' model.config.id2label), else ADE20K's for the built-in
+ * sizes; colours from ADE20K's palette for 150 classes, generated otherwise
+ * (upernet_labels_generic). Owned by the model. */
+const upernet_labels *upernet_model_labels(const upernet_model *model);
+
 /* How many keys of the weights the model was loaded from its configuration
  * does not use (0 for synthetic weights); *names (may be NULL) gets them
  * comma-separated, cut with ", ..." past a few hundred characters, or "". */

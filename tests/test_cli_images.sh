@@ -64,7 +64,11 @@ done
 check "summary lists classes" "grep -q '\"classes\"' '$work/out/jpeg-420-37x23.json'"
 # PNG width and height are the big-endian words at bytes 16..23.
 check "overlay has the original size (21x26)" "[ \"\$(od -An -tu1 -j16 -N8 '$work/out/png-rgba16-21x26.overlay.png' | tr -s ' ')\" = ' 0 0 0 21 0 0 0 26' ]"
-check "class map has the model size (64x64)" "[ \"\$(od -An -tu1 -j16 -N8 '$work/out/png-rgba16-21x26.classes.png' | tr -s ' ')\" = ' 0 0 0 64 0 0 0 64' ]"
+check "class map has the image's size (21x26)" "[ \"\$(od -An -tu1 -j16 -N8 '$work/out/png-rgba16-21x26.classes.png' | tr -s ' ')\" = ' 0 0 0 21 0 0 0 26' ]"
+check "summary has the image's size" "grep -q '\"width\": 21' '$work/out/png-rgba16-21x26.json' && grep -q '\"height\": 26' '$work/out/png-rgba16-21x26.json'"
+expect 0 "segment --at-model-size" upernet segment "$work/in/png-rgba16-21x26.png" --model "$small" --size 64x64 --at-model-size -o "$work/model-size"
+check "--at-model-size: class map at the model size (64x64)" "[ \"\$(od -An -tu1 -j16 -N8 '$work/model-size/png-rgba16-21x26.classes.png' | tr -s ' ')\" = ' 0 0 0 64 0 0 0 64' ]"
+check "--at-model-size: summary at the model size" "grep -q '\"width\": 64' '$work/model-size/png-rgba16-21x26.json'"
 
 # Thread count does not change the logits.
 expect 0 "segment, 1 thread" upernet segment "$data/images/jpeg-444-33x31.jpg" --model "$small" --size 40x56 --logits --threads 1 -o "$work/t1"
@@ -79,7 +83,14 @@ done
 for w in mmseg.pth hf_zip_path.pt hf_legacy.bin; do
     check "logits from $w equal those from hf.safetensors" "cmp -s '$work/w/$w/nested/jpeg-444-33x31.logits.npy' '$work/w/hf.safetensors/nested/jpeg-444-33x31.logits.npy'"
 done
-check "generated label names for a non-ADE model" "grep -q '\"name\": \"class_' '$work/w/hf.safetensors/nested/jpeg-444-33x31.json'"
+check "class names from the config's id2label" "grep -q '\"name\": \"LABEL_' '$work/w/hf.safetensors/nested/jpeg-444-33x31.json'"
+# A config.json with its own id2label: its names in the JSON summary.
+sed 's/"LABEL_0"/"sky"/; s/"LABEL_1"/"road"/; s/"LABEL_2"/"tree"/' "$small" > "$work/named.json"
+expect 0 "segment with a config naming its classes" upernet segment "$data/images/jpeg-683x512.jpg" --model "$work/named.json" --size 64x64 -o "$work/named"
+check "id2label names in the summary" "grep -q '\"name\": \"\(sky\|road\|tree\)\"' '$work/named/jpeg-683x512.json' && ! grep -q LABEL_ '$work/named/jpeg-683x512.json'"
+printf '{"model_type": "upernet", "use_auxiliary_head": false, "num_labels": 3, "id2label": {"0": "a", "1": "b", "5": "c"}, "backbone_config": {"hidden_sizes": [4, 4, 8, 8], "depths": [1, 1, 1, 1]}}' > "$work/badnames.json"
+expect 1 "segment with an id2label missing a class" upernet segment "$data/images/jpeg-683x512.jpg" --model "$work/badnames.json" --size 64x64 -o "$work/badnames"
+check "the id2label error names the key" "grep -q 'id2label\[\"2\"\]' '$work/stderr'"
 expect 1 "segment with a weights file that is not one" upernet segment "$data/images/jpeg-444-33x31.jpg" --model "$small" --weights "$data/fixtures/not_weights.txt" -o "$work/bad-w"
 
 # Bad input among good: the others are done, exit 1, nothing partial.

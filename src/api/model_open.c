@@ -243,6 +243,26 @@ static enum upernet_status from_weights(const upernet_weights *w, const char *co
     return st;
 }
 
+/* The model's classes: ADE20K's (150) or generated names and colours, the
+ * names then replaced by id2label when the configuration is a config.json
+ * (`config`: a built-in size name, a config.json path or NULL). On failure
+ * the model is freed. */
+static enum upernet_status attach_labels(upernet_model **m, const char *config,
+                                         upernet_error *err)
+{
+    const int n = upernet_model_num_labels(*m);
+    struct upernet_config builtin;
+    enum upernet_status st = n == 150 ? upernet_labels_ade20k(&(*m)->labels, err)
+                                      : upernet_labels_generic(n, &(*m)->labels, err);
+    if (st == UPERNET_OK && config != NULL && upernet_config_builtin(config, &builtin, NULL) != UPERNET_OK)
+        st = upernet_config_json_label_names(config, &(*m)->labels, err);
+    if (st != UPERNET_OK) {
+        upernet_model_free(*m);
+        *m = NULL;
+    }
+    return st;
+}
+
 /* What every public constructor does first: clears *out, refuses a NULL
  * input and resolves the options. */
 static enum upernet_status start(const char *what, const void *input,
@@ -265,7 +285,10 @@ enum upernet_status upernet_model_from_weights(const upernet_weights *weights,
     enum upernet_status st = start("model_from_weights", weights, options, out, &settings, err);
     if (st != UPERNET_OK)
         return st;
-    return from_weights(weights, options != NULL ? options->config : NULL, &settings, out, err);
+    const char *config = options != NULL ? options->config : NULL;
+    if ((st = from_weights(weights, config, &settings, out, err)) != UPERNET_OK)
+        return st;
+    return attach_labels(out, config, err);
 }
 
 enum upernet_status upernet_model_from_tensors(upernet_tensors *tensors,
@@ -283,7 +306,9 @@ enum upernet_status upernet_model_from_tensors(upernet_tensors *tensors,
     struct upernet_config cfg;
     if ((st = upernet_config_resolve(options->config, &cfg, err)) != UPERNET_OK)
         return st;
-    return load_store(&cfg, tensors, cfg.name, &settings, out, err);
+    if ((st = load_store(&cfg, tensors, cfg.name, &settings, out, err)) != UPERNET_OK)
+        return st;
+    return attach_labels(out, options->config, err);
 }
 
 static bool is_directory(const char *path)
@@ -322,7 +347,9 @@ enum upernet_status upernet_model_open(const char *source, const upernet_model_o
         if ((st = upernet_config_resolve(source, &cfg, err)) != UPERNET_OK)
             return st;
         struct upernet_param_source src = upernet_param_source_synthetic();
-        return upernet_model_load(&cfg, &src, &settings, out, err);
+        if ((st = upernet_model_load(&cfg, &src, &settings, out, err)) != UPERNET_OK)
+            return st;
+        return attach_labels(out, source, err);
     }
 
     char dir_config[4096];
@@ -338,5 +365,7 @@ enum upernet_status upernet_model_open(const char *source, const upernet_model_o
         return st;
     st = from_weights(w, config, &settings, out, err);
     upernet_weights_free(w);
-    return st;
+    if (st != UPERNET_OK)
+        return st;
+    return attach_labels(out, config, err);
 }

@@ -1,7 +1,9 @@
 /* upernet segment: images in, segmentation out. Per image: the class map as
- * a palette PNG (at the model's input size), the map blended over the
- * original picture (at its own size), a JSON summary and, with --logits, the
- * logits as .npy. Also holds the model loading shared with `verify`. */
+ * a palette PNG at the image's size (the logits resized to it, then argmax,
+ * as transformers' post_process_semantic_segmentation with target_sizes;
+ * --at-model-size: the argmax at the model's input size), the map blended
+ * over the picture, a JSON summary of the same map and, with --logits, the
+ * logits as .npy. */
 #include "config.h"
 
 #include <errno.h>
@@ -30,12 +32,18 @@ static void segment_usage(FILE *out)
             "usage: upernet segment IMAGE|DIR... --model SIZE|CONFIG.json [--weights FILE] [-o DIR]\n"
             "                       [--size HxW] [--threads N] [--isa TIER] [--logits]\n"
             "                       [--labels FILE] [--resize-order pillow12|pillow13] [--strict]\n"
+            "                       [--at-model-size]\n"
             "Segments each IMAGE (JPEG or PNG) and writes, in DIR (default: .), for an\n"
             "image NAME.jpg:\n"
-            "  NAME.classes.png   class map at the model input size, 8-bit palette PNG\n"
+            "  NAME.classes.png   class map at the image's size, 8-bit palette PNG: the\n"
+            "                     logits resized bilinearly to it, then argmax, as\n"
+            "                     transformers' post_process_semantic_segmentation(\n"
+            "                     target_sizes=[(H, W)]) computes it\n"
             "  NAME.overlay.png   the class colours blended 50%% over the image, at its size\n"
-            "  NAME.json          classes present with pixel counts, shares and names\n"
-            "  NAME.logits.npy    float32 logits (1,num_labels,H,W), with --logits\n"
+            "  NAME.json          the map's size, classes present with pixel counts,\n"
+            "                     shares and names\n"
+            "  NAME.logits.npy    float32 logits (1,num_labels,H,W) at the model input\n"
+            "                     size, with --logits\n"
             "Preprocessing is transformers' SegformerImageProcessor (Pillow path).\n"
             "  --model M     tiny, small, base, large, xlarge (or upernet-convnext-SIZE),\n"
             "                or the path of an HF config.json\n"
@@ -46,11 +54,16 @@ static void segment_usage(FILE *out)
             "  --threads N   OpenMP threads (default: all; results do not depend on it)\n"
             "  --isa T       kernel tier: scalar, avx2, avx512, neon (can only lower it)\n"
             "  --labels F    class names/colours, TSV 'index<TAB>name<TAB>r<TAB>g<TAB>b'\n"
-            "                (default: ADE20K for 150 labels, generated otherwise)\n"
+            "                (default: the names of the config.json's id2label, ADE20K's\n"
+            "                for the built-in sizes; ADE20K colours for 150 labels,\n"
+            "                generated otherwise)\n"
             "  --resize-order pillow12 (default, the reference) or pillow13 (see\n"
             "                `upernet preprocess --help`)\n"
             "  --strict      refuse weights holding keys the configuration does not use\n"
             "                (default: load them and name them in one warning)\n"
+            "  --at-model-size  class map and JSON at the model's input size (the argmax\n"
+            "                of the logits as they are; the overlay is still at the\n"
+            "                image's size, the map resized nearest-neighbour)\n"
             "A DIR stands for the *.jpg, *.jpeg and *.png files directly in it (in byte\n"
             "order of their names). Decoding and writing overlap the forwards; a progress\n"
             "line (images/s, ETA) goes to stderr when it is a terminal and there are\n"
@@ -74,7 +87,7 @@ struct segment_job {
     const char *dir;
     int height, width;
     int write_logits;
-    uint16_t *class_map; /* height * width: the argmax at the model size */
+    int at_model_size; /* class map at the model's input size, not the image's */
 };
 
 /* The image loop's consumer: writes one image's results from its logits at
@@ -86,25 +99,43 @@ static int write_results(void *ctx, const struct image_loop_view *view, upernet_
     const float *logits = upernet_prediction_scores(view->prediction, &classes, &h, &w);
     char stem[1024], out[4096];
     output_stem(view->path, stem, sizeof stem);
-    upernet_argmax(logits, classes, h, w, job->class_map);
+    /* The class map at the image's size as transformers'
+     * post_process_semantic_segmentation(target_sizes=[(H, W)]) makes it, or
+     * the plain argmax at the model's size. */
+    const int map_h = job->at_model_size ? h : view->image->height;
+    const int map_w = job->at_model_size ? w : view->image->width;
+    uint16_t *class_map = malloc((size_t) map_h * (size_t) map_w * sizeof *class_map);
+    if (class_map == NULL) {
+        err->status = UPERNET_ERR_NOMEM;
+        snprintf(err->message, sizeof err->message, "%s: out of memory for a %dx%d class map",
+                 view->path, map_h, map_w);
+        return -1;
+    }
+    int rc = -1;
+    if (upernet_postprocess_semantic(logits, classes, h, w, map_h, map_w, class_map, err) !=
+        UPERNET_OK)
+        goto done;
     snprintf(out, sizeof out, "%s/%s.classes.png", job->dir, stem);
-    if (upernet_write_class_map_png(out, job->class_map, h, w, job->labels, err) != UPERNET_OK)
-        return -1;
+    if (upernet_write_class_map_png(out, class_map, map_h, map_w, job->labels, err) != UPERNET_OK)
+        goto done;
     snprintf(out, sizeof out, "%s/%s.overlay.png", job->dir, stem);
-    if (upernet_write_overlay_png(out, view->image, job->class_map, h, w, job->labels, err) !=
+    if (upernet_write_overlay_png(out, view->image, class_map, map_h, map_w, job->labels, err) !=
         UPERNET_OK)
-        return -1;
+        goto done;
     snprintf(out, sizeof out, "%s/%s.json", job->dir, stem);
-    if (upernet_write_summary_json(out, view->path, job->class_map, h, w, job->labels, err) !=
+    if (upernet_write_summary_json(out, view->path, class_map, map_h, map_w, job->labels, err) !=
         UPERNET_OK)
-        return -1;
+        goto done;
     if (job->write_logits) {
         snprintf(out, sizeof out, "%s/%s.logits.npy", job->dir, stem);
         const size_t shape[4] = {1, (size_t) classes, (size_t) h, (size_t) w};
         if (upernet_npy_write(out, shape, 4, logits, err) != UPERNET_OK)
-            return -1;
+            goto done;
     }
-    return 0;
+    rc = 0;
+done:
+    free(class_map);
+    return rc;
 }
 
 /* mkdir -p: creates `dir` and any missing parents. */
@@ -130,7 +161,7 @@ static int make_directories(const char *dir)
 struct segment_run {
     const char *model_spec, *weights, *dir, *isa, *labels_path;
     long threads;
-    int height, width, write_logits, compat, strict;
+    int height, width, write_logits, compat, strict, at_model_size;
 };
 
 static int segment_all(const struct eval_dataset *inputs, const struct segment_run *run)
@@ -152,39 +183,32 @@ static int segment_all(const struct eval_dataset *inputs, const struct segment_r
     upernet_error err;
     int status = 1;
     upernet_labels labels = {0, NULL, NULL};
-    struct segment_job job = {.labels = &labels, .dir = run->dir, .height = run->height,
-                              .width = run->width, .write_logits = run->write_logits};
+    struct segment_job job = {.dir = run->dir, .height = run->height, .width = run->width,
+                              .write_logits = run->write_logits,
+                              .at_model_size = run->at_model_size};
     upernet_workspace *ws = NULL;
     const double load_start = seconds_now();
     upernet_model *model = cli_load_model("segment", run->model_spec, run->weights, &model_options);
     if (model == NULL)
         return 1;
     const int num_labels = upernet_model_num_labels(model);
-    enum upernet_status ls;
-    if (run->labels_path != NULL)
-        ls = upernet_labels_load(run->labels_path, &labels, &err);
-    else if (num_labels == 150)
-        ls = upernet_labels_ade20k(&labels, &err);
-    else
-        ls = upernet_labels_generic(num_labels, &labels, &err);
-    if (ls != UPERNET_OK) {
-        fprintf(stderr, "upernet segment: %s\n", err.message);
-        goto done;
-    }
-    if (labels.count != num_labels) {
-        fprintf(stderr, "upernet segment: %s: %d labels, but the model has %d\n",
-                run->labels_path, labels.count, num_labels);
-        goto done;
+    /* the model's classes (its config.json's id2label) unless --labels */
+    job.labels = upernet_model_labels(model);
+    if (run->labels_path != NULL) {
+        if (upernet_labels_load(run->labels_path, &labels, &err) != UPERNET_OK) {
+            fprintf(stderr, "upernet segment: %s\n", err.message);
+            goto done;
+        }
+        if (labels.count != num_labels) {
+            fprintf(stderr, "upernet segment: %s: %d labels, but the model has %d\n",
+                    run->labels_path, labels.count, num_labels);
+            goto done;
+        }
+        job.labels = &labels;
     }
     if (upernet_workspace_create(model, &ws, &err) != UPERNET_OK ||
         upernet_workspace_plan(ws, (size_t) run->height, (size_t) run->width, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet segment: %s\n", err.message);
-        goto done;
-    }
-    job.class_map = malloc((size_t) run->height * (size_t) run->width * sizeof *job.class_map);
-    if (job.class_map == NULL) {
-        fprintf(stderr, "upernet segment: out of memory for a %dx%d class map\n", run->height,
-                run->width);
         goto done;
     }
     if (inputs->count > 1)
@@ -202,7 +226,6 @@ static int segment_all(const struct eval_dataset *inputs, const struct segment_r
     if (image_loop_run(model, ws, inputs->samples, inputs->count, &loop, &failures) == 0)
         status = failures == 0 ? 0 : 1;
 done:
-    free(job.class_map);
     upernet_labels_free(&labels);
     upernet_workspace_free(ws);
     upernet_model_free(model);
@@ -217,9 +240,10 @@ int cmd_segment(int argc, char **argv)
         {"threads", required_argument, NULL, 't'}, {"isa", required_argument, NULL, 'I'},
         {"logits", no_argument, NULL, 'l'},       {"labels", required_argument, NULL, 'L'},
         {"resize-order", required_argument, NULL, 'r'}, {"strict", no_argument, NULL, 'S'},
+        {"at-model-size", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *model_spec = NULL, *weights = NULL, *dir = ".", *isa = NULL, *labels_path = NULL;
-    int height = 512, width = 512, write_logits = 0, strict = 0, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
+    int height = 512, width = 512, write_logits = 0, strict = 0, at_model_size = 0, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
     long threads = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
@@ -247,6 +271,7 @@ int cmd_segment(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'S': strict = 1; break;
+        case 'A': at_model_size = 1; break;
         case 'h': segment_usage(stdout); return 0;
         default: segment_usage(stderr); return EXIT_USAGE;
         }
@@ -279,7 +304,8 @@ int cmd_segment(int argc, char **argv)
     const int status = segment_all(&inputs, &(struct segment_run){
         .model_spec = model_spec, .weights = weights, .dir = dir, .isa = isa,
         .labels_path = labels_path, .threads = threads, .height = height, .width = width,
-        .write_logits = write_logits, .compat = compat, .strict = strict});
+        .write_logits = write_logits, .compat = compat, .strict = strict,
+        .at_model_size = at_model_size});
     eval_dataset_free(&inputs);
     return status;
 }

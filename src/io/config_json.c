@@ -427,34 +427,84 @@ done:
     return st;
 }
 
-enum upernet_status upernet_config_parse_json(const char *path, struct upernet_config *cfg,
-                                              upernet_error *err)
+char *upernet_config_read_text(const char *path, upernet_error *err)
 {
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return upernet_fail(err, UPERNET_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (f == NULL) {
+        upernet_fail(err, UPERNET_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
     /* Config files are small; refuse anything absurd before reading it. */
     enum { MAX_CONFIG_BYTES = 16 << 20 };
     char *text = upernet_malloc(MAX_CONFIG_BYTES + 1);
     if (text == NULL) {
         fclose(f);
-        return upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
+        upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
     }
     size_t n = fread(text, 1, MAX_CONFIG_BYTES + 1, f);
     int read_error = ferror(f);
     fclose(f);
     if (read_error) {
         free(text);
-        return upernet_fail(err, UPERNET_ERR_IO, "%s: read error", path);
+        upernet_fail(err, UPERNET_ERR_IO, "%s: read error", path);
+        return NULL;
     }
     if (n > MAX_CONFIG_BYTES) {
         free(text);
-        return upernet_fail(err, UPERNET_ERR_LIMIT, "%s: larger than %d bytes", path,
-                            MAX_CONFIG_BYTES);
+        upernet_fail(err, UPERNET_ERR_LIMIT, "%s: larger than %d bytes", path, MAX_CONFIG_BYTES);
+        return NULL;
     }
     text[n] = '\0';
+    return text;
+}
+
+enum upernet_status upernet_config_parse_json(const char *path, struct upernet_config *cfg,
+                                              upernet_error *err)
+{
+    char *text = upernet_config_read_text(path, err);
+    if (text == NULL)
+        return err != NULL ? err->status : UPERNET_ERR_IO;
     enum upernet_status st = upernet_config_parse_json_text(text, path, cfg, err);
     free(text);
+    return st;
+}
+
+enum upernet_status upernet_config_json_label_names(const char *path, upernet_labels *labels,
+                                                    upernet_error *err)
+{
+    char *text = upernet_config_read_text(path, err);
+    if (text == NULL)
+        return err != NULL ? err->status : UPERNET_ERR_IO;
+    json_error_t jerr;
+    json_t *root = json_loads(text, 0, &jerr);
+    free(text);
+    if (root == NULL)
+        return upernet_fail(err, UPERNET_ERR_FORMAT, "%s: invalid JSON at line %d column %d: %s",
+                            path, jerr.line, jerr.column, jerr.text);
+    enum upernet_status st = UPERNET_OK;
+    json_t *id2label = json_object_get(root, "id2label");
+    for (int i = 0; json_is_object(id2label) && i < labels->count; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", i);
+        json_t *name = json_object_get(id2label, key);
+        if (!json_is_string(name)) {
+            st = upernet_fail(err, UPERNET_ERR_FORMAT,
+                              "%s: id2label[\"%s\"] is missing or not a string (%d labels)", path,
+                              key, labels->count);
+            break;
+        }
+        char *copy = upernet_strdup(json_string_value(name));
+        if (copy == NULL) {
+            st = upernet_fail(err, UPERNET_ERR_NOMEM, "%s: out of memory for label names", path);
+            break;
+        }
+        free(labels->names[i]);
+        labels->names[i] = copy;
+    }
+    json_decref(root);
+    if (st == UPERNET_OK)
+        upernet_error_clear(err);
     return st;
 }
 

@@ -17,6 +17,16 @@ enum upernet_status upernet_config_parse_json(const char *path, struct upernet_c
 enum upernet_status upernet_config_parse_json_text(const char *text, const char *origin,
                                                    struct upernet_config *cfg, upernet_error *err);
 
+/* The text of a (small) configuration file, NUL-terminated and malloc'ed;
+ * NULL with *err set when it cannot be read or is absurdly large. */
+char *upernet_config_read_text(const char *path, upernet_error *err);
+
+/* Replaces the names of `labels` (count = the config's num_labels) with the
+ * config.json's id2label entries "0".."count-1"; without id2label the names
+ * stay. An entry missing or not a string is an error naming it. */
+enum upernet_status upernet_config_json_label_names(const char *path, upernet_labels *labels,
+                                                    upernet_error *err);
+
 /* A built-in name or, when `spec` ends in ".json" or names an existing file,
  * a config.json path. */
 enum upernet_status upernet_config_resolve(const char *spec, struct upernet_config *cfg,

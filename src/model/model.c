@@ -84,7 +84,13 @@ void upernet_model_free(upernet_model *m)
     free(m->allocations);
     for (int s = 0; s < UPERNET_STAGES; s++)
         free(m->stages[s].blocks);
+    upernet_labels_free(&m->labels);
     free(m);
+}
+
+const upernet_labels *upernet_model_labels(const upernet_model *m)
+{
+    return &m->labels;
 }
 
 enum upernet_status upernet_workspace_create(const upernet_model *m, upernet_workspace **out,

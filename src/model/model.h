@@ -110,6 +110,9 @@ struct upernet_model {
     struct upernet_conv fpn_bottleneck;
     struct upernet_conv classifier;
 
+    /* class names (config.json's id2label, else ADE20K's or generated ones)
+     * and colours, filled by the constructors in src/api */
+    upernet_labels labels;
     /* keys of the weights the configuration does not use (loaded anyway) */
     size_t unused_keys;
     char unused_key_names[UPERNET_ERROR_MESSAGE_MAX];
