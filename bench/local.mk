@@ -39,11 +39,10 @@ bench_upernet_benchdb_SOURCES = bench/upernet-benchdb.c bench/benchdb.h \
 	bench/mann-whitney.c bench/mann-whitney.h
 bench_upernet_benchdb_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS) $(LIBPQ_CFLAGS)
 bench_upernet_benchdb_LDADD = $(SQLITE3_LIBS) $(JANSSON_LIBS) $(LIBPQ_LIBS) -lm
-# PostgreSQL histories (postgresql:// URIs) when configure found libpq.
+# PostgreSQL histories (postgresql:// URIs) when configure found libpq
+# (automake distributes conditional sources either way).
 if HAVE_LIBPQ
 bench_upernet_benchdb_SOURCES += bench/benchdb-pg.c bench/benchdb-pg.h
-else
-EXTRA_DIST += bench/benchdb-pg.c bench/benchdb-pg.h
 endif
 
 # Per-layer work units, barriers and a many-thread efficiency model of one
