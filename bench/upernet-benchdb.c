@@ -554,7 +554,7 @@ static int cmd_record(int argc, char **argv)
         }
     }
     if (a.db == NULL || a.njson == 0) {
-        fprintf(stderr, "usage: upernet-benchdb record --db FILE --json FILE [options]\n");
+        fprintf(stderr, "usage: upernet-benchdb record --db DB --json FILE [options]\n");
         return 2;
     }
     /* Several files (make bench runs its groups separately) become one run:
