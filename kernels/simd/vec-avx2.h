@@ -66,7 +66,9 @@ VEC_INLINE vec_t vec_zero_disabled(vec_t v, vec_mask_t m)
     return _mm256_and_ps(v, _mm256_castsi256_ps(m));
 }
 
-/* Sum of the lanes: halves, then pairs. */
+/* Sum of the lanes: halves, then pairs. Plain inline, left to the
+ * compiler: forcing it changes the layer norm's register allocation (one
+ * more instruction per row). */
 static inline float vec_reduce_add(vec_t v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
