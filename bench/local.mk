@@ -11,8 +11,19 @@
 #   BENCH_DB=FILE|postgresql://...      the history (default: bench-history.sqlite here)
 #   make bench-aa [BENCH_AA_PAIRS=10]   A/A experiment: false alarms of bench-compare here
 #   make icount-gate / icount-baseline  instruction counts under callgrind vs bench/icount-baseline.tsv
-noinst_PROGRAMS += bench/upernet_bench bench/upernet-benchdb bench/upernet-icount \
-	bench/upernet-scaling
+# upernet_bench needs Google Benchmark and upernet-benchdb SQLite: without
+# them they are not built and make bench says what is missing.
+noinst_PROGRAMS += bench/upernet-icount bench/upernet-scaling
+if HAVE_BENCHMARK
+noinst_PROGRAMS += bench/upernet_bench
+else
+EXTRA_PROGRAMS += bench/upernet_bench
+endif
+if HAVE_SQLITE3
+noinst_PROGRAMS += bench/upernet-benchdb
+else
+EXTRA_PROGRAMS += bench/upernet-benchdb
+endif
 bench_upernet_bench_SOURCES = bench/shim.cc bench/shim.h \
 	bench/bench_common.c bench/bench_common.h \
 	bench/bench_memory.c \
@@ -26,6 +37,8 @@ bench_upernet_bench_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_BUILD_CFLAGS='"$(CFLAGS)"'
 bench_upernet_bench_CFLAGS = $(AM_CFLAGS)
 bench_upernet_bench_CXXFLAGS = $(AM_CXXFLAGS) $(BENCHMARK_CFLAGS)
 bench_upernet_bench_LDADD = libupernet.la $(BENCHMARK_LIBS)
+# static: the benchmarks time internal kernels the shared library does not export
+bench_upernet_bench_LDFLAGS = -static
 if HAVE_DNNL
 bench_upernet_bench_SOURCES += bench/bench_onednn.c
 bench_upernet_bench_LDADD += $(DNNL_LIBS)
@@ -50,25 +63,33 @@ endif
 bench_upernet_scaling_SOURCES = bench/upernet-scaling.c
 bench_upernet_scaling_CFLAGS = $(AM_CFLAGS)
 bench_upernet_scaling_LDADD = libupernet.la
+bench_upernet_scaling_LDFLAGS = -static
 
 bench_upernet_icount_SOURCES = bench/upernet-icount.c
 bench_upernet_icount_CFLAGS = $(AM_CFLAGS)
 bench_upernet_icount_LDADD = libupernet.la
+bench_upernet_icount_LDFLAGS = -static
 
 # The rank test of bench-compare, checked against scipy's values.
+if HAVE_CHECK
 check_PROGRAMS += tests/test_bench_stats
 TESTS += tests/test_bench_stats
+endif
 tests_test_bench_stats_SOURCES = tests/test_bench_stats.c bench/mann-whitney.c bench/mann-whitney.h
 tests_test_bench_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_test_bench_stats_LDADD = $(CHECK_LIBS) -lm
 # bench-compare's verdicts on synthetic runs (faster machine, one slowed
 # benchmark, busier machine).
+if HAVE_SQLITE3
 TESTS += tests/test_bench_compare.sh
+endif
 EXTRA_DIST += tests/test_bench_compare.sh tests/bench-json.sh
 # The history on each backend (tests/benchdb-tests.sh): schema and migration,
 # every verb, sync, concurrent and killed writers, hostile names, password
 # masking; PostgreSQL against a throwaway server, SKIP without one.
+if HAVE_SQLITE3
 TESTS += tests/test_benchdb_sqlite.sh tests/test_benchdb_postgresql.sh
+endif
 EXTRA_DIST += tests/test_benchdb_sqlite.sh tests/test_benchdb_postgresql.sh \
 	tests/benchdb-tests.sh tests/data/benchdb-v1.sqlite
 
@@ -98,6 +119,7 @@ BENCH_REPORT ?= bench-report.html
 # recorder prints one compact table and stores the run. BENCH_OUT gets all
 # processes merged into one JSON.
 .PHONY: bench bench-compare bench-report bench-scaling bench-aa icount-gate icount-baseline
+if HAVE_BENCHMARK
 bench: bench/upernet_bench$(EXEEXT) bench/upernet-benchdb$(EXEEXT)
 	@json='$(BENCH_OUT)'; [ -n "$$json" ] || json=bench-last.json; \
 	rm -f "$$json" "$$json".kernels.* "$$json".models.*; \
@@ -123,13 +145,22 @@ bench: bench/upernet_bench$(EXEEXT) bench/upernet-benchdb$(EXEEXT)
 	  `for f in $$files; do printf ' --json %s' "$$f"; done` --merged-out "$$json" \
 	  --commit "$$commit" --dirty $$dirty --cc '$(CC)' --cflags '$(CFLAGS)' \
 	  --filter '$(BENCH_FILTER)'; rc=$$?; rm -f $$files; exit $$rc
+else
+bench bench-aa:
+	@echo "make $@ needs Google Benchmark (Debian: libbenchmark-dev) and SQLite (libsqlite3-dev); configure did not find them" >&2; exit 1
+endif
 
 # BASELINE may be any git revision (resolved here) besides previous / run:ID.
+if HAVE_SQLITE3
 bench-compare: bench/upernet-benchdb$(EXEEXT)
 	@b='$(BASELINE)'; case "$$b" in previous|run:*|'') ;; \
 	  *) h=`git -C '$(top_srcdir)' rev-parse --verify -q "$$b^{commit}" 2>/dev/null` && b=$$h ;; esac; \
 	./bench/upernet-benchdb$(EXEEXT) compare --db '$(BENCH_DB)' --baseline "$$b" \
 	  --threshold '$(BENCH_THRESHOLD)'
+else
+bench-compare bench-report:
+	@echo "make $@ needs SQLite (Debian: libsqlite3-dev); configure did not find it" >&2; exit 1
+endif
 
 # The A/A experiment (bench/aa-experiment.sh): BENCH_AA_PAIRS pairs of
 # make bench on one commit, restricted to the kernel benchmarks, compared
@@ -140,14 +171,18 @@ BENCH_AA_FILTER ?= ^(memory|peak|layernorm|igemm|dwconv7x7)/
 BENCH_AA_DB ?= $(abs_top_builddir)/bench-aa.sqlite
 CLEANFILES += bench-aa.sqlite
 EXTRA_DIST += bench/aa-experiment.sh
+if HAVE_BENCHMARK
 bench-aa: bench/upernet_bench$(EXEEXT) bench/upernet-benchdb$(EXEEXT)
 	@$(SHELL) '$(top_srcdir)/bench/aa-experiment.sh' ./bench/upernet-benchdb$(EXEEXT) \
 	  '$(BENCH_AA_DB)' '$(BENCH_AA_PAIRS)' '$(BENCH_THRESHOLD)' \
 	  $(MAKE) --no-print-directory BENCH_FILTER='$(BENCH_AA_FILTER)'
+endif
 
 # (Not echoed: BENCH_DB may be a URI; the tool prints it masked.)
+if HAVE_SQLITE3
 bench-report: bench/upernet-benchdb$(EXEEXT)
 	@./bench/upernet-benchdb$(EXEEXT) report --db '$(BENCH_DB)' --out '$(BENCH_REPORT)'
+endif
 
 # SCALING_ARGS: e.g. --model small --threads 32 --repeat 9 (upernet-scaling --help).
 SCALING_ARGS ?=

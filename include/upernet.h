@@ -471,6 +471,13 @@ const char *upernet_weights_detect_size(const upernet_weights *weights);
 enum upernet_status upernet_weights_check(const upernet_weights *weights, const char *config,
                                           upernet_error *err);
 
+/* The deterministic synthetic weights of a configuration (a built-in size or
+ * a config.json path), as an in-memory set: what upernet_model_open loads
+ * for a size, ready to be saved (upernet_weights_save_pretrained) as a
+ * checkpoint file for tests and examples without a download. */
+enum upernet_status upernet_weights_synthetic(const char *config, upernet_weights **out,
+                                              upernet_error *err);
+
 /* Writes what transformers' save_pretrained writes for these weights into
  * directory `dir` (created if missing): model.safetensors (HF names),
  * config.json (`config` re-serialised when it is a config.json, else the

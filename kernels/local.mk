@@ -3,7 +3,7 @@
 # are empty elsewhere) is built with the library's own flags; each ISA tier
 # is a convenience library built with exactly its -m flags, so no vector
 # instruction of a higher tier can reach generic code.
-libupernet_la_SOURCES += \
+libupernet_core_la_SOURCES += \
 	kernels/cpu-features.c kernels/cpu-features.h \
 	kernels/dispatch.c kernels/dispatch.h \
 	kernels/microkernels.h \
@@ -62,7 +62,7 @@ if BUILD_AVX2
 noinst_LTLIBRARIES += libupernet_avx2.la
 libupernet_avx2_la_SOURCES = $(UPERNET_AVX2_SOURCES)
 libupernet_avx2_la_CFLAGS = $(AM_CFLAGS) $(UPERNET_ISA_FLAGS_AVX2)
-libupernet_la_LIBADD += libupernet_avx2.la
+libupernet_core_la_LIBADD += libupernet_avx2.la
 else
 EXTRA_DIST += $(UPERNET_AVX2_SOURCES)
 endif
@@ -71,7 +71,7 @@ if BUILD_AVX512
 noinst_LTLIBRARIES += libupernet_avx512.la
 libupernet_avx512_la_SOURCES = $(UPERNET_AVX512_SOURCES)
 libupernet_avx512_la_CFLAGS = $(AM_CFLAGS) $(UPERNET_ISA_FLAGS_AVX512)
-libupernet_la_LIBADD += libupernet_avx512.la
+libupernet_core_la_LIBADD += libupernet_avx512.la
 else
 EXTRA_DIST += $(UPERNET_AVX512_SOURCES)
 endif
@@ -83,7 +83,7 @@ if BUILD_NEON
 noinst_LTLIBRARIES += libupernet_neon.la
 libupernet_neon_la_SOURCES = $(UPERNET_NEON_SOURCES)
 libupernet_neon_la_CFLAGS = $(AM_CFLAGS) $(UPERNET_ISA_FLAGS_NEON)
-libupernet_la_LIBADD += libupernet_neon.la
+libupernet_core_la_LIBADD += libupernet_neon.la
 else
 EXTRA_DIST += $(UPERNET_NEON_SOURCES)
 endif

@@ -4,7 +4,7 @@ onnxruntime and OpenVINO on the same synthetic weights, the same input and the
 same thread count, measured alternately in one session, so all see the same
 machine load.
 
-    /work/venv/bin/python tools/bench_peers.py --upernet BUILD/upernet \
+    python3 tools/bench_peers.py --upernet BUILD/upernet \
         [--model tiny] [--size 512] [--threads N] [--rounds 3] [--repeat 2] \
         [--peers torch,onnxruntime,openvino] [--isa avx2] \
         [--db BUILD/bench-history.sqlite | --db postgresql://USER@HOST/DB]

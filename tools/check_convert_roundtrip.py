@@ -9,7 +9,7 @@ It also runs `upernet forward --weights` on the converted file and on the .pth,
 and checks that a checkpoint given the wrong --model is refused naming its size.
 
 Not a CI step (needs the Python venv and a few GB of disk for large sizes):
-    /work/venv/bin/python tools/check_convert_roundtrip.py --upernet BUILD/upernet [--size tiny]
+    python3 tools/check_convert_roundtrip.py --upernet BUILD/upernet [--size tiny]
 """
 import argparse
 import collections

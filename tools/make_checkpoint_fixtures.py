@@ -5,9 +5,9 @@ reader must find in each: tensor names (HF names after renaming), dtypes,
 shapes and checksums, or the error a hostile file must produce.
 
 Not run by `make check` (the fixtures are committed). Regenerate with
-    /work/venv/bin/python tools/make_checkpoint_fixtures.py data/fixtures
+    python3 tools/make_checkpoint_fixtures.py data/fixtures
 and the checkpoint with unexpected keys (extra_keys.*) with
-    /work/venv/bin/python tools/make_checkpoint_fixtures.py --extra-keys data/fixtures
+    python3 tools/make_checkpoint_fixtures.py --extra-keys data/fixtures
 The weights are random but seeded, so reruns give the same tensors (torch's
 zip files also embed a random serialization id, so bytes may differ).
 """
@@ -27,8 +27,6 @@ from transformers import ConvNextConfig, UperNetConfig, UperNetForSemanticSegmen
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEYS_TSV = os.path.join(HERE, "..", "data", "state_dict_keys.tsv")
-if not os.path.exists(KEYS_TSV):
-    KEYS_TSV = "/work/shared/data/state_dict_keys.tsv"
 
 
 def small_config():

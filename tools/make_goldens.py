@@ -22,7 +22,7 @@ HOW TO COMPARE (for the C model tests; loader: tests/golden.{h,c})
 
 Regenerate (reproduces the committed files byte for byte on the same
 versions; CI never runs it):
-    /work/venv/bin/python tools/make_goldens.py --out data/golden
+    python3 tools/make_goldens.py --out data/golden
 (or `make goldens` in a build directory). Takes a few minutes on one thread.
 """
 import argparse

@@ -10,10 +10,10 @@ is what makes JPEG pixels comparable bit for bit (a PyPI Pillow wheel bundles
 its own libjpeg-turbo).
 
     /usr/bin/python3 tools/make_image_fixtures.py            # write fixtures + goldens
-    /work/venv/bin/python tools/make_image_fixtures.py --crosscheck
+    python3 tools/make_image_fixtures.py --crosscheck
         # checks the goldens against transformers' SegformerImageProcessorPil
         # and reports whether that Pillow decodes every image identically
-    /work/venv/bin/python tools/make_image_fixtures.py --pillow13-goldens
+    python3 tools/make_image_fixtures.py --pillow13-goldens
         # data/golden/images-pillow13.json: pixel_values straight from
         # transformers' SegformerImageProcessorPil on Pillow 13, whose resize
         # runs the vertical pass first for some shapes

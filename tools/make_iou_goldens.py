@@ -5,7 +5,7 @@ and raw labels (random, with ignored pixels, zero labels, out-of-range
 labels and classes absent from both), their summed counts and the metrics,
 with reduce_zero_label on and off. NaN metrics are written as null.
 
-    /work/venv/bin/python tools/make_iou_goldens.py   # -> data/golden/iou.json
+    python3 tools/make_iou_goldens.py   # -> data/golden/iou.json
 """
 import json
 import os

@@ -6,7 +6,7 @@ SegformerImageProcessorPil at 512x512 -- the same path the conversion script
 checks with the real weights and ADE_val_00000001.jpg. Prints the C table
 that src/cli/cmd_verify.c embeds, plus the sizes' full-tensor statistics.
 
-    /work/venv/bin/python tools/make_verify_slices.py [SIZE...]
+    python3 tools/make_verify_slices.py [SIZE...]
 """
 import os
 import sys

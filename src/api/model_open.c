@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "io/config_json.h"
 #include "model/model.h"
+#include "model/synthetic.h"
 #include "model/weights.h"
 
 static const char *const builtin_names[] = {"tiny", "small", "base", "large", "xlarge"};
@@ -368,4 +369,48 @@ enum upernet_status upernet_model_open(const char *source, const upernet_model_o
     if (st != UPERNET_OK)
         return st;
     return attach_labels(out, config, err);
+}
+
+enum upernet_status upernet_weights_synthetic(const char *config, upernet_weights **out,
+                                              upernet_error *err)
+{
+    if (out == NULL)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "weights_synthetic: NULL out");
+    *out = NULL;
+    struct upernet_config cfg;
+    struct upernet_param_table table;
+    enum upernet_status st = upernet_config_resolve(config, &cfg, err);
+    if (st != UPERNET_OK || (st = upernet_param_table_build(&cfg, &table, err)) != UPERNET_OK)
+        return st;
+    upernet_weights *w = NULL;
+    float *values = NULL;
+    st = upernet_weights_create(&w, err);
+    for (size_t i = 0; st == UPERNET_OK && i < table.count; i++) {
+        const struct upernet_param_spec *p = &table.params[i];
+        int64_t shape[UPERNET_PARAM_MAX_DIMS];
+        for (size_t d = 0; d < p->ndim; d++)
+            shape[d] = (int64_t) p->shape[d];
+        if (p->is_counter) { /* BatchNorm's num_batches_tracked, as torch saves it */
+            const int64_t zero = 0;
+            st = upernet_weights_add_i64(w, p->name, (int) p->ndim, shape, &zero, err);
+            continue;
+        }
+        const size_t n = upernet_param_numel(p);
+        float *grown = upernet_realloc(values, (n ? n : 1) * sizeof *values);
+        if (grown == NULL) {
+            st = upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory making %s", p->name);
+            break;
+        }
+        values = grown;
+        upernet_synthetic_fill(p->name, p->shape, p->ndim, values);
+        st = upernet_weights_add_f32(w, p->name, (int) p->ndim, shape, values, err);
+    }
+    free(values);
+    upernet_param_table_free(&table);
+    if (st != UPERNET_OK) {
+        upernet_weights_free(w);
+        return st;
+    }
+    *out = w;
+    return UPERNET_OK;
 }

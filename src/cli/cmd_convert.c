@@ -7,6 +7,8 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "upernet.h"
@@ -15,12 +17,16 @@ static void convert_usage(FILE *out)
 {
     fprintf(out,
             "usage: upernet convert IN OUT_DIR [--model SIZE|CONFIG.json]\n"
+            "       upernet convert SIZE|CONFIG.json OUT_DIR   (the synthetic weights)\n"
             "Reads IN (an mmsegmentation .pth, a transformers pytorch_model.bin or a\n"
             "model.safetensors; recognised by content, never executed), checks it against\n"
             "the configuration and writes OUT_DIR/model.safetensors, config.json and\n"
             "preprocessor_config.json as transformers' save_pretrained does.\n"
             "  --model M   tiny, small, base, large, xlarge, or an HF config.json\n"
-            "              (default: the built-in size whose shapes IN matches)\n");
+            "              (default: the built-in size whose shapes IN matches)\n"
+            "IN may also be a size or a config.json (a name ending in .json): its\n"
+            "deterministic synthetic weights (the built-in models of forward, segment\n"
+            "and bench) are written, e.g. as a checkpoint file for tests.\n");
 }
 
 int cmd_convert(int argc, char **argv)
@@ -44,7 +50,15 @@ int cmd_convert(int argc, char **argv)
     const char *in = argv[optind], *out_dir = argv[optind + 1];
     upernet_error err;
     upernet_weights *w = NULL;
-    if (upernet_weights_open(in, &w, &err) != UPERNET_OK) {
+    /* a configuration (a config.json, or no such file: a size) stands for
+     * its synthetic weights */
+    const size_t in_len = strlen(in);
+    const int synthetic =
+        (in_len >= 5 && strcmp(in + in_len - 5, ".json") == 0) || access(in, F_OK) != 0;
+    if (synthetic && model_spec == NULL)
+        model_spec = in;
+    if ((synthetic ? upernet_weights_synthetic(in, &w, &err)
+                   : upernet_weights_open(in, &w, &err)) != UPERNET_OK) {
         fprintf(stderr, "upernet convert: %s\n", err.message);
         return 1;
     }

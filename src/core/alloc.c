@@ -1,4 +1,7 @@
-/* The counting allocator (see alloc.h). */
+/* The library's allocator (see alloc.h). The installed library calls the C
+ * allocator directly; the tests' build of the library (libupernet_test.la,
+ * compiled with UPERNET_ALLOC_TEST_HOOKS) also counts every request and can
+ * make one fail, so that no test hook ships. */
 #include "config.h"
 
 #include "core/alloc.h"
@@ -7,35 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef UPERNET_ALLOC_TEST_HOOKS
+
 /* Counter and target, updated atomically: allocations also happen inside
- * OpenMP regions. fail_at == 0: never fail. env_read: the environment was
- * consulted (or a test call took precedence). */
+ * OpenMP regions. fail_at == 0: never fail. */
 static uint64_t alloc_calls;
 static uint64_t fail_at;
 static uint64_t largest_request;
-static int env_read;
-
-static void read_env_once(void)
-{
-    if (__atomic_load_n(&env_read, __ATOMIC_ACQUIRE))
-        return;
-    const char *s = getenv("UPERNET_FAIL_ALLOC_AT");
-    uint64_t n = 0;
-    if (s != NULL) {
-        char *end;
-        const unsigned long long v = strtoull(s, &end, 10);
-        if (*s != '\0' && *end == '\0')
-            n = (uint64_t) v;
-    }
-    int expected = 0;
-    if (__atomic_compare_exchange_n(&env_read, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        __atomic_store_n(&fail_at, n, __ATOMIC_RELEASE);
-}
 
 /* Counts a request of `size` bytes; true when it is the one to fail. */
 static int should_fail(size_t size)
 {
-    read_env_once();
     uint64_t seen = __atomic_load_n(&largest_request, __ATOMIC_RELAXED);
     while (size > seen &&
            !__atomic_compare_exchange_n(&largest_request, &seen, size, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
@@ -47,7 +32,6 @@ static int should_fail(size_t size)
 
 void upernet_alloc_fail_at(uint64_t n)
 {
-    __atomic_store_n(&env_read, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&fail_at, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&alloc_calls, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&largest_request, 0, __ATOMIC_RELEASE);
@@ -63,6 +47,17 @@ uint64_t upernet_alloc_count(void)
 {
     return __atomic_load_n(&alloc_calls, __ATOMIC_ACQUIRE);
 }
+
+#else
+
+/* The installed library: nothing is counted, nothing fails on purpose. */
+static inline int should_fail(size_t size)
+{
+    (void) size;
+    return 0;
+}
+
+#endif
 
 void *upernet_malloc(size_t size)
 {

@@ -20,15 +20,18 @@ char *upernet_strdup(const char *s);
 void *upernet_aligned_alloc(size_t alignment, size_t size);
 void upernet_free(void *ptr);
 
-/* Test hooks (not in upernet.h). upernet_alloc_fail_at(n) resets the
- * allocation counter and makes the n-th allocation from now (1-based) fail,
- * once; n = 0 disables failing. Without a call, $UPERNET_FAIL_ALLOC_AT=N is
- * read at the first allocation and does the same. upernet_alloc_count()
+/* Test hooks, compiled only into the tests' build of the library
+ * (libupernet_test.la, UPERNET_ALLOC_TEST_HOOKS); the installed library has
+ * none. upernet_alloc_fail_at(n) resets the allocation counter and makes the
+ * n-th allocation from now (1-based) fail, once; n = 0 disables failing (and
+ * only counts). upernet_alloc_count()
  * returns the allocations counted since the last reset, and
  * upernet_alloc_largest() the largest single request in bytes (to check that
  * absurd inputs are refused before anything large is allocated). Thread-safe. */
+#ifdef UPERNET_ALLOC_TEST_HOOKS
 void upernet_alloc_fail_at(uint64_t n);
 uint64_t upernet_alloc_count(void);
 uint64_t upernet_alloc_largest(void);
+#endif
 
 #endif

@@ -1,18 +1,20 @@
 # Dataset evaluation (mmseg's mIoU): IoU counting and metrics, and the tests
 # of the library pieces evaluation needs (OpenCV-exact resize, annotations).
-libupernet_la_SOURCES += \
+libupernet_core_la_SOURCES += \
 	src/eval/eval_internal.h \
 	src/eval/iou.c \
 	src/eval/slide.c \
 	src/eval/predict.c \
 	src/eval/report.c
 
+if HAVE_CHECK
 check_PROGRAMS += tests/test_eval_counts
 tests_test_eval_counts_SOURCES = tests/test_eval_counts.c tests/sha256.c tests/sha256.h \
 	tests/testutil.c tests/testutil.h
 tests_test_eval_counts_CFLAGS = $(UPERNET_TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_eval_counts_LDADD = $(UPERNET_TEST_LIBS) $(JANSSON_LIBS) -lm
 TESTS += tests/test_eval_counts
+endif
 EXTRA_DIST += data/golden/iou.json data/golden/opencv-resize.json \
 	tools/make_iou_goldens.py tools/make_opencv_goldens.py
 
@@ -24,12 +26,14 @@ upernet_CFLAGS = $(AM_CFLAGS) $(MPI_CFLAGS)
 upernet_LDADD += $(MPI_LIBS)
 
 # Slide inference and post-processing with the tiny model (synthetic weights).
+if HAVE_CHECK
 check_PROGRAMS += tests/test_eval
+TESTS += tests/test_eval
+endif
 tests_test_eval_SOURCES = tests/test_eval.c tests/golden.c tests/golden.h \
 	tests/testutil.c tests/testutil.h
 tests_test_eval_CFLAGS = $(UPERNET_TEST_CFLAGS) $(UPERNET_GOLDEN_CFLAGS)
 tests_test_eval_LDADD = $(UPERNET_TEST_LIBS) $(UPERNET_GOLDEN_LIBS) -lm
-TESTS += tests/test_eval
 EXTRA_DIST += data/golden/slide.json.z tools/make_slide_goldens.py
 
 # The command on the fixture dataset (tools/make_eval_fixtures.py).

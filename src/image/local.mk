@@ -1,6 +1,6 @@
 # Images in (JPEG/PNG decoding, Pillow-exact resize and preprocessing) and
 # results out (class-map/overlay PNGs, JSON summary, argmax).
-libupernet_la_SOURCES += \
+libupernet_core_la_SOURCES += \
 	src/image/image_internal.h \
 	src/image/decode.c \
 	src/image/jpeg.c \
@@ -22,23 +22,28 @@ EXTRA_DIST += data/images data/golden/images.json data/golden/images-pillow13.js
 	data/ade20k_labels.tsv \
 	tools/make_image_fixtures.py tools/gen-ade20k-table.sh
 
+if HAVE_CHECK
 check_PROGRAMS += tests/test_images
 tests_test_images_SOURCES = tests/test_images.c tests/sha256.c tests/sha256.h \
 	tests/testutil.c tests/testutil.h
 tests_test_images_CFLAGS = $(UPERNET_TEST_CFLAGS) $(JANSSON_CFLAGS) $(ZLIB_CFLAGS)
 tests_test_images_LDADD = $(UPERNET_TEST_LIBS) $(JANSSON_LIBS) $(ZLIB_LIBS)
 TESTS += tests/test_images
+endif
 
 # The image verbs of the command-line tool.
 upernet_SOURCES += src/cli/cmd_preprocess.c src/cli/cmd_segment.c src/cli/cmd_verify.c \
 	src/cli/verify_synthetic_slices.inc
 
 # The real checkpoints: SKIP (77) unless `make fetch-weights` put some in the cache.
+if HAVE_CHECK
 check_PROGRAMS += tests/test_real_weights
+TESTS += tests/test_real_weights
+endif
 tests_test_real_weights_SOURCES = tests/test_real_weights.c
 tests_test_real_weights_CFLAGS = $(UPERNET_TEST_CFLAGS)
 tests_test_real_weights_LDADD = $(CHECK_LIBS)
-TESTS += tests/test_real_weights tests/test_cli_images.sh
+TESTS += tests/test_cli_images.sh
 EXTRA_DIST += tools/fetch-weights.sh tools/make_verify_slices.py tests/test_cli_images.sh
 
 # make fetch-weights MODEL=upernet-convnext-SIZE: downloads a checkpoint and

@@ -1,6 +1,6 @@
 # Readers and writers of weight files (safetensors, torch zip / legacy via a
 # restricted unpickler) and the tensor map they fill.
-libupernet_la_SOURCES += \
+libupernet_core_la_SOURCES += \
 	src/io/dtype.c src/io/dtype.h \
 	src/io/tensor_map.c src/io/tensor_map.h \
 	src/io/pickle.c src/io/pickle.h \
@@ -15,11 +15,13 @@ libupernet_la_SOURCES += \
 AM_CPPFLAGS += $(LIBZIP_CFLAGS) $(JANSSON_CFLAGS)
 
 # Tests of the readers (tier-independent) and their fixtures.
+if HAVE_CHECK
 check_PROGRAMS += tests/test_checkpoints
 tests_test_checkpoints_SOURCES = tests/test_checkpoints.c tests/testutil.c tests/testutil.h
 tests_test_checkpoints_CFLAGS = $(UPERNET_TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_checkpoints_LDADD = $(UPERNET_TEST_LIBS) $(JANSSON_LIBS) -lm
 TESTS += tests/test_checkpoints
+endif
 EXTRA_DIST += data/fixtures tools/make_checkpoint_fixtures.py
 
 # The CLI side: `upernet convert`.

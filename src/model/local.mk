@@ -1,6 +1,6 @@
 # The model layer (configs, weight table, loading/packing, arena plan,
 # forward schedule), the .npy reader/writer and `upernet forward`.
-libupernet_la_SOURCES += \
+libupernet_core_la_SOURCES += \
 	src/model/model_config.c src/model/model_config.h \
 	src/model/weights.c src/model/weights.h \
 	src/model/tensors.c \

@@ -1,6 +1,6 @@
 # The operator layer (src/ops): whole-tensor ops over the dispatch table's
 # micro-kernels, threaded with OpenMP.
-libupernet_la_SOURCES += \
+libupernet_core_la_SOURCES += \
 	src/ops/ops.h src/ops/threads.h src/ops/bilinear.h src/ops/tiles.h src/ops/winograd.h \
 	src/ops/conv.c \
 	src/ops/conv_sources.c \
