@@ -34,6 +34,7 @@
 #include <omp.h>
 #endif
 
+#include "core/alloc.h"
 #include "golden.h"
 #include "io/config_json.h"
 #include "kernels/dispatch.h"
@@ -710,6 +711,45 @@ START_TEST(test_tiers_side_by_side)
 }
 END_TEST
 
+/* A forward at a size already run allocates nothing (counted through the
+ * library's allocator, src/core/alloc.c), on the Winograd and the direct
+ * path, for a batch, with every thread count; the first one does (the arena
+ * and the ops' working buffers). */
+START_TEST(test_second_forward_allocates_nothing)
+{
+    enum { N = 2, H = 45, W = 70 };
+    for (int direct = 0; direct < 2; direct++) {
+        conv3x3_algorithm = direct ? UPERNET_CONV3X3_DIRECT : UPERNET_CONV3X3_WINOGRAD;
+        upernet_model *m = create_or_fail("small-config");
+        conv3x3_algorithm = UPERNET_CONV3X3_WINOGRAD;
+        upernet_workspace *ws = workspace_or_fail(m);
+        const size_t out = (size_t) upernet_model_num_labels(m) * H * W;
+        float *pixels = malloc(N * 3 * H * W * sizeof(float)), *logits = malloc(N * out * 4);
+        test_fill_uniform(pixels, N * 3 * H * W, 7, -2.0f, 2.0f);
+        upernet_error err;
+        upernet_alloc_fail_at(0); /* counts from here */
+        ck_assert(upernet_model_forward(m, ws, pixels, N, H, W, logits, &err) == UPERNET_OK);
+        ck_assert_uint_gt(upernet_alloc_count(), 0);
+        for (int threads = 1; threads <= 2; threads++) {
+#ifdef _OPENMP
+            omp_set_num_threads(threads);
+#endif
+            /* a new team size may grow the ops' buffers once more */
+            ck_assert(upernet_model_forward(m, ws, pixels, N, H, W, logits, &err) == UPERNET_OK);
+            upernet_alloc_fail_at(0);
+            ck_assert(upernet_model_forward(m, ws, pixels, N, H, W, logits, &err) == UPERNET_OK);
+            ck_assert_msg(upernet_alloc_count() == 0,
+                          "%s path, %d threads: the second forward allocated %llu times",
+                          direct ? "direct" : "Winograd", threads,
+                          (unsigned long long) upernet_alloc_count());
+        }
+        free(pixels), free(logits);
+        upernet_workspace_free(ws);
+        upernet_model_free(m);
+    }
+}
+END_TEST
+
 /* Options that cannot work are refused before anything is loaded. */
 START_TEST(test_bad_options_refused)
 {
@@ -782,6 +822,7 @@ int main(void)
     tcase_add_test(props, test_concurrent_forwards);
     tcase_add_test(props, test_tiers_side_by_side);
     tcase_add_test(props, test_bad_options_refused);
+    tcase_add_test(props, test_second_forward_allocates_nothing);
     tcase_add_test(props, test_conv3x3_direct);
     suite_add_tcase(suite, props);
 

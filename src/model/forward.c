@@ -1,12 +1,14 @@
 /* The forward schedule (REFERENCE.md §3), NHWC float32 in the planned
  * arena. The order of the steps is the one plan.c assigns lifetimes for;
- * change both together. Nothing here allocates (the ops' small per-call
- * tables aside); every buffer comes from the arena. */
+ * change both together. Nothing here allocates: activations live in the
+ * workspace's arena, the ops' working buffers in its scratch pool (grown
+ * after a forward that needed more, see grow_scratch). */
 #include "config.h"
 
 #include <string.h>
 #include <time.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "model/model.h"
 #include "ops/threads.h"
@@ -294,6 +296,23 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
     return UPERNET_OK;
 }
 
+/* After a forward whose ops needed more working memory than the pool held
+ * (they took the rest from the heap), grows the pool to that need: the next
+ * forward at this size takes every buffer from it. */
+static enum upernet_status grow_scratch(upernet_workspace *ws, upernet_error *err)
+{
+    struct upernet_scratch *s = &ws->scratch;
+    if (s->high <= s->capacity)
+        return UPERNET_OK;
+    upernet_free(s->base);
+    s->base = upernet_aligned_alloc(64, s->high);
+    s->capacity = s->base != NULL ? s->high : 0;
+    if (s->base == NULL)
+        return upernet_fail(err, UPERNET_ERR_NOMEM,
+                            "out of memory for the ops' %zu-byte working buffers", s->high);
+    return UPERNET_OK;
+}
+
 /* One image: pixels (3, H, W) -> logits (num_labels, H, W). */
 static enum upernet_status forward_one(const struct run *r, const float *pixels, float *logits)
 {
@@ -322,10 +341,15 @@ enum upernet_status upernet_model_forward(const upernet_model *m, upernet_worksp
                                      : NULL;
     const size_t in_floats = (size_t) m->cfg.num_channels * height * width;
     const size_t out_floats = (size_t) m->cfg.num_labels * height * width;
+    ws->scratch.used = 0;
+    struct upernet_scratch *previous_scratch = upernet_scratch_install(&ws->scratch);
     enum upernet_status st = UPERNET_OK;
     for (size_t i = 0; i < batch && st == UPERNET_OK; i++)
         st = forward_one(&r, pixels + i * in_floats, logits + i * out_floats);
+    upernet_scratch_install(previous_scratch);
     upernet_threads_restore(m->threads, previous_threads);
+    if (st == UPERNET_OK)
+        st = grow_scratch(ws, err);
     if (st == UPERNET_OK)
         upernet_error_clear(err);
     return st;

@@ -146,5 +146,6 @@ void upernet_workspace_free(upernet_workspace *ws)
     if (ws == NULL)
         return;
     upernet_plan_free(&ws->plan);
+    upernet_free(ws->scratch.base);
     free(ws);
 }

@@ -10,6 +10,7 @@
 #include "model/model_config.h"
 #include "model/weights.h"
 #include "ops/ops.h"
+#include "ops/scratch.h"
 #include "upernet.h"
 
 /* LayerNorm eps of every ConvNeXt LN on this path (§3.1, §11.2). */
@@ -127,6 +128,9 @@ struct upernet_model {
 struct upernet_workspace {
     const upernet_model *model;
     struct upernet_plan plan;
+    /* The ops' working buffers (src/ops/scratch.h), grown after a forward
+     * to what it needed, so the next forward allocates nothing. */
+    struct upernet_scratch scratch;
     bool plan_without_reuse; /* tests: give every buffer its own space */
     upernet_tap_fn tap;
     void *tap_ctx;

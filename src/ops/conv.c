@@ -29,9 +29,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "core/alloc.h"
 #include "core/error.h"
 #include "ops/ops.h"
+#include "ops/scratch.h"
 #include "ops/tiles.h"
 #include "ops/winograd.h"
 
@@ -126,8 +126,10 @@ enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
 
     const float *zero = zero_row;
     float *zero_alloc = NULL;
+    struct upernet_scratch *scratch = upernet_scratch_current();
+    const size_t scratch_mark = upernet_scratch_mark(scratch);
     if (conv->padding > 0 && conv->in_channels > UPERNET_CONV_ZERO_FLOATS) {
-        zero_alloc = upernet_calloc(conv->in_channels, sizeof *zero_alloc);
+        zero_alloc = upernet_scratch_calloc(scratch, conv->in_channels, sizeof *zero_alloc);
         if (zero_alloc == NULL)
             return upernet_fail(err, UPERNET_ERR_NOMEM, "conv: no memory for a %zu-float zero row",
                                 conv->in_channels);
@@ -176,7 +178,8 @@ enum upernet_status upernet_conv_run(const struct upernet_kernel_table *t,
                   y + m0 * y_stride + n0, y_stride, &ep);
         }
     }
-    free(zero_alloc);
+    upernet_scratch_free(scratch, zero_alloc);
+    upernet_scratch_reset(scratch, scratch_mark);
     upernet_error_clear(err);
     return UPERNET_OK;
 }

@@ -29,10 +29,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "core/alloc.h"
 #include "core/error.h"
 #include "ops/bilinear.h"
 #include "ops/ops.h"
+#include "ops/scratch.h"
 #include "ops/tiles.h"
 #include "ops/winograd.h"
 
@@ -171,15 +171,19 @@ enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *
 
     const size_t n_chunks = total / kc;
     const size_t ks = taps * n_chunks;
-    struct chunk *chunks = upernet_malloc(n_chunks * sizeof *chunks);
-    struct resampled *res = upernet_calloc(n_sources, sizeof *res);
+    struct upernet_scratch *scratch = upernet_scratch_current();
+    const size_t scratch_mark = upernet_scratch_mark(scratch);
+    struct chunk *chunks = upernet_scratch_alloc(scratch, n_chunks * sizeof *chunks);
+    struct resampled *res = upernet_scratch_calloc(scratch, n_sources, sizeof *res);
     size_t table_entries = 0, up_channels = 0;
     for (size_t j = 0; j < n_sources; j++)
         if (sources[j].height != in_h || sources[j].width != in_w)
             table_entries += in_h + in_w;
-    struct upernet_bilinear_tap *tables = upernet_malloc((table_entries + 1) * sizeof *tables);
+    struct upernet_bilinear_tap *tables =
+        upernet_scratch_alloc(scratch, (table_entries + 1) * sizeof *tables);
     if (chunks == NULL || res == NULL || tables == NULL) {
-        free(chunks), free(res), free(tables);
+        upernet_scratch_free_all(scratch, (void *[]){chunks, res, tables}, 3);
+        upernet_scratch_reset(scratch, scratch_mark);
         return upernet_fail(err, UPERNET_ERR_NOMEM, "multi-source conv: no memory for tables");
     }
     for (size_t j = 0, q = 0, used = 0; j < n_sources; j++) {
@@ -219,12 +223,14 @@ enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *
      * once per thread rather than once per panel. */
 #pragma omp parallel reduction(| : failed)
     {
-        const float **a = upernet_malloc(block_tiles * ks * mr * sizeof *a);
-        size_t *keys = upernet_malloc(max_positions * sizeof *keys);
-        size_t *planned = upernet_malloc(block_tiles * sizeof *planned);
-        float *buffer = up_channels > 0 ? upernet_malloc(block_tiles * max_positions * up_channels *
-                                                 sizeof *buffer)
-                                        : NULL;
+        const float **a = upernet_scratch_alloc(scratch, block_tiles * ks * mr * sizeof *a);
+        size_t *keys = upernet_scratch_alloc(scratch, max_positions * sizeof *keys);
+        size_t *planned = upernet_scratch_alloc(scratch, block_tiles * sizeof *planned);
+        float *buffer =
+            up_channels > 0
+                ? upernet_scratch_alloc(scratch,
+                                        block_tiles * max_positions * up_channels * sizeof *buffer)
+                : NULL;
         const int ok = a != NULL && keys != NULL && planned != NULL &&
                        (up_channels == 0 || buffer != NULL);
         failed = !ok;
@@ -255,9 +261,11 @@ enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *
             igemm(rows, cols, kc, ks, a_tile, conv->packed + panel * panel_floats,
                   y + m0 * y_stride + n0, y_stride, &ep);
         }
-        free(a), free(keys), free(planned), free(buffer);
+        upernet_scratch_free_all(scratch, (void *[]){a, keys, planned}, 3);
+        upernet_scratch_free(scratch, buffer);
     }
-    free(chunks), free(res), free(tables);
+    upernet_scratch_free_all(scratch, (void *[]){chunks, res, tables}, 3);
+    upernet_scratch_reset(scratch, scratch_mark);
     if (failed)
         return upernet_fail(err, UPERNET_ERR_NOMEM,
                             "multi-source conv: no memory for a thread's %zu pointers and %zu "

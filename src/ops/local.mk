@@ -9,4 +9,5 @@ libupernet_core_la_SOURCES += \
 	src/ops/layernorm.c \
 	src/ops/resize.c \
 	src/ops/pool.c \
-	src/ops/copy.c
+	src/ops/copy.c \
+	src/ops/scratch.c src/ops/scratch.h

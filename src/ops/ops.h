@@ -91,9 +91,11 @@ struct upernet_op_cost upernet_conv_cost(const struct upernet_kernel_table *t,
  * equal y with residual_stride == y_stride (in-place residual add).
  *
  * A conv with winograd weights runs the Winograd path (scale and residual
- * must then be NULL) and allocates its band buffers per call.
- * Zero padding reads a static zero row; allocation happens only when
- * in_channels > UPERNET_CONV_ZERO_FLOATS (one calloc per call).
+ * must then be NULL) with per-call band buffers. Zero padding reads a static
+ * zero row; a wider one (in_channels > UPERNET_CONV_ZERO_FLOATS) is a
+ * per-call buffer. Per-call buffers of every op come from the calling
+ * thread's scratch pool when one is installed (src/ops/scratch.h: a
+ * forward's workspace), else from the heap.
  * Fails with UPERNET_ERR_MISMATCH if conv->nr differs from t->igemm.nr,
  * UPERNET_ERR_ARGUMENT for kernel*kernel > UPERNET_CONV_MAX_TAPS or a zero
  * output size, UPERNET_ERR_NOMEM. */
@@ -122,9 +124,10 @@ struct upernet_conv_source {
  * as usual (in_channels = the sum of the sources' channels). Output,
  * epilogue and limits as upernet_conv_run; in_h x in_w is the conv input
  * size. Equal to upernet_conv_run on the materialised concatenation (bitwise
- * with the scalar kernel; see src/ops/conv_sources.c). Allocates per call
- * the resampling tables and per thread a pointer array and a buffer of at
- * most kernel^2 * MR interpolated pixels. Fails with UPERNET_ERR_MISMATCH
+ * with the scalar kernel; see src/ops/conv_sources.c). Takes per call
+ * (scratch pool or heap, as upernet_conv_run) the resampling tables and per
+ * thread a pointer array and a buffer of at most kernel^2 * MR interpolated
+ * pixels. Fails with UPERNET_ERR_MISMATCH
  * when the channels do not add up or the packing nr differs. */
 enum upernet_status upernet_conv_run_sources(const struct upernet_kernel_table *t,
                                              const struct upernet_conv *conv, size_t in_h,
@@ -164,7 +167,8 @@ struct upernet_op_cost upernet_layernorm_cost(size_t pixels);
  * in_h x in_w x channels (pixel stride x_stride) -> out_h x out_w (pixel
  * stride y_stride). accumulate = false writes y = up(x); accumulate = true
  * computes y += up(x) (the top-down path). y must not overlap x.
- * Fails only with UPERNET_ERR_NOMEM (per-axis tables, one malloc per call). */
+ * Fails only with UPERNET_ERR_NOMEM (per-axis tables, per call, from the
+ * scratch pool or the heap as upernet_conv_run). */
 enum upernet_status upernet_resize_bilinear(size_t in_h, size_t in_w, size_t channels,
                                             const float *x, size_t x_stride, size_t out_h,
                                             size_t out_w, float *y, size_t y_stride,

@@ -14,11 +14,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "core/alloc.h"
 #include "core/error.h"
 #include "kernels/dispatch.h"
 #include "ops/bilinear.h"
 #include "ops/ops.h"
+#include "ops/scratch.h"
 
 #define axis_tap upernet_bilinear_tap
 
@@ -45,11 +45,11 @@ void upernet_bilinear_axis(size_t n_in, size_t n_out, struct axis_tap *taps)
     }
 }
 
-static enum upernet_status build_tables(size_t in_h, size_t in_w, size_t out_h, size_t out_w,
-                                        struct axis_tap **rows, struct axis_tap **cols,
-                                        upernet_error *err)
+static enum upernet_status build_tables(struct upernet_scratch *scratch, size_t in_h, size_t in_w,
+                                        size_t out_h, size_t out_w, struct axis_tap **rows,
+                                        struct axis_tap **cols, upernet_error *err)
 {
-    *rows = upernet_malloc((out_h + out_w) * sizeof **rows);
+    *rows = upernet_scratch_alloc(scratch, (out_h + out_w) * sizeof **rows);
     if (*rows == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM,
                             "bilinear resize: no memory for %zu+%zu index entries", out_h, out_w);
@@ -89,9 +89,14 @@ enum upernet_status upernet_resize_bilinear(size_t in_h, size_t in_w, size_t cha
     if (out_h == 0 || out_w == 0 || channels == 0)
         return UPERNET_OK;
     struct axis_tap *rows, *cols;
-    const enum upernet_status status = build_tables(in_h, in_w, out_h, out_w, &rows, &cols, err);
-    if (status != UPERNET_OK)
+    struct upernet_scratch *scratch = upernet_scratch_current();
+    const size_t scratch_mark = upernet_scratch_mark(scratch);
+    const enum upernet_status status =
+        build_tables(scratch, in_h, in_w, out_h, out_w, &rows, &cols, err);
+    if (status != UPERNET_OK) {
+        upernet_scratch_reset(scratch, scratch_mark);
         return status;
+    }
     const size_t runs = pixel_runs(out_w);
 #pragma omp parallel for schedule(static)
     for (size_t unit = 0; unit < out_h * runs; unit++) {
@@ -107,7 +112,8 @@ enum upernet_status upernet_resize_bilinear(size_t in_h, size_t in_w, size_t cha
                                    x1row + rx.i1 * x_stride, ry, rx, channels, accumulate);
         }
     }
-    free(rows);
+    upernet_scratch_free(scratch, rows);
+    upernet_scratch_reset(scratch, scratch_mark);
     upernet_error_clear(err);
     return UPERNET_OK;
 }
@@ -121,9 +127,14 @@ enum upernet_status upernet_resize_bilinear_to_planes(const struct upernet_kerne
     if (out_h == 0 || out_w == 0 || channels == 0)
         return UPERNET_OK;
     struct axis_tap *rows, *cols;
-    const enum upernet_status status = build_tables(in_h, in_w, out_h, out_w, &rows, &cols, err);
-    if (status != UPERNET_OK)
+    struct upernet_scratch *scratch = upernet_scratch_current();
+    const size_t scratch_mark = upernet_scratch_mark(scratch);
+    const enum upernet_status status =
+        build_tables(scratch, in_h, in_w, out_h, out_w, &rows, &cols, err);
+    if (status != UPERNET_OK) {
+        upernet_scratch_reset(scratch, scratch_mark);
         return status;
+    }
     const size_t plane = out_h * out_w, row_floats = channels * out_w;
     const upernet_f32_bilinear_h_fn horizontal = t->bilinear_h.fn;
     const upernet_f32_bilinear_v_fn vertical = t->bilinear_v.fn;
@@ -136,7 +147,7 @@ enum upernet_status upernet_resize_bilinear_to_planes(const struct upernet_kerne
      * Both steps are kernels (kernels/f32-bilinear/). */
 #pragma omp parallel reduction(| : failed)
     {
-        float *cache = upernet_malloc(2 * row_floats * sizeof *cache);
+        float *cache = upernet_scratch_alloc(scratch, 2 * row_floats * sizeof *cache);
         float *h[2] = {cache, cache != NULL ? cache + row_floats : NULL};
         size_t held[2] = {SIZE_MAX, SIZE_MAX};
         failed = cache == NULL;
@@ -163,9 +174,10 @@ enum upernet_status upernet_resize_bilinear_to_planes(const struct upernet_kerne
             }
             vertical(channels, out_w, h[s0], h[s1], ry.l0, ry.l1, y + oy * out_w, plane);
         }
-        free(cache);
+        upernet_scratch_free(scratch, cache);
     }
-    free(rows);
+    upernet_scratch_free(scratch, rows);
+    upernet_scratch_reset(scratch, scratch_mark);
     if (failed)
         return upernet_fail(err, UPERNET_ERR_NOMEM,
                             "bilinear resize: no memory for two %zu-float row buffers", row_floats);

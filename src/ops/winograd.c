@@ -42,10 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/alloc.h"
 #include "core/error.h"
 #include "ops/bilinear.h"
 #include "ops/ops.h"
+#include "ops/scratch.h"
 #include "ops/threads.h"
 #include "ops/tiles.h"
 #include "ops/winograd.h"
@@ -220,13 +220,18 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
     for (size_t j = 0; j < n_sources; j++)
         if (sources[j].height != height || sources[j].width != width)
             table_entries += height + width;
-    float *x_band = upernet_malloc((2 * band_rows + 2) * x_row_stride * sizeof(float));
-    float *v = upernet_malloc(16 * v_stride * sizeof(float));
-    float *m = upernet_malloc(16 * m_stride * sizeof(float));
-    struct resampled *res = upernet_calloc(n_sources, sizeof *res);
-    struct upernet_bilinear_tap *tables = upernet_malloc((table_entries + 1) * sizeof *tables);
+    struct upernet_scratch *scratch = upernet_scratch_current();
+    const size_t scratch_mark = upernet_scratch_mark(scratch);
+    float *x_band =
+        upernet_scratch_alloc(scratch, (2 * band_rows + 2) * x_row_stride * sizeof(float));
+    float *v = upernet_scratch_alloc(scratch, 16 * v_stride * sizeof(float));
+    float *m = upernet_scratch_alloc(scratch, 16 * m_stride * sizeof(float));
+    struct resampled *res = upernet_scratch_calloc(scratch, n_sources, sizeof *res);
+    struct upernet_bilinear_tap *tables =
+        upernet_scratch_alloc(scratch, (table_entries + 1) * sizeof *tables);
     if (x_band == NULL || v == NULL || m == NULL || res == NULL || tables == NULL) {
-        free(x_band), free(v), free(m), free(res), free(tables);
+        upernet_scratch_free_all(scratch, (void *[]){x_band, v, m, res, tables}, 5);
+        upernet_scratch_reset(scratch, scratch_mark);
         return upernet_fail(err, UPERNET_ERR_NOMEM,
                             "Winograd conv: no memory for %zu-tile band buffers (%zu->%zu "
                             "channels)",
@@ -315,7 +320,8 @@ enum upernet_status upernet_winograd23_run(const struct upernet_kernel_table *t,
                    height - oy < 2 ? 1 : 2, width - ox < 2 ? 1 : 2);
         }
     }
-    free(x_band), free(v), free(m), free(res), free(tables);
+    upernet_scratch_free_all(scratch, (void *[]){x_band, v, m, res, tables}, 5);
+    upernet_scratch_reset(scratch, scratch_mark);
     upernet_error_clear(err);
     return UPERNET_OK;
 }
