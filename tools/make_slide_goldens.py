@@ -11,7 +11,7 @@ Output: data/golden/slide.json.z (zlib'd JSON): per case the sizes, the
 windows, logit samples [c, y, x, value], and the argmax (uint8, zlib +
 base64).
 
-    /work/venv/bin/python tools/make_slide_goldens.py
+    python3 tools/make_slide_goldens.py
 """
 import base64
 import json
