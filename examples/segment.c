@@ -8,7 +8,8 @@
  * mmsegmentation .pth) or a model directory; CONFIG.json its configuration
  * when it is not one of the five built-in sizes (and not in the directory).
  * The image is preprocessed at 512x512, as `upernet segment` does by default,
- * so both write the same class map. Prints the three most frequent classes. */
+ * and the class map is written at that size (`upernet segment --at-model-size`
+ * writes the same file). Prints the three most frequent classes. */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -55,7 +55,7 @@ grep -q "^upernet " "$tmp/out" || fail "the example did not print the version: $
 # the second most frequent class covers some pixels: a real segmentation
 sed -n 3p "$tmp/out" | grep -qv ' 0\.0 %$' || fail "a class map of one class: $(cat "$tmp/out")"
 mkdir "$tmp/cli"
-$TEST_EMULATOR "$build/upernet" segment "$image" --weights "$tmp/model/model.safetensors" \
+$TEST_EMULATOR "$build/upernet" segment --at-model-size "$image" --weights "$tmp/model/model.safetensors" \
     --model "$tmp/model/config.json" -o "$tmp/cli" > /dev/null 2>&1 || fail "upernet segment failed"
 cmp -s "$tmp/example.png" "$tmp/cli/jpeg-683x512.classes.png" ||
     fail "the example's class map differs from upernet segment's"
