@@ -163,6 +163,43 @@ enum upernet_status upernet_preprocess_compat(const upernet_image *image, int he
                                               enum upernet_resize_compat compat, float *out,
                                               upernet_error *err);
 
+/* The preprocessing a preprocessor_config.json of SegformerImageProcessor
+ * sets (transformers' SegformerImageProcessorPil computes the same):
+ * resize to height x width with Pillow's BILINEAR (when do_resize; else the
+ * image's own size), then v * rescale_factor computed in float64 and
+ * rounded to float32 (when do_rescale; else float32(v)), then
+ * (x - float32(mean_c)) / float32(std_c) in float32 (when do_normalize). */
+typedef struct upernet_preprocessing {
+    int do_resize;
+    int height, width;
+    int do_rescale;
+    double rescale_factor;
+    int do_normalize;
+    double image_mean[3], image_std[3];
+} upernet_preprocessing;
+
+/* SegformerImageProcessor()'s defaults: 512x512, 1/255, the ImageNet mean
+ * and std (what upernet_preprocess does). */
+void upernet_preprocessing_init(upernet_preprocessing *p);
+
+/* Reads a preprocessor_config.json: missing keys keep the defaults above;
+ * a processor type other than Segformer's, a resample other than 2
+ * (BILINEAR), a size rule other than height/width, a wrong type or a zero
+ * std are refused with a message naming the file and the key. */
+enum upernet_status upernet_preprocessing_load(const char *path, upernet_preprocessing *p,
+                                               upernet_error *err);
+
+/* The pixel_values size for `image`: (height, width), or the image's own
+ * size when do_resize is off. */
+void upernet_preprocessing_output_size(const upernet_preprocessing *p, const upernet_image *image,
+                                       int *height, int *width);
+
+/* NCHW pixel values of `image` under `p` (3 * the output size floats). */
+enum upernet_status upernet_preprocess_with(const upernet_image *image,
+                                            const upernet_preprocessing *p,
+                                            enum upernet_resize_compat compat, float *out,
+                                            upernet_error *err);
+
 /* ------------------------------------------------------- segmentation output */
 
 /* Per-pixel class index = argmax over the channels of NCHW logits (N = 1,
@@ -620,6 +657,10 @@ typedef struct upernet_eval_config {
     int ms_flip;                   /* mmseg's multi-scale (x0.5..1.75) + flip, slide only */
     int whole_height, whole_width; /* whole: the model input size (512x512) */
     enum upernet_resize_compat pillow_order; /* whole with Pillow: its pass order */
+    /* whole with Pillow: a preprocessor_config.json's settings (its size
+     * replaces whole_height x whole_width; without resize the image's own
+     * size is the model input), or NULL for SegformerImageProcessor()'s */
+    const upernet_preprocessing *preprocessing;
     upernet_slide_params slide;    /* slide */
 } upernet_eval_config;
 

@@ -38,6 +38,16 @@ check "preprocess 48x64 size" "[ \$(wc -c < '$work/small.npy') -ge $((3 * 48 * 6
 expect 0 "preprocess --resize-order pillow13" upernet preprocess "$data/images/png-rgb8-41x37.png" --size 10x37 --resize-order pillow13 -o "$work/p13.npy"
 got=$(tail -c $((3 * 10 * 37 * 4)) "$work/p13.npy" | sha256sum | cut -d' ' -f1)
 check "pillow13 output equals transformers on Pillow 13" "[ '$got' = 'e78bb436f9c24343b18f77f01bbb9ef9d70b2213434dfe3964ecf7ca3e71be59' ]"
+# --processor: a non-default preprocessor_config.json (40x56, mean/std 0.5,
+# 1/127.5) gives transformers' pixel_values (data/golden/processor-configs.json).
+expect 0 "preprocess --processor" upernet preprocess "$data/images/png-rgb8-41x37.png" --processor "$data/golden/processor-half.json" -o "$work/half.npy"
+got=$(tail -c $((3 * 40 * 56 * 4)) "$work/half.npy" | sha256sum | cut -d' ' -f1)
+check "preprocess --processor equals SegformerImageProcessorPil with it" "[ '$got' = '$(sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' "$data/golden/processor-configs.json" | head -1)' ]"
+printf '{"resample": 3}' > "$work/bicubic.json"
+expect 1 "preprocess with a BICUBIC processor" upernet preprocess "$data/images/png-rgb8-41x37.png" --processor "$work/bicubic.json" -o "$work/bicubic.npy"
+check "the resample error names the key" "grep -q 'resample = 3 (BICUBIC)' '$work/stderr'"
+expect 0 "segment --processor without resize" upernet segment "$data/images/png-rgb8-41x37.png" --model "$small" --processor "$data/golden/processor-noresize.json" --logits -o "$work/noresize"
+check "no resize: logits at the image's size" "grep -q '(1, 3, 37, 41)' '$work/noresize/png-rgb8-41x37.logits.npy'"
 expect 2 "preprocess with a bad --resize-order" upernet preprocess "$data/images/png-1x1.png" --resize-order pillow9 -o "$work/x.npy"
 expect 2 "preprocess without --output" upernet preprocess "$data/images/png-1x1.png"
 expect 2 "preprocess with a bad --size" upernet preprocess "$data/images/png-1x1.png" --size 0x5 -o "$work/x.npy"

@@ -202,6 +202,109 @@ START_TEST(test_golden_pillow13)
 }
 END_TEST
 
+/* Non-default preprocessor_config.json files (data/golden/processor-*.json)
+ * against transformers' SegformerImageProcessorPil built from them
+ * (processor-configs.json): the same pixel_values, bit for bit. */
+START_TEST(test_processor_configs)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", data_path("golden/processor-configs.json"));
+    json_error_t jerr;
+    json_t *cases_doc = json_load_file(path, 0, &jerr);
+    ck_assert_msg(cases_doc != NULL, "%s: %s", path, jerr.text);
+    json_t *cases = json_object_get(cases_doc, "cases");
+    ck_assert_int_ge(json_array_size(cases), 4);
+    size_t i;
+    json_t *c;
+    json_array_foreach(cases, i, c) {
+        char relative[512];
+        snprintf(relative, sizeof relative, "golden/%s",
+                 json_string_value(json_object_get(c, "config")));
+        upernet_preprocessing p;
+        upernet_error err;
+        ck_assert_msg(upernet_preprocessing_load(data_path(relative), &p, &err) == UPERNET_OK,
+                      "%s", err.message);
+        snprintf(relative, sizeof relative, "images/%s",
+                 json_string_value(json_object_get(c, "file")));
+        upernet_image image;
+        ck_assert(upernet_image_load(data_path(relative), &image, &err) == UPERNET_OK);
+        int h, w;
+        upernet_preprocessing_output_size(&p, &image, &h, &w);
+        ck_assert_int_eq(h, (int) json_integer_value(json_object_get(c, "height")));
+        ck_assert_int_eq(w, (int) json_integer_value(json_object_get(c, "width")));
+        const size_t n = (size_t) 3 * (size_t) h * (size_t) w;
+        float *values = malloc(n * sizeof *values);
+        ck_assert_ptr_nonnull(values);
+        ck_assert_int_eq(upernet_preprocess_with(&image, &p, UPERNET_RESIZE_PILLOW_CLASSIC, values,
+                                                 &err),
+                         UPERNET_OK);
+        size_t k;
+        json_t *sample;
+        json_array_foreach(json_object_get(c, "samples"), k, sample) {
+            const size_t at = (size_t) json_integer_value(json_array_get(sample, 0));
+            const double want = json_real_value(json_array_get(sample, 1));
+            ck_assert_msg((double) values[at] == want, "%s: value %zu = %.9g, transformers %.9g",
+                          relative, at, (double) values[at], want);
+        }
+        char hex[65];
+        test_sha256_hex(values, n * sizeof *values, hex);
+        ck_assert_msg(strcmp(hex, json_string_value(json_object_get(c, "sha256"))) == 0,
+                      "%s with %s: pixel_values differ from transformers'", relative,
+                      json_string_value(json_object_get(c, "config")));
+        free(values);
+        upernet_image_free(&image);
+    }
+    json_decref(cases_doc);
+}
+END_TEST
+
+/* What upernet cannot reproduce is refused, naming the file and the key;
+ * the defaults are SegformerImageProcessor()'s. */
+START_TEST(test_processor_config_errors)
+{
+    static const struct {
+        const char *json;
+        enum upernet_status status;
+        const char *part;
+    } bad[] = {
+        {"{\"resample\": 3}", UPERNET_ERR_UNSUPPORTED, "resample = 3 (BICUBIC)"},
+        {"{\"size\": {\"shortest_edge\": 512}}", UPERNET_ERR_UNSUPPORTED, "size must be"},
+        {"{\"image_processor_type\": \"BeitImageProcessor\"}", UPERNET_ERR_UNSUPPORTED,
+         "BeitImageProcessor"},
+        {"{\"do_resize\": 1}", UPERNET_ERR_FORMAT, "do_resize must be true or false"},
+        {"{\"image_std\": [0.5, 0, 0.5]}", UPERNET_ERR_ARGUMENT, "image_std[1] is 0"},
+        {"{\"image_mean\": [0.5, 0.5]}", UPERNET_ERR_FORMAT, "image_mean must be"},
+        {"{\"rescale_factor\": -1}", UPERNET_ERR_FORMAT, "rescale_factor"},
+        {"[1]", UPERNET_ERR_FORMAT, "top level"},
+        {"{", UPERNET_ERR_FORMAT, "invalid JSON"},
+    };
+    char path[] = "/tmp/upernet-processor-XXXXXX";
+    const int fd = mkstemp(path);
+    ck_assert(fd >= 0);
+    close(fd);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(path, "w");
+        fputs(bad[i].json, f);
+        fclose(f);
+        upernet_preprocessing p;
+        upernet_error err;
+        ck_assert_msg(upernet_preprocessing_load(path, &p, &err) == bad[i].status, "%s: %s",
+                      bad[i].json, err.message);
+        ck_assert_msg(strstr(err.message, bad[i].part) && strstr(err.message, path), "%s: %s",
+                      bad[i].json, err.message);
+    }
+    FILE *f = fopen(path, "w");
+    fputs("{\"do_reduce_labels\": true}", f);
+    fclose(f);
+    upernet_preprocessing p, defaults;
+    upernet_error err;
+    ck_assert(upernet_preprocessing_load(path, &p, &err) == UPERNET_OK);
+    upernet_preprocessing_init(&defaults);
+    ck_assert(memcmp(&p, &defaults, sizeof p) == 0);
+    unlink(path);
+}
+END_TEST
+
 /* ------------------------------------------------------ hostile input */
 
 static void expect_refused(const uint8_t *data, size_t size, enum upernet_status expected,
@@ -571,6 +674,8 @@ static Suite *images_suite(void)
     tcase_set_timeout(goldens, 120);
     tcase_add_loop_test(goldens, test_golden_image, 0, (int) golden_count);
     tcase_add_test(goldens, test_golden_pillow13);
+    tcase_add_test(goldens, test_processor_configs);
+    tcase_add_test(goldens, test_processor_config_errors);
     suite_add_tcase(s, goldens);
     TCase *hostile = tcase_create("hostile");
     tcase_set_timeout(hostile, 120);

@@ -383,11 +383,73 @@ def pillow13_goldens():
     return 0
 
 
+# Non-default preprocessor_config.json files (written to data/golden/) and the
+# fixture each is applied to: another size and mean/std, no resize with
+# scalar mean/std, no rescale, no normalisation.
+PROCESSOR_CASES = [
+    ("processor-half.json", "png-rgb8-41x37.png",
+     {"image_processor_type": "SegformerImageProcessor", "size": {"height": 40, "width": 56},
+      "resample": 2, "do_resize": True, "do_rescale": True, "rescale_factor": 1 / 127.5,
+      "do_normalize": True, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}),
+    ("processor-noresize.json", "png-rgba8-35x20.png",
+     {"do_resize": False, "image_mean": 0.3, "image_std": 0.2}),
+    ("processor-norescale.json", "png-palette8-40x30.png",
+     {"size": {"height": 33, "width": 47}, "do_rescale": False,
+      "image_mean": [100.0, 110.0, 120.0], "image_std": [50.0, 60.0, 70.0]}),
+    ("processor-rescale-only.json", "png-rgb16-27x25.png",
+     {"size": {"height": 36, "width": 36}, "do_normalize": False, "rescale_factor": 0.01}),
+]
+
+
+def processor_goldens():
+    """pixel_values of transformers' SegformerImageProcessorPil built from
+    each non-default preprocessor_config.json (from_pretrained of a folder
+    holding it), on PNG fixtures (decoded the same by every Pillow)."""
+    import shutil
+    import tempfile
+    import transformers
+    from transformers import SegformerImageProcessorPil
+    out_dir = os.path.dirname(GOLDEN)
+    out = {"generator": "tools/make_image_fixtures.py --processor-goldens",
+           "pillow": __import__("PIL").__version__, "transformers": transformers.__version__,
+           "pipeline": "SegformerImageProcessorPil.from_pretrained(dir)(Image.open(f).convert('RGB'))",
+           "cases": []}
+    for config_name, image_name, config in PROCESSOR_CASES:
+        path = os.path.join(out_dir, config_name)
+        with open(path, "w") as f:
+            json.dump(config, f, indent=2)
+            f.write("\n")
+        tmp = tempfile.mkdtemp()
+        try:
+            shutil.copy(path, os.path.join(tmp, "preprocessor_config.json"))
+            processor = SegformerImageProcessorPil.from_pretrained(tmp)
+        finally:
+            shutil.rmtree(tmp)
+        rgb = Image.open(os.path.join(IMAGE_DIR, image_name)).convert("RGB")
+        arr = np.asarray(processor(images=rgb, return_tensors="np").pixel_values).astype("<f4")
+        flat = arr.reshape(-1)
+        out["cases"].append({
+            "config": config_name, "file": image_name,
+            "height": int(arr.shape[2]), "width": int(arr.shape[3]),
+            "sha256": hashlib.sha256(arr.tobytes()).hexdigest(),
+            "samples": [[p, float(flat[p])] for p in sample_positions(flat.size, arr.shape[2] * 7 + arr.shape[3])],
+        })
+    path = os.path.join(out_dir, "processor-configs.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    print("wrote", path)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--crosscheck", action="store_true")
     ap.add_argument("--pillow13-goldens", action="store_true")
+    ap.add_argument("--processor-goldens", action="store_true")
     args = ap.parse_args()
+    if args.processor_goldens:
+        return processor_goldens()
     if args.crosscheck:
         return crosscheck()
     if args.pillow13_goldens:

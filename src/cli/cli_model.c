@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/commands.h"
 #include "upernet.h"
@@ -35,6 +36,35 @@ int cli_model_options(const char *verb, const char *isa, long threads,
         return 1;
     }
     options->threads = (int) threads;
+    return 0;
+}
+
+int cli_preprocessing(const char *verb, const char *processor, const char *weights_path,
+                      upernet_preprocessing *out)
+{
+    upernet_preprocessing_init(out);
+    char found[4096];
+    struct stat sb;
+    if (processor == NULL && weights_path != NULL) {
+        const int is_dir = stat(weights_path, &sb) == 0 && S_ISDIR(sb.st_mode);
+        const char *slash = strrchr(weights_path, '/');
+        if (is_dir)
+            snprintf(found, sizeof found, "%s/preprocessor_config.json", weights_path);
+        else if (slash != NULL)
+            snprintf(found, sizeof found, "%.*s/preprocessor_config.json",
+                     (int) (slash - weights_path), weights_path);
+        else
+            snprintf(found, sizeof found, "preprocessor_config.json");
+        if (stat(found, &sb) == 0 && S_ISREG(sb.st_mode))
+            processor = found;
+    }
+    if (processor == NULL)
+        return 0;
+    upernet_error err;
+    if (upernet_preprocessing_load(processor, out, &err) != UPERNET_OK) {
+        fprintf(stderr, "upernet %s: %s\n", verb, err.message);
+        return 1;
+    }
     return 0;
 }
 

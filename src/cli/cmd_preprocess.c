@@ -53,12 +53,15 @@ static void preprocess_usage(FILE *out)
 {
     fprintf(out,
             "usage: upernet preprocess IMAGE [--size HxW] [--resize-order pillow12|pillow13]\n"
-            "                          --output PIXELS.npy\n"
+            "                          [--processor PREPROCESSOR_CONFIG.json] --output PIXELS.npy\n"
             "Decodes IMAGE (JPEG or PNG) and writes the float32 (1,3,H,W) pixel values that\n"
             "transformers' SegformerImageProcessor (Pillow path) produces: Pillow-exact\n"
             "decoding and BILINEAR resize to HxW (default 512x512, aspect ratio not kept),\n"
             "rescale by 1/255, normalise with the ImageNet mean and std.\n"
-            "  --size HxW     output height x width (default 512x512)\n"
+            "  --size HxW     output height x width (default 512x512, or the processor's)\n"
+            "  --processor F  a preprocessor_config.json: its size, do_resize, resample\n"
+            "                 (2, BILINEAR, only), do_rescale, rescale_factor, do_normalize,\n"
+            "                 image_mean and image_std replace the defaults above\n"
             "  --resize-order pillow12 (default, the reference) or pillow13: Pillow 13\n"
             "                 filters vertically first when both sides change and the\n"
             "                 height loses over twice as many pixels as the width\n"
@@ -70,10 +73,11 @@ int cmd_preprocess(int argc, char **argv)
     static const struct option options[] = {{"size", required_argument, NULL, 's'},
                                             {"output", required_argument, NULL, 'o'},
                                             {"resize-order", required_argument, NULL, 'r'},
+                                            {"processor", required_argument, NULL, 'p'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
-    const char *output = NULL;
-    int height = 512, width = 512, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
+    const char *output = NULL, *processor = NULL;
+    int height = 0, width = 0, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
         switch (opt) {
@@ -82,6 +86,7 @@ int cmd_preprocess(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'o': output = optarg; break;
+        case 'p': processor = optarg; break;
         case 'r':
             if (cli_parse_resize_order("preprocess", optarg, &compat) != 0)
                 return EXIT_USAGE;
@@ -96,20 +101,28 @@ int cmd_preprocess(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *path = argv[optind];
+    upernet_preprocessing pre;
+    if (cli_preprocessing("preprocess", processor, NULL, &pre) != 0)
+        return 1;
+    if (height > 0) { /* --size wins over the processor's size */
+        pre.height = height;
+        pre.width = width;
+    }
     upernet_error err;
     upernet_image image;
     if (upernet_image_load(path, &image, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet preprocess: %s\n", err.message);
         return 1;
     }
+    upernet_preprocessing_output_size(&pre, &image, &height, &width);
     const size_t n = (size_t) 3 * (size_t) height * (size_t) width;
     float *pixels = malloc(n * sizeof *pixels);
     int status = 1;
     if (pixels == NULL) {
         fprintf(stderr, "upernet preprocess: out of memory for %dx%d pixel values\n", height,
                 width);
-    } else if (upernet_preprocess_compat(&image, height, width,
-                                         (enum upernet_resize_compat) compat, pixels, &err) != UPERNET_OK) {
+    } else if (upernet_preprocess_with(&image, &pre, (enum upernet_resize_compat) compat, pixels,
+                                       &err) != UPERNET_OK) {
         fprintf(stderr, "upernet preprocess: %s: %s\n", path, err.message);
     } else {
         const size_t shape[4] = {1, 3, (size_t) height, (size_t) width};

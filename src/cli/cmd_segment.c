@@ -32,7 +32,7 @@ static void segment_usage(FILE *out)
             "usage: upernet segment IMAGE|DIR... --model SIZE|CONFIG.json [--weights FILE] [-o DIR]\n"
             "                       [--size HxW] [--threads N] [--isa TIER] [--logits]\n"
             "                       [--labels FILE] [--resize-order pillow12|pillow13] [--strict]\n"
-            "                       [--at-model-size]\n"
+            "                       [--at-model-size] [--processor PREPROCESSOR_CONFIG.json]\n"
             "Segments each IMAGE (JPEG or PNG) and writes, in DIR (default: .), for an\n"
             "image NAME.jpg:\n"
             "  NAME.classes.png   class map at the image's size, 8-bit palette PNG: the\n"
@@ -44,13 +44,19 @@ static void segment_usage(FILE *out)
             "                     shares and names\n"
             "  NAME.logits.npy    float32 logits (1,num_labels,H,W) at the model input\n"
             "                     size, with --logits\n"
-            "Preprocessing is transformers' SegformerImageProcessor (Pillow path).\n"
+            "Preprocessing is transformers' SegformerImageProcessor (Pillow path), with the\n"
+            "settings of --processor F, else of the preprocessor_config.json next to the\n"
+            "weights (in a model directory), else its defaults (512x512, 1/255, ImageNet\n"
+            "mean and std); --size overrides the size.\n"
+            "  --processor F a preprocessor_config.json (size, do_resize, resample 2 only,\n"
+            "                do_rescale, rescale_factor, do_normalize, image_mean, image_std)\n"
             "  --model M     tiny, small, base, large, xlarge (or upernet-convnext-SIZE),\n"
             "                or the path of an HF config.json\n"
             "  --weights F   weights file (.safetensors, .bin, .pth); default: the\n"
             "                deterministic synthetic weights (for testing only)\n"
             "  -o DIR        output directory (created with its parents if missing)\n"
-            "  --size HxW    model input size (default 512x512, each side >= 32)\n"
+            "  --size HxW    model input size (default 512x512 or the processor's; each\n"
+            "                side >= 32)\n"
             "  --threads N   OpenMP threads (default: all; results do not depend on it)\n"
             "  --isa T       kernel tier: scalar, avx2, avx512, neon (can only lower it)\n"
             "  --labels F    class names/colours, TSV 'index<TAB>name<TAB>r<TAB>g<TAB>b'\n"
@@ -162,6 +168,7 @@ struct segment_run {
     const char *model_spec, *weights, *dir, *isa, *labels_path;
     long threads;
     int height, width, write_logits, compat, strict, at_model_size;
+    const upernet_preprocessing *preprocessing;
 };
 
 static int segment_all(const struct eval_dataset *inputs, const struct segment_run *run)
@@ -218,7 +225,8 @@ static int segment_all(const struct eval_dataset *inputs, const struct segment_r
                                         .resize = UPERNET_EVAL_RESIZE_PILLOW,
                                         .whole_height = run->height,
                                         .whole_width = run->width,
-                                        .pillow_order = (enum upernet_resize_compat) run->compat};
+                                        .pillow_order = (enum upernet_resize_compat) run->compat,
+                                        .preprocessing = run->preprocessing};
     const struct image_loop_options loop = {.verb = "segment", .config = &config,
                                             .progress = inputs->count > 1, .keep_going = 1,
                                             .consume = write_results, .ctx = &job};
@@ -240,10 +248,11 @@ int cmd_segment(int argc, char **argv)
         {"threads", required_argument, NULL, 't'}, {"isa", required_argument, NULL, 'I'},
         {"logits", no_argument, NULL, 'l'},       {"labels", required_argument, NULL, 'L'},
         {"resize-order", required_argument, NULL, 'r'}, {"strict", no_argument, NULL, 'S'},
-        {"at-model-size", no_argument, NULL, 'A'},
+        {"at-model-size", no_argument, NULL, 'A'}, {"processor", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *model_spec = NULL, *weights = NULL, *dir = ".", *isa = NULL, *labels_path = NULL;
-    int height = 512, width = 512, write_logits = 0, strict = 0, at_model_size = 0, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
+    const char *processor = NULL;
+    int height = 0, width = 0, write_logits = 0, strict = 0, at_model_size = 0, compat = UPERNET_RESIZE_PILLOW_CLASSIC, opt;
     long threads = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
@@ -272,6 +281,7 @@ int cmd_segment(int argc, char **argv)
             break;
         case 'S': strict = 1; break;
         case 'A': at_model_size = 1; break;
+        case 'p': processor = optarg; break;
         case 'h': segment_usage(stdout); return 0;
         default: segment_usage(stderr); return EXIT_USAGE;
         }
@@ -280,6 +290,18 @@ int cmd_segment(int argc, char **argv)
         fprintf(stderr, "upernet segment: at least one IMAGE and --model are required\n");
         segment_usage(stderr);
         return EXIT_USAGE;
+    }
+    upernet_preprocessing pre;
+    if (cli_preprocessing("segment", processor, weights, &pre) != 0)
+        return 1;
+    if (height > 0) { /* --size wins over the processor's size */
+        pre.height = height;
+        pre.width = width;
+    }
+    if (pre.do_resize && (pre.height < 32 || pre.width < 32)) {
+        fprintf(stderr, "upernet segment: the model input size %dx%d is below 32x32\n",
+                pre.height, pre.width);
+        return 1;
     }
     struct eval_dataset inputs = {0};
     for (int i = optind; i < argc; i++)
@@ -303,7 +325,8 @@ int cmd_segment(int argc, char **argv)
         }
     const int status = segment_all(&inputs, &(struct segment_run){
         .model_spec = model_spec, .weights = weights, .dir = dir, .isa = isa,
-        .labels_path = labels_path, .threads = threads, .height = height, .width = width,
+        .labels_path = labels_path, .threads = threads, .height = pre.height, .width = pre.width,
+        .preprocessing = &pre,
         .write_logits = write_logits, .compat = compat, .strict = strict,
         .at_model_size = at_model_size});
     eval_dataset_free(&inputs);

@@ -96,7 +96,7 @@ static void verify_usage(FILE *out)
 {
     fprintf(out,
             "usage: upernet verify --model SIZE [--weights FILE] [--image FILE] [--isa TIER]\n"
-            "                      [--threads N] [--strict]\n"
+            "                      [--threads N] [--strict] [--processor FILE]\n"
             "Runs the HF conversion script's check: segments the image at 512x512, prints\n"
             "logits[0, 0, :3, :3] and compares it with the expected slice at atol 1e-4.\n"
             "Prints \"Looks ok!\" and exits 0 when it matches, lists the differences and\n"
@@ -105,6 +105,8 @@ static void verify_usage(FILE *out)
             "  --weights F    the real checkpoint (model.safetensors, pytorch_model.bin or\n"
             "                 an mmseg .pth); compared with the published slice\n"
             "  --image F      default: ADE_val_00000001.jpg in the cache\n"
+            "  --processor F  a preprocessor_config.json (default: the one next to the\n"
+            "                 weights, else SegformerImageProcessor()'s 512x512 settings)\n"
             "  --strict       refuse weights holding keys the configuration does not use\n"
             "                 (default: load them and name them in one warning)\n"
             "Without --weights the cache is searched (model.safetensors, then\n"
@@ -120,8 +122,10 @@ int cmd_verify(int argc, char **argv)
         {"model", required_argument, NULL, 'm'},   {"weights", required_argument, NULL, 'w'},
         {"image", required_argument, NULL, 'i'},   {"isa", required_argument, NULL, 'I'},
         {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {"strict", no_argument, NULL, 'S'},        {NULL, 0, NULL, 0}};
+        {"strict", no_argument, NULL, 'S'},        {"processor", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0}};
     const char *model_arg = NULL, *weights = NULL, *image_path = NULL, *isa = NULL;
+    const char *processor = NULL;
     long threads = 0;
     int strict = 0, opt;
     optind = 1;
@@ -136,6 +140,7 @@ int cmd_verify(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'S': strict = 1; break;
+        case 'p': processor = optarg; break;
         case 'h': verify_usage(stdout); return 0;
         default: verify_usage(stderr); return EXIT_USAGE;
         }
@@ -197,13 +202,23 @@ int cmd_verify(int argc, char **argv)
         fnv1a(image.rgb, (size_t) image.width * (size_t) image.height * 3) != SYNTHETIC_IMAGE_FNV)
         expected = NULL; /* slices for the synthetic weights exist for one image only */
 
-    enum { H = 512, W = 512 };
+    /* the conversion script's SegformerImageProcessor(), unless a
+     * preprocessor_config.json says otherwise */
+    upernet_preprocessing pre;
+    if (cli_preprocessing("verify", processor, weights, &pre) != 0) {
+        upernet_image_free(&image);
+        return 1;
+    }
+    int H, W;
+    upernet_preprocessing_output_size(&pre, &image, &H, &W);
     int status = 1;
     float *pixels = malloc((size_t) 3 * H * W * sizeof *pixels);
     float *logits = NULL;
     upernet_model *model = NULL;
     upernet_workspace *ws = NULL;
-    if (pixels == NULL || upernet_preprocess(&image, H, W, pixels, &err) != UPERNET_OK) {
+    if (pixels == NULL ||
+        upernet_preprocess_with(&image, &pre, UPERNET_RESIZE_PILLOW_CLASSIC, pixels, &err) !=
+            UPERNET_OK) {
         fprintf(stderr, "upernet verify: %s: %s\n", image_path,
                 pixels == NULL ? "out of memory" : err.message);
         goto done;
@@ -211,13 +226,15 @@ int cmd_verify(int argc, char **argv)
     model = cli_load_model("verify", size, weights, &model_options);
     if (model == NULL)
         goto done;
-    logits = malloc((size_t) upernet_model_num_labels(model) * H * W * sizeof *logits);
+    logits = malloc((size_t) upernet_model_num_labels(model) * (size_t) H * (size_t) W *
+                    sizeof *logits);
     if (logits == NULL) {
         fprintf(stderr, "upernet verify: out of memory for the logits\n");
         goto done;
     }
     if (upernet_workspace_create(model, &ws, &err) != UPERNET_OK ||
-        upernet_model_forward(model, ws, pixels, 1, H, W, logits, &err) != UPERNET_OK) {
+        upernet_model_forward(model, ws, pixels, 1, (size_t) H, (size_t) W, logits, &err) !=
+            UPERNET_OK) {
         fprintf(stderr, "upernet verify: %s\n", err.message);
         goto done;
     }

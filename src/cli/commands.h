@@ -47,6 +47,14 @@ int cli_model_options(const char *verb, const char *isa, long threads,
 upernet_model *cli_load_model(const char *verb, const char *spec, const char *weights_path,
                               const upernet_model_options *options);
 
+/* The preprocessing of a verb: `processor` (--processor FILE) when given,
+ * else the preprocessor_config.json next to `weights_path` (in it when it is
+ * a directory, else beside the file) when there is one, else
+ * SegformerImageProcessor()'s defaults. Prints the error (naming `verb`)
+ * and returns nonzero when the file given or found is refused. */
+int cli_preprocessing(const char *verb, const char *processor, const char *weights_path,
+                      upernet_preprocessing *out);
+
 /* The download cache of one model size: $UPERNET_CACHE/upernet-convnext-SIZE,
  * else $HOME/.cache/upernet/upernet-convnext-SIZE. -1 if neither is set. */
 int cli_cache_dir(const char *size, char *out, size_t out_size);

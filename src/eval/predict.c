@@ -138,12 +138,17 @@ enum upernet_status upernet_prediction_prepare(upernet_prediction *p, const uper
     if (p->config.mode == UPERNET_EVAL_SLIDE)
         return prepare_slide_view(p, p->config.slide.scale_long, p->config.slide.scale_short, 0,
                                   err);
-    const int h = p->config.whole_height, w = p->config.whole_width;
+    int h = p->config.whole_height, w = p->config.whole_width;
+    const upernet_preprocessing *pre = p->config.preprocessing;
+    if (pre != NULL && p->config.resize == UPERNET_EVAL_RESIZE_PILLOW)
+        upernet_preprocessing_output_size(pre, image, &h, &w);
     enum upernet_status st =
         upernet_eval_reserve(&p->pixels, &p->pixels_cap, 3 * (size_t) h * (size_t) w, sizeof *p->pixels, err);
     if (st != UPERNET_OK)
         return st;
-    if (p->config.resize == UPERNET_EVAL_RESIZE_PILLOW) {
+    if (p->config.resize == UPERNET_EVAL_RESIZE_PILLOW && pre != NULL) {
+        st = upernet_preprocess_with(image, pre, p->config.pillow_order, p->pixels, err);
+    } else if (p->config.resize == UPERNET_EVAL_RESIZE_PILLOW) {
         st = upernet_preprocess_compat(image, h, w, p->config.pillow_order, p->pixels, err);
     } else {
         upernet_image resized;

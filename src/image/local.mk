@@ -19,6 +19,9 @@ AM_CPPFLAGS += $(TURBOJPEG_CFLAGS) $(SPNG_CFLAGS) $(JANSSON_CFLAGS)
 
 # Pillow-parity fixtures and goldens (tools/make_image_fixtures.py).
 EXTRA_DIST += data/images data/golden/images.json data/golden/images-pillow13.json \
+	data/golden/processor-configs.json data/golden/processor-half.json \
+	data/golden/processor-noresize.json data/golden/processor-norescale.json \
+	data/golden/processor-rescale-only.json \
 	data/ade20k_labels.tsv \
 	tools/make_image_fixtures.py tools/gen-ade20k-table.sh
 

@@ -1,8 +1,10 @@
 /* SegformerImageProcessor on the Pillow path (REFERENCE.md §2.2): resize,
  * then rescale and normalise each 8-bit value the way numpy does it there:
- *   v_f = float32(double(v) * (1.0 / 255.0))   (rescale computes in float64)
+ *   v_f = float32(double(v) * rescale_factor)   (rescale computes in float64;
+ *                                               float32(v) without it)
  *   x   = (v_f - float32(mean_c)) / float32(std_c)   (float32, a division)
- * Only 256 values per channel exist, so a per-channel table is exact. */
+ * with the defaults of SegformerImageProcessor() or those of a
+ * preprocessor_config.json (src/io/processor_config.c). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -10,17 +12,17 @@
 #include "core/error.h"
 #include "image/image_internal.h"
 
-static const double imagenet_mean[3] = {0.485, 0.456, 0.406};
-static const double imagenet_std[3] = {0.229, 0.224, 0.225};
-
-static void build_tables(float table[3][256])
+/* One table per channel: only 256 input values exist, so the table is exact. */
+static void build_tables(const upernet_preprocessing *p, float table[3][256])
 {
     for (int c = 0; c < 3; c++) {
-        const float mean = (float) imagenet_mean[c];
-        const float std = (float) imagenet_std[c];
+        const float mean = (float) p->image_mean[c];
+        const float std = (float) p->image_std[c];
         for (int v = 0; v < 256; v++) {
-            const float rescaled = (float) ((double) v * (1.0 / 255.0));
-            table[c][v] = (rescaled - mean) / std;
+            float x = p->do_rescale ? (float) ((double) v * p->rescale_factor) : (float) v;
+            if (p->do_normalize)
+                x = (x - mean) / std;
+            table[c][v] = x;
         }
     }
 }
@@ -36,15 +38,29 @@ enum upernet_status upernet_preprocess_compat(const upernet_image *image, int he
                                               enum upernet_resize_compat compat, float *out,
                                               upernet_error *err)
 {
-    if (out == NULL)
-        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "preprocess: no output buffer");
+    upernet_preprocessing p;
+    upernet_preprocessing_init(&p);
+    p.height = height;
+    p.width = width;
+    return upernet_preprocess_with(image, &p, compat, out, err);
+}
+
+enum upernet_status upernet_preprocess_with(const upernet_image *image,
+                                            const upernet_preprocessing *p,
+                                            enum upernet_resize_compat compat, float *out,
+                                            upernet_error *err)
+{
+    if (out == NULL || p == NULL || image == NULL)
+        return upernet_fail(err, UPERNET_ERR_ARGUMENT, "preprocess: NULL argument");
+    int height, width;
+    upernet_preprocessing_output_size(p, image, &height, &width);
     upernet_image resized;
     enum upernet_status status =
         upernet_image_resize_compat(image, height, width, compat, &resized, err);
     if (status != UPERNET_OK)
         return status;
     float table[3][256];
-    build_tables(table);
+    build_tables(p, table);
     const size_t plane = (size_t) width * (size_t) height;
     for (size_t i = 0; i < plane; i++)
         for (int c = 0; c < 3; c++)

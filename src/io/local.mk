@@ -11,7 +11,8 @@ libupernet_core_la_SOURCES += \
 	src/io/key_naming.c src/io/key_naming.h \
 	src/io/weights_format.h \
 	src/io/weights.c \
-	src/io/config_json.c src/io/config_json.h
+	src/io/config_json.c src/io/config_json.h \
+	src/io/processor_config.c
 AM_CPPFLAGS += $(LIBZIP_CFLAGS) $(JANSSON_CFLAGS)
 
 # Tests of the readers (tier-independent) and their fixtures.
