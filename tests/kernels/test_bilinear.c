@@ -10,6 +10,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -24,18 +25,27 @@ static const size_t widths[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 37};
 
 static enum upernet_isa tested_tier;
 
-#define MAX_VARIANTS 4
+/* Every line of the two .inc lists; the tested variants are the lines of
+ * the tested tier (none for the scalar tier, whose line is the reference). */
+#define MAX_LINES 8
 static struct {
+    enum upernet_isa tier;
     upernet_f32_bilinear_h_fn fn;
     const char *name;
-} h_variants[MAX_VARIANTS];
+} h_lines[MAX_LINES];
 static struct {
+    enum upernet_isa tier;
     upernet_f32_bilinear_v_fn fn;
     const char *name;
-} v_variants[MAX_VARIANTS];
-static size_t n_h_variants, n_v_variants;
+} v_lines[MAX_LINES];
+static size_t n_h_lines, n_v_lines;
 static upernet_f32_bilinear_h_fn h_reference;
 static upernet_f32_bilinear_v_fn v_reference;
+
+static bool tested_line(enum upernet_isa tier)
+{
+    return tier == tested_tier && tier != UPERNET_ISA_SCALAR;
+}
 
 static int same_value(float a, float b)
 {
@@ -85,14 +95,16 @@ START_TEST(test_horizontal)
         ck_assert(test_guard_intact(got, nh, 16));
     }
     h_reference(channels, x, stride, taps, out_w, want);
-    for (size_t v = 0; v < n_h_variants; v++) {
+    for (size_t v = 0; v < n_h_lines; v++) {
+        if (!tested_line(h_lines[v].tier))
+            continue;
         for (size_t i = 0; i < nh; i++)
             got[i] = NAN;
-        h_variants[v].fn(channels, x, stride, taps, out_w, got);
+        h_lines[v].fn(channels, x, stride, taps, out_w, got);
         for (size_t i = 0; i < nh; i++)
             ck_assert_msg(same_value(got[i], want[i]),
                           "%s channels %zu width %zu: h[%zu] got %.9g want %.9g",
-                          h_variants[v].name, channels, out_w, i, got[i], want[i]);
+                          h_lines[v].name, channels, out_w, i, got[i], want[i]);
         ck_assert(test_guard_intact(got, nh, 16));
     }
     free(x), free(got), free(want);
@@ -129,14 +141,16 @@ START_TEST(test_vertical)
             }
         ck_assert(test_guard_intact(want, ny, 16));
     }
-    for (size_t v = 0; v < n_v_variants; v++) {
+    for (size_t v = 0; v < n_v_lines; v++) {
+        if (!tested_line(v_lines[v].tier))
+            continue;
         for (size_t i = 0; i < ny; i++)
             got[i] = NAN;
-        v_variants[v].fn(channels, width, h0, h1, l0, l1, got + offset, plane);
+        v_lines[v].fn(channels, width, h0, h1, l0, l1, got + offset, plane);
         for (size_t i = 0; i < ny; i++)
             ck_assert_msg(same_value(got[i], want[i]),
                           "%s channels %zu width %zu offset %zu: y[%zu] got %.9g want %.9g",
-                          v_variants[v].name, channels, width, offset, i, got[i], want[i]);
+                          v_lines[v].name, channels, width, offset, i, got[i], want[i]);
         ck_assert(test_guard_intact(got, ny, 16));
     }
     free(h0), free(h1), free(got), free(want);
@@ -146,26 +160,31 @@ END_TEST
 void add_bilinear_tests(Suite *suite, enum upernet_isa tier)
 {
     tested_tier = tier;
-    n_h_variants = n_v_variants = 0;
+    n_h_lines = n_v_lines = 0;
+    size_t tested = 0;
 #define UPERNET_BILINEAR_H_UKERNEL(t, production, function)                 \
     if ((t) == UPERNET_ISA_SCALAR)                                          \
         h_reference = function;                                             \
-    else if ((t) == tier && n_h_variants < MAX_VARIANTS) {                  \
-        h_variants[n_h_variants].fn = function;                             \
-        h_variants[n_h_variants++].name = #function;                        \
+    tested += tested_line(t);                                               \
+    if (n_h_lines < MAX_LINES) {                                            \
+        h_lines[n_h_lines].tier = (t);                                      \
+        h_lines[n_h_lines].fn = function;                                   \
+        h_lines[n_h_lines++].name = #function;                              \
     }
 #include "kernels/f32-bilinear/f32-bilinear-h.inc"
 #undef UPERNET_BILINEAR_H_UKERNEL
 #define UPERNET_BILINEAR_V_UKERNEL(t, production, function)                 \
     if ((t) == UPERNET_ISA_SCALAR)                                          \
         v_reference = function;                                             \
-    else if ((t) == tier && n_v_variants < MAX_VARIANTS) {                  \
-        v_variants[n_v_variants].fn = function;                             \
-        v_variants[n_v_variants++].name = #function;                        \
+    tested += tested_line(t);                                               \
+    if (n_v_lines < MAX_LINES) {                                            \
+        v_lines[n_v_lines].tier = (t);                                      \
+        v_lines[n_v_lines].fn = function;                                   \
+        v_lines[n_v_lines++].name = #function;                              \
     }
 #include "kernels/f32-bilinear/f32-bilinear-v.inc"
 #undef UPERNET_BILINEAR_V_UKERNEL
-    if (tier != UPERNET_ISA_SCALAR && n_h_variants + n_v_variants == 0) {
+    if (tier != UPERNET_ISA_SCALAR && tested == 0) {
         printf("bilinear: no %s variant\n", upernet_isa_name(tier));
         return;
     }
