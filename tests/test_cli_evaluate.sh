@@ -53,6 +53,24 @@ expect 1 "merge: another mode" upernet evaluate --merge "$work/part1.json" "$wor
 check "mode mismatch named" "grep -q 'whole2.json: model .*, mode whole' '$work/stderr'"
 expect 1 "merge: not a shard" upernet evaluate --merge "$work/slide.json"
 
+# Whole mode predicts what segment predicts: an image at the model size
+# scored against segment's class map as its annotation is right everywhere.
+mkdir -p "$work/same/img" "$work/same/ann"
+cp "$images/ADE_fixture_01.jpg" "$work/same/img/"
+expect 0 "segment a 64x64 image" upernet segment "$work/same/img" --model "$small" --size 64x64 \
+    -o "$work/same/seg"
+cp "$work/same/seg/ADE_fixture_01.classes.png" "$work/same/ann/ADE_fixture_01.png"
+expect 0 "evaluate against segment's class map" upernet evaluate --model "$small" \
+    --images "$work/same/img" --annotations "$work/same/ann" --size 64x64 \
+    --no-reduce-zero-label --quiet --json "$work/same.json"
+check "whole mode = segment: aAcc 1" "grep -q '\"aAcc\": 1.0,' '$work/same.json'"
+check "whole mode = segment: mIoU 1" "grep -q '\"mIoU\": 1.0,' '$work/same.json'"
+
+# Multi-scale + flip: 12 slide views per image, its own mode in the report.
+expect 0 "slide + ms-flip" run $slide --aug ms-flip --limit 2 --json "$work/msflip.json"
+check "ms-flip recorded" "grep -q '\"mode\": \"slide+ms-flip\"' '$work/msflip.json'"
+check "ms-flip counted 2 images" "grep -q '\"images\": 2' '$work/msflip.json'"
+
 # Bad datasets: exit 1 before any inference, the file named, no report.
 bad() {
     what=$1
