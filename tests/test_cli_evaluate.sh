@@ -53,16 +53,20 @@ expect 1 "merge: another mode" upernet evaluate --merge "$work/part1.json" "$wor
 check "mode mismatch named" "grep -q 'whole2.json: model .*, mode whole' '$work/stderr'"
 expect 1 "merge: not a shard" upernet evaluate --merge "$work/slide.json"
 
-# Whole mode predicts what segment predicts: an image at the model size
-# scored against segment's class map as its annotation is right everywhere.
-mkdir -p "$work/same/img" "$work/same/ann"
-cp "$images/ADE_fixture_01.jpg" "$work/same/img/"
-expect 0 "segment a 64x64 image" upernet segment "$work/same/img" --model "$small" --size 64x64 \
+# Whole mode predicts what segment predicts: every fixture image scored
+# against segment's class map (at the image size) as its annotation is
+# right everywhere.
+mkdir -p "$work/same/ann"
+expect 0 "segment the fixture folder" upernet segment "$images" --model "$small" --size 64x64 \
     -o "$work/same/seg"
-cp "$work/same/seg/ADE_fixture_01.classes.png" "$work/same/ann/ADE_fixture_01.png"
-expect 0 "evaluate against segment's class map" upernet evaluate --model "$small" \
-    --images "$work/same/img" --annotations "$work/same/ann" --size 64x64 \
+for f in "$work/same/seg"/*.classes.png; do
+    stem=$(basename "$f" .classes.png)
+    cp "$f" "$work/same/ann/$stem.png"
+done
+expect 0 "evaluate against segment's class maps" upernet evaluate --model "$small" \
+    --images "$images" --annotations "$work/same/ann" --size 64x64 \
     --no-reduce-zero-label --quiet --json "$work/same.json"
+check "whole mode = segment: 12 images" "grep -q '\"images\": 12' '$work/same.json'"
 check "whole mode = segment: aAcc 1" "grep -q '\"aAcc\": 1.0,' '$work/same.json'"
 check "whole mode = segment: mIoU 1" "grep -q '\"mIoU\": 1.0,' '$work/same.json'"
 
