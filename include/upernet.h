@@ -381,6 +381,15 @@ enum upernet_conv3x3 {
 /* "winograd", "direct". */
 const char *upernet_conv3x3_name(enum upernet_conv3x3 algorithm);
 
+/* The recipe of the synthetic weights a size or config.json source gets
+ * (tools/SYNTHETIC.md). */
+enum upernet_synthetic_recipe {
+    UPERNET_SYNTHETIC_DEFAULT = 0, /* activations and logits O(1) (logits within ~+-8) */
+    UPERNET_SYNTHETIC_TRAINED      /* a trained checkpoint's scales: layer scales up to 3,
+                                      two massive-activation channels per block, logits
+                                      ~+-25; for accuracy tests against float64 */
+};
+
 typedef struct upernet_model_options {
     /* The configuration: NULL to take it from the source (a size name, a
      * config.json, a model directory's config.json, else the built-in size
@@ -401,9 +410,13 @@ typedef struct upernet_model_options {
      * ignores such keys with a warning; upernet_model_unused_keys names
      * them for the caller's warning. Missing keys are always an error. */
     int strict;
+    /* The synthetic weights' recipe, when the source is a size or a
+     * config.json (ignored for weights files). */
+    enum upernet_synthetic_recipe synthetic;
 } upernet_model_options;
 
-/* The defaults: config NULL, UPERNET_ISA_AUTO, Winograd, threads 0, not strict. A
+/* The defaults: config NULL, UPERNET_ISA_AUTO, Winograd, threads 0, not
+ * strict, UPERNET_SYNTHETIC_DEFAULT. A
  * NULL options pointer means the same. */
 void upernet_model_options_init(upernet_model_options *options);
 

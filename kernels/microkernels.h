@@ -39,8 +39,14 @@ typedef void (*upernet_f32_layernorm_fn)(size_t pixels, size_t channels,
 
 /* ---- f32 indirect GEMM with a fused epilogue (1x1 convs, Linear, k x k convs) ----
  * Computes one mr x nc tile (mr <= MR, nc <= NR of the variant):
- *   acc[i][j] = bias[j] + sum_{s<ks} sum_{k<kc} a[s*mr + i][k] * W[s][k][j]
+ *   acc[i][j] = sum_{s<ks} sum_{k<kc} a[s*mr + i][k] * W[s][k][j] + bias[j]
  *   c[i*c_stride + j] = epilogue(acc[i][j])          for i < mr, j < nc
+ * blocks  the ks*kc products, in (s, k) order, are summed in blocks of
+ *         UPERNET_IGEMM_KBLOCK (the last one shorter; a block may span taps):
+ *         each block from zero, each block's sum added to the running total,
+ *         and the bias last. Long sums (the fuse conv's 18432 products, a
+ *         trained checkpoint's massive biases) then lose as little as
+ *         PyTorch's blocked GEMMs (tests/test_accuracy.c).
  * a       ks*mr row pointers: a[s*mr + i] points to the kc floats pixel i reads
  *         for step s (a kernel tap, or the one row of a plain GEMM); padding
  *         taps point to a zeroed buffer. Exactly kc floats are read per pointer.
@@ -59,6 +65,7 @@ typedef void (*upernet_f32_layernorm_fn)(size_t pixels, size_t channels,
  *         ks*kc), but the result of an element must depend only on the inputs,
  *         never on timing: the drivers rely on it for thread-count-independent
  *         bits. */
+#define UPERNET_IGEMM_KBLOCK 256
 enum upernet_activation { UPERNET_ACT_NONE = 0, UPERNET_ACT_RELU, UPERNET_ACT_GELU };
 
 struct upernet_gemm_epilogue {

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "tests/golden.h"
+#include "tests/golden_json.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -172,22 +173,14 @@ static unsigned char *base64_decode(const char *s, size_t *out_size)
     return out;
 }
 
-/* The parsing context: the file for messages, the first error wins. */
-struct parse {
-    const char *path;
-    char *err;
-    size_t err_size;
-    int failed;
-};
-
-static void parse_error(struct parse *p, const char *fmt, const char *what)
+void parse_error(struct parse *p, const char *fmt, const char *what)
 {
     if (!p->failed)
         fail(p->err, p->err_size, p->path, fmt, what);
     p->failed = 1;
 }
 
-static json_t *member(struct parse *p, json_t *obj, const char *name)
+json_t *member(struct parse *p, json_t *obj, const char *name)
 {
     json_t *v = json_is_object(obj) ? json_object_get(obj, name) : NULL;
     if (v == NULL)
@@ -195,7 +188,7 @@ static json_t *member(struct parse *p, json_t *obj, const char *name)
     return v;
 }
 
-static double number(struct parse *p, json_t *obj, const char *name)
+double number(struct parse *p, json_t *obj, const char *name)
 {
     json_t *v = member(p, obj, name);
     if (v != NULL && !json_is_number(v))
@@ -203,7 +196,7 @@ static double number(struct parse *p, json_t *obj, const char *name)
     return v != NULL ? json_number_value(v) : 0.0;
 }
 
-static int integer(struct parse *p, json_t *obj, const char *name)
+int integer(struct parse *p, json_t *obj, const char *name)
 {
     json_t *v = member(p, obj, name);
     if (v != NULL && !json_is_integer(v))
@@ -211,7 +204,7 @@ static int integer(struct parse *p, json_t *obj, const char *name)
     return v != NULL ? (int) json_integer_value(v) : 0;
 }
 
-static void string(struct parse *p, json_t *obj, const char *name, char *dst, size_t dst_size)
+void string(struct parse *p, json_t *obj, const char *name, char *dst, size_t dst_size)
 {
     json_t *v = member(p, obj, name);
     if (v != NULL && !json_is_string(v))

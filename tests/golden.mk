@@ -7,7 +7,7 @@ UPERNET_GOLDEN_LIBS = $(ZLIB_LIBS) $(JANSSON_LIBS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/test_synthetic
-tests_test_synthetic_SOURCES = tests/test_synthetic.c tests/golden.c tests/golden.h \
+tests_test_synthetic_SOURCES = tests/test_synthetic.c tests/golden.c tests/golden.h tests/golden_json.h \
 	tests/testutil.c tests/testutil.h
 tests_test_synthetic_CFLAGS = $(UPERNET_TEST_CFLAGS) $(UPERNET_GOLDEN_CFLAGS)
 tests_test_synthetic_LDADD = $(UPERNET_TEST_LIBS) $(UPERNET_GOLDEN_LIBS)
@@ -28,7 +28,9 @@ UPERNET_GOLDEN_FILES = \
 	data/golden/one-level-config.json data/golden/one-level-config-160x224.json.z \
 	data/golden/two-level-config.json data/golden/two-level-config-75x103.json.z \
 	data/golden/no-layer-scale-config.json data/golden/no-layer-scale-config-75x103.json.z \
-	data/golden/postprocess.json.z
+	data/golden/postprocess.json.z \
+	data/golden/tiny-trained-75x103.f64.json.z data/golden/tiny-trained-256x320.f64.json.z \
+	data/golden/base-trained-75x103.f64.json.z data/golden/base-trained-128x160.f64.json.z
 EXTRA_DIST += $(UPERNET_GOLDEN_FILES) \
 	tools/synthetic.py tools/make_goldens.py tools/SYNTHETIC.md
 

@@ -77,10 +77,20 @@ if HAVE_CHECK
 check_PROGRAMS += tests/test_model tests/test_config tests/test_npy
 TESTS += tests/test_config tests/test_npy
 endif
-tests_test_model_SOURCES = tests/test_model.c tests/golden.c tests/golden.h \
-	tests/testutil.c tests/testutil.h
+tests_test_model_SOURCES = tests/test_model.c tests/golden.c tests/golden.h tests/golden_json.h \
+	tests/taps.c tests/taps.h tests/testutil.c tests/testutil.h
 tests_test_model_CFLAGS = $(UPERNET_TEST_CFLAGS) $(ZLIB_CFLAGS) $(JANSSON_CFLAGS)
 tests_test_model_LDADD = $(UPERNET_TEST_LIBS) $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
+# Accuracy against float64 on the trained-like weights (per tier).
+UPERNET_TIER_TESTS += tests/test_accuracy
+if HAVE_CHECK
+check_PROGRAMS += tests/test_accuracy
+endif
+tests_test_accuracy_SOURCES = tests/test_accuracy.c tests/golden.c tests/golden.h \
+	tests/golden_json.h tests/golden_f64.c tests/golden_f64.h tests/taps.c tests/taps.h \
+	tests/testutil.c tests/testutil.h
+tests_test_accuracy_CFLAGS = $(UPERNET_TEST_CFLAGS) $(ZLIB_CFLAGS) $(JANSSON_CFLAGS)
+tests_test_accuracy_LDADD = $(UPERNET_TEST_LIBS) $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
 tests_test_config_SOURCES = tests/test_config.c tests/testutil.c tests/testutil.h
 tests_test_config_CFLAGS = $(UPERNET_TEST_CFLAGS)
 tests_test_config_LDADD = $(UPERNET_TEST_LIBS)

@@ -132,7 +132,12 @@ if [ "${UPERNET_TEST_QUICK:-0}" = 1 ]; then
 else
     expect 0 "verify tiny, synthetic weights" upernet verify --model tiny --image "$data/images/jpeg-683x512.jpg"
     check "verify says Looks ok!" "grep -q 'Looks ok!' '$work/stdout'"
+    check "verify prints the largest difference and the margin to atol" \
+        "grep -Eq '^Largest \\|diff\\|: .* \\(atol 0.0001, margin .* of atol\\)' '$work/stdout'"
 fi
+expect 1 "segment with an unknown synthetic recipe" upernet segment "$work/in/jpeg-420-37x23.jpg" --model "$small" --size 32x32 --weights synthetic:fancy -o "$work/o3"
+check "the unknown recipe is named" "grep -q 'synthetic:fancy' '$work/stderr'"
+expect 0 "segment with the trained-like synthetic weights" upernet segment "$work/in/jpeg-420-37x23.jpg" --model "$small" --size 32x32 --weights synthetic:trained -o "$work/o4"
 expect 1 "verify without the cached image" upernet verify --model tiny
 expect 2 "verify with an unknown size" upernet verify --model huge
 

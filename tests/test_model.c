@@ -40,51 +40,11 @@
 #include "kernels/dispatch.h"
 #include "model/model.h"
 #include "model/synthetic.h"
+#include "taps.h"
 #include "testutil.h"
 #include "upernet.h"
 
 /* --------------------------------------------------------------- helpers */
-
-struct captured {
-    char name[32];
-    size_t h, w, c;
-    float *nhwc; /* dense copy */
-};
-
-struct capture {
-    struct captured t[GOLDEN_MAX_TENSORS];
-    size_t n;
-};
-
-static void capture_tap(void *ctx, const char *name, const float *x, size_t h, size_t w, size_t c,
-                        size_t stride)
-{
-    struct capture *cap = ctx;
-    if (cap->n == GOLDEN_MAX_TENSORS)
-        return;
-    struct captured *t = &cap->t[cap->n++];
-    snprintf(t->name, sizeof t->name, "%s", name);
-    t->h = h, t->w = w, t->c = c;
-    t->nhwc = malloc(h * w * c * sizeof(float));
-    ck_assert_ptr_nonnull(t->nhwc);
-    for (size_t p = 0; p < h * w; p++)
-        memcpy(t->nhwc + p * c, x + p * stride, c * sizeof(float));
-}
-
-static void capture_free(struct capture *cap)
-{
-    for (size_t i = 0; i < cap->n; i++)
-        free(cap->t[i].nhwc);
-    cap->n = 0;
-}
-
-static const struct captured *captured_find(const struct capture *cap, const char *name)
-{
-    for (size_t i = 0; i < cap->n; i++)
-        if (strcmp(cap->t[i].name, name) == 0)
-            return &cap->t[i];
-    return NULL;
-}
 
 /* The model spec for a golden's model name: a built-in size, or for
  * "NAME-config" the config.json written next to the goldens. */

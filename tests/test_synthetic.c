@@ -41,9 +41,10 @@ START_TEST(test_table_matches_python)
     FILE *f = fopen(golden_path("synthetic-table.tsv", path, sizeof path), "r");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     char line[1024], current_key[512] = "";
+    char current_kind = 0; /* 'w' (default recipe) or 't' (trained) */
     float *values = NULL;
     size_t numel = 0;
-    int hashes = 0, weights = 0, pixels = 0;
+    int hashes = 0, weights = 0, trained = 0, pixels = 0;
     int input_h = 0, input_w = 0;
     float *image = NULL;
     while (fgets(line, sizeof line, f) != NULL) {
@@ -55,11 +56,14 @@ START_TEST(test_table_matches_python)
         size_t index;
         unsigned bits;
         int h, w, c, y, x;
+        char kind;
         if (sscanf(line, "h\t%511s\t%llx", key, &hash) == 2) {
             ck_assert_msg(upernet_synthetic_key_hash(key) == (uint64_t) hash, "hash of %s", key);
             hashes++;
-        } else if (sscanf(line, "w\t%511s\t%127s\t%zu\t%x", key, shape_text, &index, &bits) == 4) {
-            if (strcmp(key, current_key) != 0) {
+        } else if (sscanf(line, "%c\t%511s\t%127s\t%zu\t%x", &kind, key, shape_text, &index,
+                          &bits) == 5 &&
+                   (kind == 'w' || kind == 't')) {
+            if (strcmp(key, current_key) != 0 || kind != current_kind) {
                 size_t shape[8];
                 const size_t ndim = parse_shape(shape_text, shape);
                 numel = 1;
@@ -68,13 +72,21 @@ START_TEST(test_table_matches_python)
                 free(values);
                 values = malloc(numel * sizeof *values);
                 ck_assert(values != NULL);
-                upernet_synthetic_fill(key, shape, ndim, values);
+                upernet_synthetic_fill_recipe(
+                    kind == 't' ? UPERNET_SYNTHETIC_TRAINED : UPERNET_SYNTHETIC_DEFAULT, key,
+                    shape, ndim, values);
                 snprintf(current_key, sizeof current_key, "%s", key);
+                current_kind = kind;
             }
             ck_assert_msg(index < numel, "%s: index %zu", key, index);
-            ck_assert_msg(float_bits(values[index]) == bits, "%s[%zu]: C %08x (%.9g), Python %08x",
-                          key, index, float_bits(values[index]), (double) values[index], bits);
-            weights++;
+            ck_assert_msg(float_bits(values[index]) == bits,
+                          "%s[%zu] (recipe %s): C %08x (%.9g), Python %08x", key, index,
+                          kind == 't' ? "trained" : "default", float_bits(values[index]),
+                          (double) values[index], bits);
+            if (kind == 't')
+                trained++;
+            else
+                weights++;
         } else if (sscanf(line, "i\t%d\t%d\t%d\t%d\t%d\t%x", &h, &w, &c, &y, &x, &bits) == 6) {
             if (h != input_h || w != input_w) {
                 free(image);
@@ -99,6 +111,7 @@ START_TEST(test_table_matches_python)
     /* The table covers every kind of both a small and the largest config. */
     ck_assert_int_ge(hashes, 150);
     ck_assert_int_ge(weights, 400);
+    ck_assert_int_ge(trained, 90); /* layer scales, BN weights, massive pwconv2 biases */
     ck_assert_int_ge(pixels, 80);
 }
 END_TEST
@@ -165,6 +178,40 @@ START_TEST(test_kinds_have_documented_ranges)
     ck_assert(lo >= -bound && hi <= bound && hi > 0.99f * bound);
     range_of("backbone.encoder.stages.3.layers.0.pwconv2.weight", lin, 2, &lo, &hi);
     ck_assert(hi <= (float) sqrt(3.0 / 768) && hi > 0.99f * (float) sqrt(3.0 / 768));
+
+    /* Recipe "trained": layer scales in [0.5, 3), BN weights in [1.2, 1.8),
+     * exactly two pwconv2 bias channels in [20, 80), everything else as the
+     * default recipe. */
+    size_t n768 = 768;
+    float v[768];
+    upernet_synthetic_fill_recipe(UPERNET_SYNTHETIC_TRAINED,
+                                  "backbone.encoder.stages.3.layers.0.layer_scale_parameter",
+                                  &n768, 1, v);
+    lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < 768; i++)
+        lo = fminf(lo, v[i]), hi = fmaxf(hi, v[i]);
+    ck_assert(lo >= 0.5f && hi < 3.0f && hi - lo > 2.4f);
+    upernet_synthetic_fill_recipe(UPERNET_SYNTHETIC_TRAINED,
+                                  "decode_head.fpn_convs.0.batch_norm.weight", &n768, 1, v);
+    lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < 768; i++)
+        lo = fminf(lo, v[i]), hi = fmaxf(hi, v[i]);
+    ck_assert(lo >= 1.2f && hi < 1.8f && hi - lo > 0.5f);
+    upernet_synthetic_fill_recipe(UPERNET_SYNTHETIC_TRAINED,
+                                  "backbone.encoder.stages.3.layers.0.pwconv2.bias", &n768, 1, v);
+    int massive = 0;
+    for (size_t i = 0; i < 768; i++) {
+        if (v[i] >= 20.0f && v[i] < 80.0f)
+            massive++;
+        else
+            ck_assert(fabsf(v[i]) <= 0.1f);
+    }
+    ck_assert_int_eq(massive, 2);
+    float same[768];
+    upernet_synthetic_fill_recipe(UPERNET_SYNTHETIC_TRAINED,
+                                  "backbone.encoder.stages.3.layers.0.layernorm.bias", &n768, 1, v);
+    upernet_synthetic_fill("backbone.encoder.stages.3.layers.0.layernorm.bias", &n768, 1, same);
+    ck_assert(memcmp(v, same, sizeof v) == 0);
 
     const size_t scalar_shape[1] = {0};
     float zero = 1.0f;

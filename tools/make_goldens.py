@@ -37,8 +37,8 @@ import zlib
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from synthetic import (INPUT_FORMULA, key_hash, synthetic_input,  # noqa: E402
-                       synthetic_tensor, uniform)
+from synthetic import (INPUT_FORMULA, key_hash, massive_channels,  # noqa: E402
+                       synthetic_input, synthetic_tensor, uniform)
 
 FORMAT = "upernet-golden-1"
 ZLIB_LEVEL = 9
@@ -85,6 +85,25 @@ CASES = [(size, 75, 103) for size in SIZES] + [
 
 HEAD_TENSORS = ("fpn_bottleneck", "classifier")
 
+# Float64 goldens (format FORMAT_F64): the trained-like recipe, the model run
+# in float64 and in float32; (model, H, W).
+FORMAT_F64 = "upernet-golden-f64-1"
+F64_RECIPE = "trained"
+F64_CASES = [("tiny", 75, 103), ("tiny", 256, 320), ("base", 75, 103), ("base", 128, 160)]
+NUM_F64_LOGIT_SAMPLES = 1500
+NUM_F64_TENSOR_SAMPLES = 100
+# Every layer whose output upernet's forward taps (src/model/forward.c):
+# tap name -> module path in UperNetForSemanticSegmentation.
+F64_TAPS = [("stage%d" % i, "backbone.hidden_states_norms.stage%d" % i) for i in range(1, 5)] + [
+    ("ppm_bottleneck", "decode_head.bottleneck")] + [
+    ("lateral%d" % i, "decode_head.lateral_convs.%d" % i) for i in range(3)] + [
+    ("fpn%d" % i, "decode_head.fpn_convs.%d" % i) for i in range(3)] + [
+    ("fpn_bottleneck", "decode_head.fpn_bottleneck"), ("classifier", "decode_head.classifier")]
+
+
+class F64(float):
+    """A float64 value written with all 17 significant digits."""
+
 
 def make_config(model):
     from transformers import ConvNextConfig, UperNetConfig
@@ -127,14 +146,14 @@ def make_config(model):
                          auxiliary_in_channels=hidden[2], auxiliary_channels=256)
 
 
-def build_model(config):
+def build_model(config, recipe="default"):
     import torch
     from transformers import UperNetForSemanticSegmentation
 
     from synthetic import synthetic_state_dict
     with torch.device("meta"):
         model = UperNetForSemanticSegmentation(config)
-    model.load_state_dict(synthetic_state_dict(config), strict=True, assign=True)
+    model.load_state_dict(synthetic_state_dict(config, recipe), strict=True, assign=True)
     model.eval()
     return model
 
@@ -161,6 +180,10 @@ def dump(obj, out):
         out.write("true" if obj else "false")
     elif isinstance(obj, (int, np.integer)):
         out.write("%d" % int(obj))
+    elif isinstance(obj, F64):
+        if not np.isfinite(obj):
+            raise ValueError("non-finite value in golden data")
+        out.write("%.17g" % float(obj))
     elif isinstance(obj, (float, np.floating)):
         v = float(obj)
         if not np.isfinite(v):
@@ -277,6 +300,97 @@ def run_case(model_name, model, config, height, width):
     return tag, golden
 
 
+def forward_with_taps(model, pixels):
+    """(logits, {tap name: output}) as float64 numpy arrays, in the model's dtype."""
+    import torch
+
+    captured = {}
+    handles = []
+    for name, path in F64_TAPS:
+        def store(module, inputs, output, name=name):
+            captured[name] = output.detach().double().numpy().copy()
+        handles.append(model.get_submodule(path).register_forward_hook(store))
+    with torch.no_grad():
+        logits = model(pixel_values=pixels).logits.double().numpy()
+    for h in handles:
+        h.remove()
+    return logits, captured
+
+
+def f64_samples(t64, t32, tag, n):
+    """[[c, y, x, float64 value, PyTorch float32 value], ...]: hash-chosen points."""
+    _, C, H, W = t64.shape
+    cs, ys, xs = pick(tag + ":c", n, C), pick(tag + ":y", n, H), pick(tag + ":x", n, W)
+    return [[int(c), int(y), int(x), F64(t64[0, c, y, x]), float(t32[0, c, y, x])]
+            for c, y, x in zip(cs, ys, xs)]
+
+
+def f64_entry(t64, t32, tag, n):
+    """Samples, float64 statistics and PyTorch float32's errors of one tensor."""
+    err = np.abs(t32 - t64)
+    picked = f64_samples(t64, t32, tag, n)
+    entry = {key: F64(v) for key, v in stats(t64).items()}
+    entry.update({
+        "shape": list(t64.shape),
+        "samples": picked,
+        # Over the whole tensor, and over the samples (what the tests compare).
+        "pytorch_f32_max_error": F64(err.max()),
+        "pytorch_f32_max_error_samples": F64(max(abs(p[4] - p[3]) for p in picked)),
+        "max_abs": F64(np.abs(t64).max()),
+    })
+    return entry
+
+
+def run_f64_case(model_name, model, config, height, width):
+    """Float64 golden of one case: `model` is the float32 model (left float32)."""
+    import copy
+
+    import torch
+
+    pixels = synthetic_input(height, width)
+    logits32, taps32 = forward_with_taps(model, torch.from_numpy(pixels))
+    model64 = copy.deepcopy(model).double()
+    logits64, taps64 = forward_with_taps(model64, torch.from_numpy(pixels).double())
+    del model64
+    assert np.isfinite(logits64).all()
+    tag = "%s-%s-%dx%d" % (model_name, F64_RECIPE, height, width)
+    golden = {
+        "format": FORMAT_F64,
+        "config": config_summary(model_name, config),
+        "recipe": F64_RECIPE,
+        "input": {"height": height, "width": width, "formula": INPUT_FORMULA},
+        "versions": versions(),
+        "cpu": platform.processor() or platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "logits": f64_entry(logits64, logits32, "f64:" + tag + ":logits", NUM_F64_LOGIT_SAMPLES),
+        "tensors": {name: f64_entry(taps64[name], taps32[name], "f64:" + tag + ":" + name,
+                                    NUM_F64_TENSOR_SAMPLES) for name, _ in F64_TAPS},
+    }
+    return tag, golden
+
+
+def write_f64_goldens(out_dir, only):
+    by_model = {}
+    for model_name, h, w in F64_CASES:
+        by_model.setdefault(model_name, []).append((h, w))
+    for model_name, shapes in by_model.items():
+        todo = [(h, w) for h, w in shapes
+                if only is None or "%s-%s-%dx%d" % (model_name, F64_RECIPE, h, w) in only]
+        if not todo:
+            continue
+        config = make_config(model_name)
+        model = build_model(config, F64_RECIPE)
+        for h, w in todo:
+            tag, golden = run_f64_case(model_name, model, config, h, w)
+            path = os.path.join(out_dir, tag + ".f64.json.z")
+            with open(path, "wb") as f:
+                f.write(zlib.compress(to_bytes(golden), ZLIB_LEVEL))
+            print("%s: %d bytes, PyTorch f32 max error %.3g (logits up to %.1f)" % (
+                path, os.path.getsize(path), golden["logits"]["pytorch_f32_max_error"],
+                golden["logits"]["max_abs"]), flush=True)
+        del model
+
+
 def write_config(name, config, out_dir):
     """config.json as save_pretrained writes it (defaults left out)."""
     config.architectures = ["UperNetForSemanticSegmentation"]
@@ -300,7 +414,8 @@ def write_synthetic_table(out_dir):
     """Reference values for tests/test_synthetic.c: key hashes, weights and
     input pixels as float32 bit patterns."""
     lines = ["# Written by tools/make_goldens.py; checked by tests/test_synthetic.c.",
-             "# h KEY HASH64 | w KEY SHAPE INDEX F32BITS | i H W C Y X F32BITS (hash, bits hex; rest decimal)"]
+             "# h KEY HASH64 | w KEY SHAPE INDEX F32BITS | i H W C Y X F32BITS (hash, bits hex; rest decimal)",
+             "# t KEY SHAPE INDEX F32BITS: recipe \"trained\" where it differs from the default"]
     keys = state_dict_shapes(make_config(SMALL_CONFIG))
     xl_prefixes = ("backbone.embeddings.", "backbone.encoder.stages.3.downsampling_layer.",
                    "backbone.encoder.stages.2.layers.26.", "backbone.hidden_states_norms.stage4.",
@@ -316,6 +431,17 @@ def write_synthetic_table(out_dir):
         for index in sorted({0, numel - 1, int(pick("table:" + key, 1, numel)[0])}):
             lines.append("w\t%s\t%s\t%d\t%s" % (key, "x".join(map(str, shape)) or "-",
                                                     index, bits(values[index])))
+    for key, shape in keys:
+        if not key.endswith(("layer_scale_parameter", ".batch_norm.weight", ".pwconv2.bias")):
+            continue
+        values = synthetic_tensor(key, shape, "trained").ravel()
+        numel = values.size
+        indices = {0, numel - 1, int(pick("table:trained:" + key, 1, numel)[0])}
+        if key.endswith(".pwconv2.bias"):
+            indices |= set(massive_channels(key_hash(key), numel))
+        for index in sorted(indices):
+            lines.append("t\t%s\t%s\t%d\t%s" % (key, "x".join(map(str, shape)), index,
+                                                    bits(values[index])))
     for h, w in ((32, 32), (75, 103), (512, 512), (130, 47)):
         img = synthetic_input(h, w)
         tag = "table:input-%dx%d" % (h, w)
@@ -407,6 +533,7 @@ def main():
             print("%s: %d bytes, %d argmax classes" % (
                 path, os.path.getsize(path), golden["argmax"]["classes_present"]), flush=True)
         del model
+    write_f64_goldens(args.out, only)
 
 
 if __name__ == "__main__":

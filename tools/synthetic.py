@@ -81,8 +81,26 @@ def kind_of(key: str, shape) -> tuple:
     return ("norm_weight", NORM_WEIGHT[0], np.float32(NORM_WEIGHT[1]))
 
 
-def synthetic_tensor(key: str, shape) -> np.ndarray:
-    """float32 array of `shape` (PyTorch layout, row-major) for HF key `key`."""
+# Recipe "trained": the default kinds, except for these (SYNTHETIC.md,
+# "Trained-like recipe"); must equal src/model/synthetic.c.
+RECIPES = ("default", "trained")
+TRAINED_LAYER_SCALE = (1.75, 1.25)     # gamma in [0.5, 3.0)
+TRAINED_BN_WEIGHT = (1.5, 0.3)         # BatchNorm weight in [1.2, 1.8)
+TRAINED_MASSIVE_BIAS = (50.0, 30.0)    # two pwconv2 bias channels per block, [20, 80)
+
+
+def massive_channels(h: int, channels: int) -> tuple:
+    """The two "massive activation" channels of a pwconv2 bias with key hash h."""
+    first = h % channels
+    second = (first + 1 + (h >> 32) % (channels - 1)) % channels
+    return first, second
+
+
+def synthetic_tensor(key: str, shape, recipe: str = "default") -> np.ndarray:
+    """float32 array of `shape` (PyTorch layout, row-major) for HF key `key`
+    under `recipe` ("default" or "trained")."""
+    if recipe not in RECIPES:
+        raise ValueError("unknown synthetic recipe %r" % recipe)
     shape = tuple(int(d) for d in shape)
     numel = 1
     for d in shape:
@@ -90,14 +108,27 @@ def synthetic_tensor(key: str, shape) -> np.ndarray:
     kind, center, half = kind_of(key, shape)
     if kind == "zero":
         return np.zeros(shape, dtype=np.float32)
+    centers = np.full(numel, np.float64(center))
+    halves = np.full(numel, np.float64(half))
+    if recipe == "trained":
+        if kind == "layer_scale":
+            centers[:] = TRAINED_LAYER_SCALE[0]
+            halves[:] = np.float64(np.float32(TRAINED_LAYER_SCALE[1]))
+        elif kind == "norm_weight" and key.endswith(".batch_norm.weight"):
+            centers[:] = TRAINED_BN_WEIGHT[0]
+            halves[:] = np.float64(np.float32(TRAINED_BN_WEIGHT[1]))
+        elif kind == "bias" and key.endswith(".pwconv2.bias") and numel >= 2:
+            for c in massive_channels(key_hash(key), numel):
+                centers[c] = TRAINED_MASSIVE_BIAS[0]
+                halves[c] = np.float64(np.float32(TRAINED_MASSIVE_BIAS[1]))
     u = uniform(key_hash(key), np.arange(numel, dtype=np.uint64))
     # The product of two float32 values is exact in double, so this is one
     # rounding (double add) then float32 rounding, also under FMA contraction.
-    v = np.float64(center) + np.float64(half) * u.astype(np.float64)
+    v = centers + halves * u.astype(np.float64)
     return v.astype(np.float32).reshape(shape)
 
 
-def synthetic_state_dict(config):
+def synthetic_state_dict(config, recipe: str = "default"):
     """Full HF state dict (name -> torch.Tensor) of UperNetForSemanticSegmentation(config)."""
     import torch
     from transformers import UperNetForSemanticSegmentation
@@ -109,7 +140,7 @@ def synthetic_state_dict(config):
         if t.dtype == torch.int64:
             sd[name] = torch.zeros(tuple(t.shape), dtype=torch.int64)
         else:
-            sd[name] = torch.from_numpy(synthetic_tensor(name, tuple(t.shape)))
+            sd[name] = torch.from_numpy(synthetic_tensor(name, tuple(t.shape), recipe))
     return sd
 
 

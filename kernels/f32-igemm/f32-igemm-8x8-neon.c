@@ -19,8 +19,9 @@
  * of each A row, 2 Q for the weight row: 26 of 32 V registers. Per 4 k:
  * 8 A loads + 8 weight loads feed 64 FMAs (FMLA by element), 16 independent
  * chains cover FMA latency (4) x up to 4 pipes on big cores.
- * Summation order per element: bias, then s ascending, then k ascending, one
- * FMA each. */
+ * Summation order per element: s ascending, then k ascending, one FMA each,
+ * in blocks of UPERNET_IGEMM_KBLOCK products (each block from zero, its sum
+ * added to the finished blocks' total, kept on the stack), then the bias. */
 #include "config.h"
 
 #include <arm_neon.h>
@@ -46,12 +47,17 @@ void upernet_f32_igemm_ukernel_8x8__neon(size_t mr, size_t nc, size_t kc, size_t
                                          const float *const *a, const float *w, float *c,
                                          size_t c_stride, const struct upernet_gemm_epilogue *ep)
 {
-    float32x4_t acc00 = vld1q_f32(w), acc01 = vld1q_f32(w + 4);
+    float32x4_t acc00 = vdupq_n_f32(0.0f), acc01 = acc00;
     float32x4_t acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01;
     float32x4_t acc30 = acc00, acc31 = acc01, acc40 = acc00, acc41 = acc01;
     float32x4_t acc50 = acc00, acc51 = acc01, acc60 = acc00, acc61 = acc01;
     float32x4_t acc70 = acc00, acc71 = acc01;
+    const float *bias = w;
     w += NR;
+    float total[MR * NR]; /* the finished blocks' sums, once `flushed` */
+    int flushed = 0;
+    size_t left = UPERNET_IGEMM_KBLOCK; /* products left in the current block */
+#define FOR_EACH_ROW(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7)
 
     do {
         const float *a0 = a[0];
@@ -63,12 +69,14 @@ void upernet_f32_igemm_ukernel_8x8__neon(size_t mr, size_t nc, size_t kc, size_t
         const float *a6 = mr > 6 ? a[6] : a5;
         const float *a7 = mr > 7 ? a[7] : a6;
         a += mr;
-        size_t k = 0;
-        for (; k + 4 <= kc; k += 4) {
-            const float32x4_t va0 = vld1q_f32(a0 + k), va1 = vld1q_f32(a1 + k);
-            const float32x4_t va2 = vld1q_f32(a2 + k), va3 = vld1q_f32(a3 + k);
-            const float32x4_t va4 = vld1q_f32(a4 + k), va5 = vld1q_f32(a5 + k);
-            const float32x4_t va6 = vld1q_f32(a6 + k), va7 = vld1q_f32(a7 + k);
+        for (size_t k = 0; k < kc;) {
+            const size_t end = kc - k < left ? kc : k + left;
+            left -= end - k;
+            for (; k + 4 <= end; k += 4) {
+                const float32x4_t va0 = vld1q_f32(a0 + k), va1 = vld1q_f32(a1 + k);
+                const float32x4_t va2 = vld1q_f32(a2 + k), va3 = vld1q_f32(a3 + k);
+                const float32x4_t va4 = vld1q_f32(a4 + k), va5 = vld1q_f32(a5 + k);
+                const float32x4_t va6 = vld1q_f32(a6 + k), va7 = vld1q_f32(a7 + k);
 #define STEP(l)                                                                   \
     {                                                                             \
         const float32x4_t b0 = vld1q_f32(w + (l) * NR);                           \
@@ -90,23 +98,50 @@ void upernet_f32_igemm_ukernel_8x8__neon(size_t mr, size_t nc, size_t kc, size_t
         acc70 = vfmaq_laneq_f32(acc70, b0, va7, l);                               \
         acc71 = vfmaq_laneq_f32(acc71, b1, va7, l);                               \
     }
-            STEP(0) STEP(1) STEP(2) STEP(3)
+                STEP(0) STEP(1) STEP(2) STEP(3)
 #undef STEP
-            w += 4 * NR;
-        }
-        for (; k < kc; k++) {
-            const float32x4_t b0 = vld1q_f32(w), b1 = vld1q_f32(w + 4);
-            w += NR;
-            acc00 = vfmaq_n_f32(acc00, b0, a0[k]), acc01 = vfmaq_n_f32(acc01, b1, a0[k]);
-            acc10 = vfmaq_n_f32(acc10, b0, a1[k]), acc11 = vfmaq_n_f32(acc11, b1, a1[k]);
-            acc20 = vfmaq_n_f32(acc20, b0, a2[k]), acc21 = vfmaq_n_f32(acc21, b1, a2[k]);
-            acc30 = vfmaq_n_f32(acc30, b0, a3[k]), acc31 = vfmaq_n_f32(acc31, b1, a3[k]);
-            acc40 = vfmaq_n_f32(acc40, b0, a4[k]), acc41 = vfmaq_n_f32(acc41, b1, a4[k]);
-            acc50 = vfmaq_n_f32(acc50, b0, a5[k]), acc51 = vfmaq_n_f32(acc51, b1, a5[k]);
-            acc60 = vfmaq_n_f32(acc60, b0, a6[k]), acc61 = vfmaq_n_f32(acc61, b1, a6[k]);
-            acc70 = vfmaq_n_f32(acc70, b0, a7[k]), acc71 = vfmaq_n_f32(acc71, b1, a7[k]);
+                w += 4 * NR;
+            }
+            for (; k < end; k++) {
+                const float32x4_t b0 = vld1q_f32(w), b1 = vld1q_f32(w + 4);
+                w += NR;
+                acc00 = vfmaq_n_f32(acc00, b0, a0[k]), acc01 = vfmaq_n_f32(acc01, b1, a0[k]);
+                acc10 = vfmaq_n_f32(acc10, b0, a1[k]), acc11 = vfmaq_n_f32(acc11, b1, a1[k]);
+                acc20 = vfmaq_n_f32(acc20, b0, a2[k]), acc21 = vfmaq_n_f32(acc21, b1, a2[k]);
+                acc30 = vfmaq_n_f32(acc30, b0, a3[k]), acc31 = vfmaq_n_f32(acc31, b1, a3[k]);
+                acc40 = vfmaq_n_f32(acc40, b0, a4[k]), acc41 = vfmaq_n_f32(acc41, b1, a4[k]);
+                acc50 = vfmaq_n_f32(acc50, b0, a5[k]), acc51 = vfmaq_n_f32(acc51, b1, a5[k]);
+                acc60 = vfmaq_n_f32(acc60, b0, a6[k]), acc61 = vfmaq_n_f32(acc61, b1, a6[k]);
+                acc70 = vfmaq_n_f32(acc70, b0, a7[k]), acc71 = vfmaq_n_f32(acc71, b1, a7[k]);
+            }
+            if (left == 0) {
+#define FLUSH_ROW(i)                                                              \
+    if (flushed) {                                                                \
+        acc##i##0 = vaddq_f32(acc##i##0, vld1q_f32(total + i * NR));              \
+        acc##i##1 = vaddq_f32(acc##i##1, vld1q_f32(total + i * NR + 4));          \
+    }                                                                             \
+    vst1q_f32(total + i * NR, acc##i##0);                                         \
+    vst1q_f32(total + i * NR + 4, acc##i##1);                                     \
+    acc##i##0 = vdupq_n_f32(0.0f), acc##i##1 = vdupq_n_f32(0.0f);
+                FOR_EACH_ROW(FLUSH_ROW)
+#undef FLUSH_ROW
+                flushed = 1;
+                left = UPERNET_IGEMM_KBLOCK;
+            }
         }
     } while (--ks != 0);
+    {
+        const float32x4_t bias0 = vld1q_f32(bias), bias1 = vld1q_f32(bias + 4);
+#define BIAS_ROW(i)                                                               \
+    if (flushed) {                                                                \
+        acc##i##0 = vaddq_f32(acc##i##0, vld1q_f32(total + i * NR));              \
+        acc##i##1 = vaddq_f32(acc##i##1, vld1q_f32(total + i * NR + 4));          \
+    }                                                                             \
+    acc##i##0 = vaddq_f32(acc##i##0, bias0), acc##i##1 = vaddq_f32(acc##i##1, bias1);
+        FOR_EACH_ROW(BIAS_ROW)
+#undef BIAS_ROW
+    }
+#undef FOR_EACH_ROW
 
 #define FOR_EACH_ACC(OP)                                                                   \
     OP(acc00) OP(acc01) OP(acc10) OP(acc11) OP(acc20) OP(acc21) OP(acc30) OP(acc31) OP(acc40) \

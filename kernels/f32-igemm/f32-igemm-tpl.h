@@ -32,8 +32,10 @@
  * spills (14x32 would need 14 pointers and spill them), and every UperNet
  * width (96..3072, 150 classes aside) is a multiple of 32. Per k: 2 weight
  * loads + MR broadcasts feed 2*MR FMAs.
- * Summation order per element: bias, then s ascending, then k ascending, one
- * FMA each (the scalar reference does the same order with mul+add).
+ * Summation order per element: s ascending, then k ascending, one FMA each,
+ * in blocks of UPERNET_IGEMM_KBLOCK products (each block from zero, its sum
+ * added to the finished blocks' total, kept on the stack), then the bias
+ * (the scalar reference does the same order with mul+add).
  *
  * The rows are spelled out by the FOR_EACH_ROW X-macro (named accumulators
  * acc<i>0, acc<i>1 and pointers a<i>) rather than an array, so every
@@ -64,11 +66,15 @@ void UPERNET_IGEMM_FN(size_t mr, size_t nc, size_t kc, size_t ks, const float *c
                       const float *w, float *c, size_t c_stride,
                       const struct upernet_gemm_epilogue *ep)
 {
-    vec_t acc00 = vec_loadu(w), acc01 = vec_loadu(w + VEC_WIDTH);
+    vec_t acc00 = vec_zero(), acc01 = vec_zero();
 #define INIT_ACC(i, p) vec_t acc##i##0 = acc00, acc##i##1 = acc01;
     FOR_EACH_LATER_ROW(INIT_ACC)
 #undef INIT_ACC
+    const float *bias = w;
     w += NR;
+    float total[MR * NR]; /* the finished blocks' sums, once `flushed` */
+    int flushed = 0;
+    size_t left = UPERNET_IGEMM_KBLOCK; /* products left in the current block */
 
     do {
         const float *a0 = a[0];
@@ -76,18 +82,48 @@ void UPERNET_IGEMM_FN(size_t mr, size_t nc, size_t kc, size_t ks, const float *c
         FOR_EACH_LATER_ROW(ROW_POINTER)
 #undef ROW_POINTER
         a += mr;
-        for (size_t k = 0; k < kc; k++) {
-            const vec_t b0 = vec_loadu(w), b1 = vec_loadu(w + VEC_WIDTH);
-            w += NR;
-            vec_t v;
+        for (size_t k = 0; k < kc;) {
+            const size_t end = kc - k < left ? kc : k + left;
+            left -= end - k;
+            for (; k < end; k++) {
+                const vec_t b0 = vec_loadu(w), b1 = vec_loadu(w + VEC_WIDTH);
+                w += NR;
+                vec_t v;
 #define ROW_FMA(i)                                                             \
     v = vec_broadcast(a##i + k);                                               \
     acc##i##0 = vec_fmadd(v, b0, acc##i##0);                                   \
     acc##i##1 = vec_fmadd(v, b1, acc##i##1);
-            FOR_EACH_ROW(ROW_FMA)
+                FOR_EACH_ROW(ROW_FMA)
 #undef ROW_FMA
+            }
+            if (left == 0) {
+#define ROW_FLUSH(i)                                                           \
+    if (flushed) {                                                             \
+        acc##i##0 = vec_add(acc##i##0, vec_loadu(total + i * NR));             \
+        acc##i##1 = vec_add(acc##i##1, vec_loadu(total + i * NR + VEC_WIDTH)); \
+    }                                                                          \
+    vec_storeu(total + i * NR, acc##i##0);                                     \
+    vec_storeu(total + i * NR + VEC_WIDTH, acc##i##1);                         \
+    acc##i##0 = vec_zero(), acc##i##1 = vec_zero();
+                FOR_EACH_ROW(ROW_FLUSH)
+#undef ROW_FLUSH
+                flushed = 1;
+                left = UPERNET_IGEMM_KBLOCK;
+            }
         }
     } while (--ks != 0);
+
+    {
+        const vec_t bias0 = vec_loadu(bias), bias1 = vec_loadu(bias + VEC_WIDTH);
+#define ROW_BIAS(i)                                                                       \
+    if (flushed) {                                                                        \
+        acc##i##0 = vec_add(acc##i##0, vec_loadu(total + i * NR));                        \
+        acc##i##1 = vec_add(acc##i##1, vec_loadu(total + i * NR + VEC_WIDTH));            \
+    }                                                                                     \
+    acc##i##0 = vec_add(acc##i##0, bias0), acc##i##1 = vec_add(acc##i##1, bias1);
+        FOR_EACH_ROW(ROW_BIAS)
+#undef ROW_BIAS
+    }
 
     const float *residual = NULL;
     size_t residual_stride = 0;

@@ -25,7 +25,8 @@ void upernet_model_options_init(upernet_model_options *options)
                                        .isa = UPERNET_ISA_AUTO,
                                        .conv3x3 = UPERNET_CONV3X3_WINOGRAD,
                                        .threads = 0,
-                                       .strict = 0};
+                                       .strict = 0,
+                                       .synthetic = UPERNET_SYNTHETIC_DEFAULT};
 }
 
 /* The options with "auto" resolved; refuses what cannot run here. */
@@ -345,9 +346,14 @@ enum upernet_status upernet_model_open(const char *source, const upernet_model_o
                                 "%s is a configuration already; options.config (%s) applies to "
                                 "weights files",
                                 source, config);
+        const enum upernet_synthetic_recipe recipe =
+            options != NULL ? options->synthetic : UPERNET_SYNTHETIC_DEFAULT;
+        if (recipe != UPERNET_SYNTHETIC_DEFAULT && recipe != UPERNET_SYNTHETIC_TRAINED)
+            return upernet_fail(err, UPERNET_ERR_ARGUMENT,
+                                "options.synthetic = %d is not a synthetic recipe", (int) recipe);
         if ((st = upernet_config_resolve(source, &cfg, err)) != UPERNET_OK)
             return st;
-        struct upernet_param_source src = upernet_param_source_synthetic();
+        struct upernet_param_source src = upernet_param_source_synthetic(recipe);
         if ((st = upernet_model_load(&cfg, &src, &settings, out, err)) != UPERNET_OK)
             return st;
         return attach_labels(out, source, err);

@@ -68,12 +68,37 @@ int cli_preprocessing(const char *verb, const char *processor, const char *weigh
     return 0;
 }
 
+/* "synthetic:RECIPE" as --weights: the built-in weights of that recipe
+ * (tools/SYNTHETIC.md). 0, or -1 when `weights` names no recipe. */
+static int synthetic_recipe(const char *weights, enum upernet_synthetic_recipe *recipe)
+{
+    if (strcmp(weights, "synthetic:default") == 0)
+        *recipe = UPERNET_SYNTHETIC_DEFAULT;
+    else if (strcmp(weights, "synthetic:trained") == 0)
+        *recipe = UPERNET_SYNTHETIC_TRAINED;
+    else
+        return -1;
+    return 0;
+}
+
 upernet_model *cli_load_model(const char *verb, const char *spec, const char *weights_path,
                               const upernet_model_options *options)
 {
     upernet_model_options opts = *options;
     const char *source = spec;
-    if (weights_path != NULL) {
+    if (weights_path != NULL && strncmp(weights_path, "synthetic:", 10) == 0) {
+        if (synthetic_recipe(weights_path, &opts.synthetic) != 0) {
+            fprintf(stderr,
+                    "upernet %s: --weights %s: unknown synthetic recipe (synthetic:default or "
+                    "synthetic:trained)\n",
+                    verb, weights_path);
+            return NULL;
+        }
+        if (spec == NULL) {
+            fprintf(stderr, "upernet %s: --weights %s needs --model\n", verb, weights_path);
+            return NULL;
+        }
+    } else if (weights_path != NULL) {
         opts.config = spec;
         source = weights_path;
     }

@@ -247,9 +247,11 @@ int cmd_verify(int argc, char **argv)
         goto done;
     }
     int bad = 0;
+    double largest = 0.0;
     for (int k = 0; k < 9; k++) {
         const float got = logits[(k / 3) * W + k % 3];
         const double diff = fabs((double) got - (double) expected->values[k]);
+        largest = diff > largest || isnan(diff) ? diff : largest;
         if (!(diff <= VERIFY_ATOL)) {
             if (bad++ == 0)
                 printf("Differences beyond atol %g:\n", VERIFY_ATOL);
@@ -257,6 +259,10 @@ int cmd_verify(int argc, char **argv)
                    expected->values[k], diff);
         }
     }
+    /* How close the check came: the largest difference and what is left of
+     * the tolerance (negative: over it). */
+    printf("Largest |diff|: %.3g (atol %g, margin %.3g = %.0f%% of atol)\n", largest, VERIFY_ATOL,
+           VERIFY_ATOL - largest, 100.0 * (VERIFY_ATOL - largest) / VERIFY_ATOL);
     if (bad == 0) {
         printf("Looks ok!\n");
         status = 0;

@@ -5,6 +5,8 @@
  * after a forward that needed more, see grow_scratch). */
 #include "config.h"
 
+#include <stdio.h>
+
 #include <string.h>
 #include <time.h>
 
@@ -231,8 +233,10 @@ static enum upernet_status pyramid_pooling(const struct run *r)
         sources[1 + j] = (struct upernet_conv_source){pooled_conv, scale, scale, K, K};
         pooled_conv += scale * scale * K;
     }
-    return conv_sources(r, "bottleneck", stage, &m->bottleneck, h, w, sources,
-                        1 + (size_t) cfg->num_pool_scales, r->buf[BUF_LATERAL0 + top], K);
+    TRY(conv_sources(r, "bottleneck", stage, &m->bottleneck, h, w, sources,
+                     1 + (size_t) cfg->num_pool_scales, r->buf[BUF_LATERAL0 + top], K));
+    tap(r, "ppm_bottleneck", r->buf[BUF_LATERAL0 + top], h, w, K, K);
+    return UPERNET_OK;
 }
 
 /* fpn_bottleneck over [O_0, up(O_1), .., up(O_{n-1})] at level-0 size -> G,
@@ -261,10 +265,14 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
     float *const *L = &r->buf[BUF_LATERAL0];
 
     TRY(pyramid_pooling(r));
-    for (int i = 0; i < n - 1; i++)
+    for (int i = 0; i < n - 1; i++) {
         TRY(conv(r, "lateral", i, -1, &m->lateral[i], plan->level_h[i], plan->level_w[i],
                  r->buf[BUF_FEATURE0 + i], (size_t) upernet_config_level_channels(cfg, i), L[i],
                  K, NULL, NULL, 0));
+        char name[16];
+        snprintf(name, sizeof name, "lateral%d", i);
+        tap(r, name, L[i], plan->level_h[i], plan->level_w[i], K, K);
+    }
     /* Top-down, sequentially: each level gets the already-updated coarser one. */
     for (int i = n - 1; i > 0; i--) {
         const struct step_start start = step_clock(r);
@@ -279,6 +287,9 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
         levels[i] = r->buf[BUF_FPN0 + i];
         TRY(conv(r, "fpn", i, -1, &m->fpn[i], plan->level_h[i], plan->level_w[i], L[i], K,
                  levels[i], K, NULL, NULL, 0));
+        char name[16];
+        snprintf(name, sizeof name, "fpn%d", i);
+        tap(r, name, levels[i], plan->level_h[i], plan->level_w[i], K, K);
     }
     levels[n - 1] = L[n - 1]; /* the top level's O = L: no fpn conv */
 

@@ -65,7 +65,9 @@ struct upernet_plan {
 
 /* Optional observer of intermediate results (tests localise mismatches with
  * it). Called with each level's name ("stem", "stage1".."stage4": the
- * feature maps after hidden_states_norms),
+ * feature maps after hidden_states_norms), "ppm_bottleneck"
+ * (decode_head.bottleneck), "lateral0".. (each lateral conv, before the
+ * top-down adds), "fpn0".. (the FPN convs),
  * "fpn_bottleneck" and "classifier" (pre-upsample logits): an h x w map of c
  * channels, NHWC with the given pixel stride, valid only during the call. */
 typedef void (*upernet_tap_fn)(void *ctx, const char *name, const float *nhwc, size_t h,

@@ -94,7 +94,25 @@ static int classify(const char *key, const size_t *shape, size_t ndim, struct ki
     return 1;
 }
 
-void upernet_synthetic_fill(const char *hf_key, const size_t *shape, size_t ndim, float *dst)
+/* Recipe TRAINED (same constants as synthetic.py's TRAINED_*): layer scales
+ * in [0.5, 3), BatchNorm weights in [1.2, 1.8), and in each pwconv2 bias
+ * two channels in [20, 80), the "massive activations" of trained ConvNeXts
+ * that make the residual stream's sums cancel. */
+static const struct kind trained_layer_scale = {1.75, (float) 1.25};
+static const struct kind trained_bn_weight = {1.5, (float) 0.3};
+static const struct kind trained_massive_bias = {50.0, (float) 30.0};
+
+static void fill_kind(struct kind k, uint64_t h, size_t begin, size_t end, float *dst)
+{
+    const double half_width = (double) k.half_width;
+    for (size_t i = begin; i < end; i++) {
+        const double u = (double) upernet_synthetic_uniform(h, (uint64_t) i);
+        dst[i] = (float) (k.center + half_width * u);
+    }
+}
+
+void upernet_synthetic_fill_recipe(enum upernet_synthetic_recipe recipe, const char *hf_key,
+                                   const size_t *shape, size_t ndim, float *dst)
 {
     size_t numel = 1;
     for (size_t d = 0; d < ndim; d++)
@@ -105,9 +123,23 @@ void upernet_synthetic_fill(const char *hf_key, const size_t *shape, size_t ndim
         return;
     }
     const uint64_t h = upernet_synthetic_key_hash(hf_key);
-    const double half_width = (double) k.half_width;
-    for (size_t i = 0; i < numel; i++) {
-        const double u = (double) upernet_synthetic_uniform(h, (uint64_t) i);
-        dst[i] = (float) (k.center + half_width * u);
+    if (recipe == UPERNET_SYNTHETIC_TRAINED) {
+        if (ends_with(hf_key, "layer_scale_parameter"))
+            k = trained_layer_scale;
+        else if (ends_with(hf_key, ".batch_norm.weight"))
+            k = trained_bn_weight;
     }
+    fill_kind(k, h, 0, numel, dst);
+    if (recipe == UPERNET_SYNTHETIC_TRAINED && ends_with(hf_key, ".pwconv2.bias") && numel >= 2) {
+        /* Two distinct channels picked by the key's hash. */
+        const size_t first = (size_t) (h % numel);
+        const size_t second = (first + 1 + (size_t) ((h >> 32) % (numel - 1))) % numel;
+        fill_kind(trained_massive_bias, h, first, first + 1, dst);
+        fill_kind(trained_massive_bias, h, second, second + 1, dst);
+    }
+}
+
+void upernet_synthetic_fill(const char *hf_key, const size_t *shape, size_t ndim, float *dst)
+{
+    upernet_synthetic_fill_recipe(UPERNET_SYNTHETIC_DEFAULT, hf_key, shape, ndim, dst);
 }

@@ -8,11 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Fills dst[0..numel) with the synthetic values of the HF state-dict tensor `hf_key`
+#include "upernet.h" /* enum upernet_synthetic_recipe */
+
+/* Fills dst[0..numel) with the synthetic values under `recipe` (DEFAULT keeps
+ * activations and logits O(1); TRAINED has a trained checkpoint's scales:
+ * layer scales up to 3, two "massive activation" channels per ConvNeXt
+ * block, BatchNorm weights x1.5) of the HF state-dict tensor `hf_key`
  * whose PyTorch shape is shape[0..ndim) (numel = product of the shape, 1 for ndim 0).
  * Element i is the tensor's row-major (PyTorch contiguous) element i.
  * Deterministic, platform independent. The int64 `num_batches_tracked` keys are
  * not floats; asked for anyway, they are filled with zeros. */
+void upernet_synthetic_fill_recipe(enum upernet_synthetic_recipe recipe, const char *hf_key,
+                                   const size_t *shape, size_t ndim, float *dst);
+
+/* The DEFAULT recipe. */
 void upernet_synthetic_fill(const char *hf_key, const size_t *shape, size_t ndim, float *dst);
 
 /* The building blocks, exposed for tests. */

@@ -324,14 +324,14 @@ struct upernet_param_source upernet_param_source_tensors(upernet_tensors *t)
 static const float *synthetic_get(void *ctx, const struct upernet_param_spec *spec,
                                   upernet_error *err)
 {
-    (void) ctx;
+    const enum upernet_synthetic_recipe *recipe = ctx;
     size_t n = upernet_param_numel(spec);
     float *data = upernet_malloc((n ? n : 1) * sizeof *data);
     if (data == NULL) {
         upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory for synthetic tensor %s", spec->name);
         return NULL;
     }
-    upernet_synthetic_fill(spec->name, spec->shape, spec->ndim, data);
+    upernet_synthetic_fill_recipe(*recipe, spec->name, spec->shape, spec->ndim, data);
     return data;
 }
 
@@ -342,7 +342,10 @@ static void synthetic_release(void *ctx, const struct upernet_param_spec *spec, 
     free((void *) data);
 }
 
-struct upernet_param_source upernet_param_source_synthetic(void)
+struct upernet_param_source upernet_param_source_synthetic(enum upernet_synthetic_recipe recipe)
 {
-    return (struct upernet_param_source){synthetic_get, synthetic_release, NULL};
+    static const enum upernet_synthetic_recipe recipes[] = {UPERNET_SYNTHETIC_DEFAULT,
+                                                            UPERNET_SYNTHETIC_TRAINED};
+    return (struct upernet_param_source){synthetic_get, synthetic_release,
+                                         (void *) &recipes[recipe]};
 }

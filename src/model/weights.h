@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "model/model_config.h"
+#include "model/synthetic.h"
 #include "upernet.h"
 
 #define UPERNET_PARAM_NAME_MAX 96
@@ -97,7 +98,7 @@ struct upernet_param_source {
 /* A source over a validated store; release drops the tensor's data. */
 struct upernet_param_source upernet_param_source_tensors(upernet_tensors *t);
 
-/* The synthetic weights (model/synthetic.h), generated on demand. */
-struct upernet_param_source upernet_param_source_synthetic(void);
+/* The synthetic weights of a recipe (model/synthetic.h), generated on demand. */
+struct upernet_param_source upernet_param_source_synthetic(enum upernet_synthetic_recipe recipe);
 
 #endif

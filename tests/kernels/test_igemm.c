@@ -349,6 +349,68 @@ START_TEST(test_variant_against_scalar)
 }
 END_TEST
 
+/* The summation order of the contract (kernels/microkernels.h), on sums
+ * whose float result tells the orders apart: every product and partial sum
+ * below is exact except where the order decides.
+ *   blocks: ks=4 taps of kc=128 (the first block spans two taps); the first
+ *     256 products are 1, the next 256 are 2^-23. In blocks: 256 + 2^-15
+ *     (representable); one running sum drops every 2^-23 (a quarter ulp).
+ *   bias last: bias 1024, 256 products of 2^-14. Bias last: 1024 + 2^-6;
+ *     bias first: each 2^-14 is half an ulp of 1024 and rounds away. */
+static void check_blocked_sum(const struct igemm_variant *v)
+{
+    ck_assert_int_eq(UPERNET_IGEMM_KBLOCK, 256);
+    const size_t mr = v->mr, nr = v->nr;
+    float ones[512];
+    for (size_t k = 0; k < 512; k++)
+        ones[k] = 1.0f;
+    const float *a[4 * 32];
+    for (size_t i = 0; i < 4 * mr; i++)
+        a[i] = ones;
+    const struct upernet_gemm_epilogue ep = {UPERNET_ACT_NONE, NULL, NULL, 0};
+    float *weight = malloc(nr * 512 * sizeof *weight), *bias = malloc(nr * sizeof *bias);
+    float *packed = malloc(upernet_pack_conv_floats(nr, 512, 1, 1, nr) * sizeof *packed);
+    float *c = malloc(mr * nr * sizeof *c);
+    ck_assert(weight != NULL && bias != NULL && packed != NULL && c != NULL);
+
+    /* weight[o][k][s] (PyTorch order), product n = s*kc + k. */
+    for (size_t o = 0; o < nr; o++) {
+        bias[o] = 0.0f;
+        for (size_t k = 0; k < 128; k++)
+            for (size_t s = 0; s < 4; s++)
+                weight[(o * 128 + k) * 4 + s] = s * 128 + k < 256 ? 1.0f : 0x1p-23f;
+    }
+    upernet_pack_conv(nr, 128, 4, 1, nr, weight, bias, NULL, packed);
+    v->fn(mr, nr, 128, 4, a, packed, c, nr, &ep);
+    for (size_t i = 0; i < mr * nr; i++)
+        ck_assert_msg(c[i] == 256.0f + 0x1p-15f, "%s: blocked sum %.9g, want 256 + 2^-15",
+                      v->name, (double) c[i]);
+
+    for (size_t o = 0; o < nr; o++) {
+        bias[o] = 1024.0f;
+        for (size_t k = 0; k < 256; k++)
+            weight[o * 256 + k] = 0x1p-14f;
+    }
+    upernet_pack_conv(nr, 256, 1, 1, nr, weight, bias, NULL, packed);
+    v->fn(mr, nr, 256, 1, a, packed, c, nr, &ep);
+    for (size_t i = 0; i < mr * nr; i++)
+        ck_assert_msg(c[i] == 1024.0f + 0x1p-6f, "%s: %.9g, want the bias added last (1024 + 2^-6)",
+                      v->name, (double) c[i]);
+    free(weight), free(bias), free(packed), free(c);
+}
+
+START_TEST(test_scalar_blocked_sum)
+{
+    check_blocked_sum(&scalar_variant);
+}
+END_TEST
+
+START_TEST(test_variant_blocked_sum)
+{
+    check_blocked_sum(&variants[_i]);
+}
+END_TEST
+
 void add_igemm_tests(Suite *suite, enum upernet_isa tier)
 {
 #define UPERNET_IGEMM_UKERNEL(t, production, function, mr_tile, nr_tile)                         \
@@ -361,6 +423,7 @@ void add_igemm_tests(Suite *suite, enum upernet_isa tier)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_scalar_known_answer);
         tcase_add_test(tc, test_pack_layout);
+        tcase_add_test(tc, test_scalar_blocked_sum);
         tcase_add_loop_test(tc, test_scalar_against_double, 0, 2 * N_KC);
         suite_add_tcase(suite, tc);
         return;
@@ -378,5 +441,6 @@ void add_igemm_tests(Suite *suite, enum upernet_isa tier)
     TCase *tc = tcase_create("igemm variants");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_variant_against_scalar, 0, (int) (n_variants * 2 * N_KC));
+    tcase_add_loop_test(tc, test_variant_blocked_sum, 0, (int) n_variants);
     suite_add_tcase(suite, tc);
 }
