@@ -40,7 +40,7 @@
 #include "model/model.h"
 #include "upernet.h"
 
-/* The built-in sizes, smallest first (REFERENCE.md section 1). */
+/* The built-in sizes, smallest first (docs/SPECIFICATION.md §1). */
 static const char *const sizes[] = {"tiny", "small", "base", "large", "xlarge"};
 
 struct model_case {

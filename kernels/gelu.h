@@ -1,4 +1,4 @@
-/* Exact GELU (REFERENCE §4.4), the scalar form shared by the scalar kernels,
+/* Exact GELU (docs/SPECIFICATION.md §4.4), the scalar form shared by the scalar kernels,
  * the operator layer and the tests: 0.5*x*(1 + erf(x/sqrt(2))) in float, as
  * PyTorch's scalar path evaluates it. SIMD variants use their own vectorised
  * erf and are held to a tolerance against this. Generic C only. */

@@ -61,7 +61,7 @@ static inline size_t upernet_winograd23_piece_offset(size_t in_c, size_t out_c, 
 
 /* BatchNorm eval as PyTorch's CPU kernel computes it, per channel in float:
  *   alpha[c] = (1/sqrt(var[c] + eps)) * gamma[c],  shift[c] = beta[c] - mean[c]*alpha[c]
- * (REFERENCE §4.5; eps = 1e-5 for UperNet). */
+ * (docs/SPECIFICATION.md §4.5; eps = 1e-5 for UperNet). */
 void upernet_fold_batchnorm(size_t channels, const float *gamma, const float *beta,
                             const float *mean, const float *var, float eps, float *alpha,
                             float *shift);

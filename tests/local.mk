@@ -24,17 +24,6 @@ UPERNET_TIER_TESTS = tests/test_kernels
 if HAVE_CHECK
 check_PROGRAMS += tests/test_kernels tests/test_dispatch
 endif
-tests_test_kernels_SOURCES = tests/test_kernels.c tests/testutil.c tests/testutil.h \
-	tests/kernels/kernel_tests.h \
-	tests/kernels/test_layernorm.c \
-	tests/kernels/test_igemm.c \
-	tests/kernels/test_dwconv7x7.c \
-	tests/kernels/test_gelu.c \
-	tests/kernels/test_dwconv7x7_wide.c \
-	tests/kernels/test_winograd23.c \
-	tests/kernels/test_bilinear.c
-tests_test_kernels_CFLAGS = $(UPERNET_TEST_CFLAGS)
-tests_test_kernels_LDADD = $(UPERNET_TEST_LIBS)
 
 # The operator layer against torch goldens (tools/make_op_goldens.py).
 UPERNET_TIER_TESTS += tests/test_ops
@@ -102,5 +91,5 @@ TESTS += tests/test_cli_forward.sh
 # make install into a temporary DESTDIR, and a program built against the
 # installed copy through pkg-config (examples/segment.c).
 TESTS += tests/test_install.sh
-EXTRA_DIST += tests/test_install.sh examples/segment.c
+EXTRA_DIST += tests/test_install.sh
 EXTRA_DIST += data/state_dict_keys.tsv tests/test_cli_forward.sh

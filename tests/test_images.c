@@ -1,7 +1,7 @@
 /* Images in: decoding and preprocessing against the Pillow goldens
  * (data/golden/images.json, made by tools/make_image_fixtures.py with the
  * Pillow that links the same libjpeg-turbo), Pillow's resize coefficients
- * (REFERENCE.md §2.3), and hostile files that must be refused cleanly. */
+ * (docs/SPECIFICATION.md §2.3), and hostile files that must be refused cleanly. */
 #include "config.h"
 
 #include <check.h>
@@ -483,7 +483,7 @@ END_TEST
 
 START_TEST(test_preprocess_range)
 {
-    /* The normalised extremes of §2.4: v = 0 and 255 per channel. */
+    /* The normalised extremes (docs/SPECIFICATION.md §2.2): v = 0 and 255 per channel. */
     uint8_t pixels[6] = {0, 0, 0, 255, 255, 255};
     const upernet_image image = {.height = 1, .width = 2, .rgb = pixels};
     float out[6];

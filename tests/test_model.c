@@ -353,7 +353,7 @@ START_TEST(test_threads_bitwise)
 END_TEST
 
 /* Multiply-adds of tiny's convolutions and Linear layers at H x W (H, W
- * multiples of 32), the closed form of REFERENCE.md's architecture: stem
+ * multiples of 32), the closed form of the architecture of docs/SPECIFICATION.md §3: stem
  * 4x4/4, per stage downsampling 2x2/2 and blocks of a 7x7 depthwise conv and
  * the 4x MLP, the PPM's pooled 1x1s and 3x3 bottleneck over C3 + 4 x 512,
  * laterals, FPN 3x3s, the fuse 3x3 over 4 x 512 and the classifier.

@@ -241,7 +241,7 @@ START_TEST(test_resize_planes_equal_nhwc)
 }
 END_TEST
 
-/* REFERENCE §4.7's worked example: 128 -> 512 (r = 0.25). */
+/* docs/SPECIFICATION.md §4.7's worked example: 128 -> 512 (r = 0.25). */
 START_TEST(test_resize_known_weights)
 {
     float x[128], y[512];

@@ -68,7 +68,7 @@ base="$hub/$repo/resolve/main"
 get "$base/config.json" config.json
 get "$base/preprocessor_config.json" preprocessor_config.json
 # model.safetensors is on main for tiny, base and xlarge; the others have
-# pytorch_model.bin only (REFERENCE.md §7).
+# pytorch_model.bin only (docs/SPECIFICATION.md §7).
 if [ ! -s "$dest/model.safetensors" ] && [ ! -s "$dest/pytorch_model.bin" ]; then
     get "$base/model.safetensors" model.safetensors 2>/dev/null ||
         get "$base/pytorch_model.bin" pytorch_model.bin

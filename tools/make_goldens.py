@@ -45,7 +45,7 @@ ZLIB_LEVEL = 9
 NUM_LOGIT_SAMPLES = 300
 NUM_TENSOR_SAMPLES = 50
 
-# §1 of REFERENCE.md.
+# docs/SPECIFICATION.md §1.
 SIZES = {
     "tiny": ([3, 3, 9, 3], [96, 192, 384, 768]),
     "small": ([3, 3, 27, 3], [96, 192, 384, 768]),

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Makes the image test fixtures (data/images/) and their goldens
 (data/golden/images.json): the RGB bytes Pillow decodes and the pixel_values
-SegformerImageProcessor (Pillow path, REFERENCE.md section 2.2) produces, as
+SegformerImageProcessor (Pillow path, docs/SPECIFICATION.md §2.2) produces, as
 SHA-256 hashes plus samples.
 
 Run with Debian's /usr/bin/python3 and python3-pil: that Pillow links the
@@ -221,7 +221,7 @@ def sample_positions(n_total, seed):
 
 
 def pixel_values_reference(rgb_image, height, width):
-    """SegformerImageProcessor, Pillow path (REFERENCE.md 2.2), by hand."""
+    """SegformerImageProcessor, Pillow path (docs/SPECIFICATION.md §2.2), by hand."""
     resized = rgb_image.resize((width, height), Image.BILINEAR)
     a = (np.asarray(resized).astype(np.float64) * (1 / 255)).astype(np.float32)
     a = (a - np.array(MEAN, dtype=np.float32)) / np.array(STD, dtype=np.float32)

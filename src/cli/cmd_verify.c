@@ -1,6 +1,6 @@
 /* upernet verify: the check the HF conversion script runs. Segments one image
  * at 512x512 and compares logits[0, 0, :3, :3] with the expected slice at
- * atol 1e-4: for the real checkpoints the slices of REFERENCE.md §1
+ * atol 1e-4: for the real checkpoints the slices of docs/SPECIFICATION.md §9
  * (ADE_val_00000001.jpg), for the built-in synthetic weights slices that
  * transformers computed on data/images/jpeg-683x512.jpg
  * (tools/make_verify_slices.py). */

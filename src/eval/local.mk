@@ -18,12 +18,6 @@ endif
 EXTRA_DIST += data/golden/iou.json data/golden/opencv-resize.json \
 	tools/make_iou_goldens.py tools/make_opencv_goldens.py
 
-# upernet evaluate.
-upernet_SOURCES += src/cli/cmd_evaluate.c src/cli/eval_dataset.c src/cli/eval_dataset.h \
-	src/cli/image_loop.c src/cli/image_loop.h src/cli/eval_mpi.c src/cli/eval_mpi.h
-# ./configure --with-mpi: MPI reaches only the upernet program.
-upernet_CFLAGS = $(AM_CFLAGS) $(MPI_CFLAGS)
-upernet_LDADD += $(MPI_LIBS)
 
 # Slide inference and post-processing with the tiny model (synthetic weights).
 if HAVE_CHECK

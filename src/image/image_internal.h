@@ -36,8 +36,8 @@ enum upernet_status upernet_png_decode(const uint8_t *data, size_t size, const c
  * in Pillow's (Adobe-inverted) convention. */
 void upernet_cmyk_to_rgb(const uint8_t cmyk[4], uint8_t rgb[3]);
 
-/* The taps of Pillow's 8-bit bilinear resampling along one axis (§2.3 of the
- * reference): output index i reads `count[i]` input samples starting at
+/* The taps of Pillow's 8-bit bilinear resampling along one axis
+ * (docs/SPECIFICATION.md §2.3): output index i reads `count[i]` input samples starting at
  * `first[i]`, weighted by coeffs[i * ksize + t] (22-bit fixed point). */
 struct upernet_resample_axis {
     int in_size;

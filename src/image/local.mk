@@ -34,9 +34,6 @@ tests_test_images_LDADD = $(UPERNET_TEST_LIBS) $(JANSSON_LIBS) $(ZLIB_LIBS)
 TESTS += tests/test_images
 endif
 
-# The image verbs of the command-line tool.
-upernet_SOURCES += src/cli/cmd_preprocess.c src/cli/cmd_segment.c src/cli/cmd_verify.c \
-	src/cli/verify_synthetic_slices.inc
 
 # The real checkpoints: SKIP (77) unless `make fetch-weights` put some in the cache.
 if HAVE_CHECK

@@ -1,4 +1,4 @@
-/* SegformerImageProcessor on the Pillow path (REFERENCE.md §2.2): resize,
+/* SegformerImageProcessor on the Pillow path (docs/SPECIFICATION.md §2.2): resize,
  * then rescale and normalise each 8-bit value the way numpy does it there:
  *   v_f = float32(double(v) * rescale_factor)   (rescale computes in float64;
  *                                               float32(v) without it)

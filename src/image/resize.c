@@ -1,4 +1,4 @@
-/* Pillow's 8-bit BILINEAR resize, bit for bit (REFERENCE.md §2.3).
+/* Pillow's 8-bit BILINEAR resize, bit for bit (docs/SPECIFICATION.md §2.3).
  *
  * Per axis, output sample i is a weighted sum of input samples around
  * center = (i + 0.5) * scale. When shrinking, the triangle filter is

@@ -1,6 +1,6 @@
 /* Parameter names: which convention a checkpoint uses, and the mmseg -> HF
  * renames of transformers' convert_convnext_upernet_to_pytorch.py
- * (REFERENCE.md §5.3), plus the older `hidden_states_norms.{i}` alias. */
+ * (docs/SPECIFICATION.md §5.3), plus the older `hidden_states_norms.{i}` alias. */
 #ifndef UPERNET_IO_KEY_NAMING_H
 #define UPERNET_IO_KEY_NAMING_H
 

@@ -12,7 +12,8 @@ libupernet_core_la_SOURCES += \
 	src/io/weights_format.h \
 	src/io/weights.c \
 	src/io/config_json.c src/io/config_json.h \
-	src/io/processor_config.c
+	src/io/processor_config.c \
+	src/io/npy.c src/io/npy.h
 AM_CPPFLAGS += $(LIBZIP_CFLAGS) $(JANSSON_CFLAGS)
 
 # Tests of the readers (tier-independent) and their fixtures.
@@ -25,7 +26,5 @@ TESTS += tests/test_checkpoints
 endif
 EXTRA_DIST += data/fixtures tools/make_checkpoint_fixtures.py
 
-# The CLI side: `upernet convert`.
-upernet_SOURCES += src/cli/cmd_convert.c
 TESTS += tests/test_cli_checkpoints.sh
 EXTRA_DIST += tests/test_cli_checkpoints.sh tools/check_convert_roundtrip.py

@@ -5,7 +5,7 @@
  * It never imports or calls anything: every other global, and whatever
  * REDUCE / NEWOBJ / BUILD would make of it, becomes an opaque placeholder.
  * Hard limits below keep hostile input from exhausting memory or stack.
- * REFERENCE.md §6.3. */
+ * docs/SPECIFICATION.md §6.3. */
 #ifndef UPERNET_IO_PICKLE_H
 #define UPERNET_IO_PICKLE_H
 

@@ -1,6 +1,6 @@
 /* safetensors: an 8-byte little-endian header length N, N bytes of JSON
  * ({"name": {"dtype", "shape", "data_offsets"}, "__metadata__": {...}}),
- * then the tensors' bytes, tiling the rest of the file. REFERENCE.md §6.5. */
+ * then the tensors' bytes, tiling the rest of the file. docs/SPECIFICATION.md §6.5. */
 #ifndef UPERNET_IO_SAFETENSORS_H
 #define UPERNET_IO_SAFETENSORS_H
 

@@ -2,7 +2,7 @@
  * tensors. Finds the state dict (the object itself, or its 'state_dict' /
  * 'model' entry as in mmseg checkpoints), resolves each tensor's storage to
  * raw record bytes, bounds-checks the view and copies it by strides into
- * float32 / int64 where it cannot be used in place. REFERENCE.md §6.2-6.4. */
+ * float32 / int64 where it cannot be used in place. docs/SPECIFICATION.md §6.2-6.4. */
 #ifndef UPERNET_IO_TORCH_COMMON_H
 #define UPERNET_IO_TORCH_COMMON_H
 

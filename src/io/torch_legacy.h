@@ -1,6 +1,6 @@
 /* torch.save(..., _use_new_zipfile_serialization=False): five pickles
  * (magic, protocol 1001, sys_info, the object, storage keys) followed by
- * each storage as an int64 element count and raw bytes. REFERENCE.md §6.4. */
+ * each storage as an int64 element count and raw bytes. docs/SPECIFICATION.md §6.4. */
 #ifndef UPERNET_IO_TORCH_LEGACY_H
 #define UPERNET_IO_TORCH_LEGACY_H
 

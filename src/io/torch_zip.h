@@ -1,4 +1,4 @@
-/* torch.save's zip format (default since torch 1.6). REFERENCE.md §6.2. */
+/* torch.save's zip format (default since torch 1.6). docs/SPECIFICATION.md §6.2. */
 #ifndef UPERNET_IO_TORCH_ZIP_H
 #define UPERNET_IO_TORCH_ZIP_H
 

@@ -1,4 +1,4 @@
-/* Recognising a weights file by its first bytes (REFERENCE.md §6.1). */
+/* Recognising a weights file by its first bytes (docs/SPECIFICATION.md §6.1). */
 #ifndef UPERNET_IO_WEIGHTS_FORMAT_H
 #define UPERNET_IO_WEIGHTS_FORMAT_H
 

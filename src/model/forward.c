@@ -1,4 +1,4 @@
-/* The forward schedule (REFERENCE.md §3), NHWC float32 in the planned
+/* The forward schedule (docs/SPECIFICATION.md §3), NHWC float32 in the planned
  * arena. The order of the steps is the one plan.c assigns lifetimes for;
  * change both together. Nothing here allocates: activations live in the
  * workspace's arena, the ops' working buffers in its scratch pool (grown

@@ -1,5 +1,5 @@
 /* The model's internals: packed parameters, the workspace (activation arena
- * plan) and the forward schedule (REFERENCE.md §3). Public handles:
+ * plan) and the forward schedule (docs/SPECIFICATION.md §3). Public handles:
  * include/upernet.h. */
 #ifndef UPERNET_MODEL_MODEL_H
 #define UPERNET_MODEL_MODEL_H
@@ -13,9 +13,9 @@
 #include "ops/scratch.h"
 #include "upernet.h"
 
-/* LayerNorm eps of every ConvNeXt LN on this path (§3.1, §11.2). */
+/* LayerNorm eps of every ConvNeXt LN on this path (docs/SPECIFICATION.md §3.1, §4.3). */
 #define UPERNET_LN_EPS 1e-6f
-/* BatchNorm eps of every ConvModule (§3.2). */
+/* BatchNorm eps of every ConvModule (docs/SPECIFICATION.md §3.2, §4.5). */
 #define UPERNET_BN_EPS 1e-5f
 
 struct upernet_block {

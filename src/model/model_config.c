@@ -18,7 +18,7 @@ struct builtin_size {
     int hidden_sizes[UPERNET_STAGES];
 };
 
-/* REFERENCE.md §1 (conversion script get_upernet_config). */
+/* docs/SPECIFICATION.md §1 (conversion script get_upernet_config). */
 static const struct builtin_size builtin_sizes[] = {
     {"tiny", {3, 3, 9, 3}, {96, 192, 384, 768}},
     {"small", {3, 3, 27, 3}, {96, 192, 384, 768}},

@@ -1,4 +1,4 @@
-/* The expected HF state dict of a configuration (REFERENCE.md §3, §5), its
+/* The expected HF state dict of a configuration (docs/SPECIFICATION.md §3, §5), its
  * validation against a tensor store, and the parameter sources. */
 #include "config.h"
 

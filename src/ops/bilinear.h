@@ -11,7 +11,7 @@
 #include "kernels/microkernels.h" /* struct upernet_bilinear_tap */
 
 /* Fills taps[0..n_out) for resizing an axis of n_in samples to n_out
- * (REFERENCE §4.7; see src/ops/resize.c). */
+ * (docs/SPECIFICATION.md §4.7; see src/ops/resize.c). */
 void upernet_bilinear_axis(size_t n_in, size_t n_out, struct upernet_bilinear_tap *taps);
 
 /* One output pixel, all channels:

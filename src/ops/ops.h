@@ -152,7 +152,7 @@ struct upernet_op_cost upernet_dwconv7x7_cost(size_t height, size_t width, size_
 /* ------------------------------------------------------------- layer norm */
 
 /* Layer norm over the channels of each of `pixels` rows (biased variance,
- * §4.3): y = (x - mean)/sqrt(var + eps)*gamma + beta. y may equal x (in
+ * docs/SPECIFICATION.md §4.3): y = (x - mean)/sqrt(var + eps)*gamma + beta. y may equal x (in
  * place, same stride). Threads split pixels. */
 void upernet_layernorm_run(const struct upernet_kernel_table *t, size_t pixels, size_t channels,
                            const float *x, size_t x_stride, float *y, size_t y_stride,
@@ -163,7 +163,7 @@ struct upernet_op_cost upernet_layernorm_cost(size_t pixels);
 /* ------------------------------------------------------ bilinear resizing */
 
 /* Bilinear resize, align_corners = False, explicit output size, with
- * exactly PyTorch's source index and weight computation (REFERENCE §4.7):
+ * exactly PyTorch's source index and weight computation (docs/SPECIFICATION.md §4.7):
  * in_h x in_w x channels (pixel stride x_stride) -> out_h x out_w (pixel
  * stride y_stride). accumulate = false writes y = up(x); accumulate = true
  * computes y += up(x) (the top-down path). y must not overlap x.
@@ -189,7 +189,7 @@ struct upernet_op_cost upernet_resize_bilinear_to_planes_cost(size_t out_h);
 /* ------------------------------------------------------------------ pooling */
 
 /* Adaptive average pooling to size x size with PyTorch's integer bins
- * (REFERENCE §4.6; bins may overlap): in_h x in_w x channels (pixel stride
+ * (docs/SPECIFICATION.md §4.6; bins may overlap): in_h x in_w x channels (pixel stride
  * x_stride) -> size x size x channels (pixel stride y_stride). Sums are
  * taken in double. */
 void upernet_adaptive_avg_pool(size_t in_h, size_t in_w, size_t channels, const float *x,

@@ -1,5 +1,5 @@
 /* Bilinear resize, align_corners = False, explicit output size, exactly as
- * PyTorch computes its source indices and weights (REFERENCE §4.7;
+ * PyTorch computes its source indices and weights (docs/SPECIFICATION.md §4.7;
  * aten/src/ATen/native/UpSample.h compute_source_index_and_lambda), in float:
  *   n_in == n_out: identity (i0 = i1 = i, weights 1 and 0);
  *   otherwise r = (float)n_in / n_out, src = max(r*(i + 0.5f) - 0.5f, 0),

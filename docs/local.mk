@@ -1,0 +1,2 @@
+# The numerical specification and the architecture.
+EXTRA_DIST += docs/SPECIFICATION.md docs/ARCHITECTURE.md

@@ -1,0 +1,2 @@
+# The one public header.
+include_HEADERS += include/upernet.h
