@@ -139,14 +139,15 @@ START_TEST(test_uniform_is_exact_and_in_range)
 }
 END_TEST
 
-static void range_of(const char *key, const size_t *shape, size_t ndim, float *lo, float *hi)
+static void recipe_range_of(enum upernet_synthetic_recipe recipe, const char *key,
+                            const size_t *shape, size_t ndim, float *lo, float *hi)
 {
     size_t n = 1;
     for (size_t d = 0; d < ndim; d++)
         n *= shape[d];
     float *v = malloc(n * sizeof *v);
     ck_assert(v != NULL);
-    upernet_synthetic_fill(key, shape, ndim, v);
+    upernet_synthetic_fill_recipe(recipe, key, shape, ndim, v);
     *lo = INFINITY;
     *hi = -INFINITY;
     for (size_t i = 0; i < n; i++) {
@@ -154,6 +155,11 @@ static void range_of(const char *key, const size_t *shape, size_t ndim, float *l
         *hi = fmaxf(*hi, v[i]);
     }
     free(v);
+}
+
+static void range_of(const char *key, const size_t *shape, size_t ndim, float *lo, float *hi)
+{
+    recipe_range_of(UPERNET_SYNTHETIC_DEFAULT, key, shape, ndim, lo, hi);
 }
 
 /* The documented ranges of SYNTHETIC.md. */
@@ -184,18 +190,11 @@ START_TEST(test_kinds_have_documented_ranges)
      * default recipe. */
     size_t n768 = 768;
     float v[768];
-    upernet_synthetic_fill_recipe(UPERNET_SYNTHETIC_TRAINED,
-                                  "backbone.encoder.stages.3.layers.0.layer_scale_parameter",
-                                  &n768, 1, v);
-    lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < 768; i++)
-        lo = fminf(lo, v[i]), hi = fmaxf(hi, v[i]);
+    recipe_range_of(UPERNET_SYNTHETIC_TRAINED,
+                    "backbone.encoder.stages.3.layers.0.layer_scale_parameter", c768, 1, &lo, &hi);
     ck_assert(lo >= 0.5f && hi < 3.0f && hi - lo > 2.4f);
-    upernet_synthetic_fill_recipe(UPERNET_SYNTHETIC_TRAINED,
-                                  "decode_head.fpn_convs.0.batch_norm.weight", &n768, 1, v);
-    lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < 768; i++)
-        lo = fminf(lo, v[i]), hi = fmaxf(hi, v[i]);
+    recipe_range_of(UPERNET_SYNTHETIC_TRAINED, "decode_head.fpn_convs.0.batch_norm.weight", c768,
+                    1, &lo, &hi);
     ck_assert(lo >= 1.2f && hi < 1.8f && hi - lo > 0.5f);
     upernet_synthetic_fill_recipe(UPERNET_SYNTHETIC_TRAINED,
                                   "backbone.encoder.stages.3.layers.0.pwconv2.bias", &n768, 1, v);
