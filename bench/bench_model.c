@@ -3,7 +3,8 @@
  * threads. Inputs: tiny and small at 512x512, base/large/xlarge at 256x256
  * (all at 512x512 with BENCH_FULL=1). The scalar tier takes minutes per
  * forward, so it runs only with BENCH_FULL=1. BENCH_MODELS=tiny,base limits
- * the sizes.
+ * the sizes; a config.json path among them adds that configuration
+ * (e.g. data/golden/tester-config.json, three levels) at 512x512.
  *
  * Counters: "ms" per forward; "GFLOP" per forward, the arithmetic the
  * forward really performs (2 x the multiply-adds of its convolutions and
@@ -244,6 +245,38 @@ static bool size_selected(const char *name)
     return false;
 }
 
+/* BENCH_MODELS entries ending in ".json": those configurations (any
+ * out_features, layer scale, head width) with synthetic weights, at 512x512
+ * on the best tier, 1 thread and all threads, named model/FILE/... after the
+ * file's name without its folder and ".json". */
+static void register_config_files(int all, const struct upernet_bench_options *options)
+{
+    const char *list = getenv("BENCH_MODELS");
+    enum upernet_isa best = UPERNET_ISA_SCALAR;
+    for (int t = UPERNET_ISA_COUNT - 1; t >= 0 && best == UPERNET_ISA_SCALAR; t--)
+        if (t != UPERNET_ISA_SCALAR && bench_tier_on_host((enum upernet_isa) t))
+            best = (enum upernet_isa) t;
+    for (const char *p = list != NULL ? list : ""; *p;) {
+        const size_t len = strcspn(p, ", ");
+        if (len > 5 && strncmp(p + len - 5, ".json", 5) == 0) {
+            char *path = bench_keep(len + 1);
+            memcpy(path, p, len);
+            path[len] = '\0';
+            const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+            for (int threads = 1; threads <= all; threads = threads == all ? all + 1 : all) {
+                struct model_case *c = bench_keep(sizeof *c);
+                *c = (struct model_case){path, best, 512, threads};
+                char name[256];
+                snprintf(name, sizeof name, "model/%.*s/512x512/%s/threads:%d",
+                         (int) (strlen(base) - 5), base, upernet_isa_name(best), threads);
+                upernet_bench_register_with(name, run_model, c, options);
+            }
+        }
+        p += len;
+        p += strspn(p, ", ");
+    }
+}
+
 void bench_register_model(void)
 {
     const char *full_env = getenv("BENCH_FULL");
@@ -285,4 +318,5 @@ void bench_register_model(void)
             }
         }
     }
+    register_config_files(all, &one_forward);
 }

@@ -19,6 +19,8 @@ expect 0 $U info "$D/mmseg.pth"
 grep -q '^format: *torch zip' "$T/out" || fail "info: format"
 grep -q '^naming: *mmseg' "$T/out" || fail "info: naming"
 grep -q '^tensors: *142' "$T/out" || fail "info: tensor count"
+grep -q '^levels: *stage1 stage2 stage3 stage4$' "$T/out" || fail "info: levels"
+grep -q '^layer scale: *yes' "$T/out" || fail "info: layer scale"
 expect 0 $U info "$D/views_legacy.pt"
 grep -q 'F16 x2 BF16 x1 F64 x1' "$T/out" || fail "info: dtypes"
 expect 1 $U info "$D/torchscript.pt"
@@ -65,6 +67,17 @@ grep -q 'unexpected decode_head.extra_proj' "$T/err" || fail "forward --strict: 
 expect 0 $U forward --strict --weights "$T/hf" --input "$T/zeros.npy" --logits "$T/clean.npy"
 [ -s "$T/err" ] && { cat "$T/err"; fail "forward --strict: output on stderr for a clean file"; }
 
+# A three-level configuration (transformers' UperNetModelTester) through
+# convert, info and forward: the converted directory computes what the
+# synthetic model of its config.json computes, bit for bit.
+G="${UPERNET_DATA_DIR:-data}/golden"
+expect 0 $U convert "$G/tester-config.json" "$T/tester"
+expect 0 $U info "$T/tester"
+grep -q '^tensors: *128' "$T/out" || fail "info of the three-level checkpoint: tensor count"
+grep -q '^levels: *stage2 stage3 stage4$' "$T/out" || fail "info of the three-level checkpoint: levels"
+expect 0 $U forward --weights "$T/tester" --input "$T/zeros.npy" --logits "$T/tester-a.npy"
+expect 0 $U forward --model "$G/tester-config.json" --input "$T/zeros.npy" --logits "$T/tester-b.npy"
+cmp -s "$T/tester-a.npy" "$T/tester-b.npy" || fail "three levels: converted weights differ from the synthetic model"
 expect 1 $U convert "$D/mmseg.pth" "$T/none" # no --model, no built-in size matches
 grep -q 'none of the built-in sizes' "$T/err" || fail "convert: size message"
 expect 1 $U convert "$D/views.pt" "$T/bad" --model "$D/small_config.json"

@@ -97,6 +97,24 @@ int cli_info_weights(const char *path)
     printf("naming:      %s%s\n", upernet_key_naming_name(upernet_weights_naming(w)),
            upernet_weights_naming(w) == UPERNET_NAMING_MMSEG ? " (renamed to hf on load)" : "");
     printf("size:        %s\n", size != NULL ? size : "none of the built-in sizes");
+    /* The feature maps the head reads (out_features): one
+     * hidden_states_norms entry each; and whether the blocks have gamma. */
+    static const char *const stage_names[] = {"stem", "stage1", "stage2", "stage3", "stage4"};
+    printf("levels:     ");
+    int levels = 0;
+    for (size_t k = 0; k < sizeof stage_names / sizeof stage_names[0]; k++) {
+        char key[96];
+        snprintf(key, sizeof key, "backbone.hidden_states_norms.%s.weight", stage_names[k]);
+        if (upernet_weights_find(w, key) != NULL) {
+            printf(" %s", stage_names[k]);
+            levels++;
+        }
+    }
+    printf("%s\n", levels ? "" : " none (no backbone.hidden_states_norms)");
+    int layer_scale = 0;
+    for (size_t i = 0; i < upernet_weights_count(w) && !layer_scale; i++)
+        layer_scale = strstr(upernet_weights_at(w, i)->name, ".layer_scale_parameter") != NULL;
+    printf("layer scale: %s\n", layer_scale ? "yes" : "no (layer_scale_init_value <= 0)");
     printf("tensors:     %zu\n", upernet_weights_count(w));
     printf("parameters:  %zu floating, %zu integer\n", float_params, int_params);
     printf("dtypes:     ");
