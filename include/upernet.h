@@ -237,6 +237,10 @@ enum upernet_status upernet_labels_generic(int count, upernet_labels *out, upern
 /* Reads a "index<TAB>name<TAB>r<TAB>g<TAB>b" file (one class a line, indices 0..n-1 in order). */
 enum upernet_status upernet_labels_load(const char *path, upernet_labels *out, upernet_error *err);
 
+/* A copy of `src` (e.g. a model's labels), freed with upernet_labels_free. */
+enum upernet_status upernet_labels_copy(const upernet_labels *src, upernet_labels *out,
+                                        upernet_error *err);
+
 void upernet_labels_free(upernet_labels *labels);
 
 /* Writers. Each writes to a temporary file next to `path` and renames it on

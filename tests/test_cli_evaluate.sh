@@ -106,6 +106,20 @@ bad "corrupt image" "img/ADE_fixture_03.jpg"
 fresh; rm "$work/img"/*
 bad "no images" "no \*.jpg, \*.jpeg or \*.png images"
 
+# The report names the classes as the config.json's id2label does, and a
+# preprocessor_config.json (--processor) sets whole mode's preprocessing:
+# at its default settings the report is the same as without it.
+check "class names from id2label" "grep -q '\"name\": \"LABEL_0\"' '$work/whole.json'"
+printf '{"size": {"height": 64, "width": 64}}' > "$work/processor.json"
+expect 0 "whole mode with --processor" run --processor "$work/processor.json" --json "$work/processor-report.json"
+check "--processor at the default settings changes nothing" "cmp -s '$work/whole.json' '$work/processor-report.json'"
+printf '{"size": {"height": 64, "width": 64}, "image_mean": [0.2, 0.2, 0.2]}' > "$work/processor-mean.json"
+expect 0 "whole mode with another mean" run --processor "$work/processor-mean.json" --json "$work/mean-report.json"
+check "another image_mean changes the counts" "! cmp -s '$work/whole.json' '$work/mean-report.json'"
+printf '{"resample": 0}' > "$work/nearest.json"
+expect 1 "a NEAREST processor is refused" run --processor "$work/nearest.json"
+check "the refusal names resample" "grep -q 'resample = 0 (NEAREST)' '$work/stderr'"
+
 # Usage errors.
 expect 2 "bad --shard" run --shard 4/3
 expect 2 "bad --mode" run --mode tiles

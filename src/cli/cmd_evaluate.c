@@ -24,6 +24,7 @@ static void evaluate_usage(FILE *out)
             "                        [--aug none|ms-flip] [--no-reduce-zero-label]\n"
             "                        [--json OUT.json] [--shard K/N] [--threads N]\n"
             "                        [--limit N] [--quiet] [--isa TIER] [--labels FILE]\n"
+            "                        [--processor PREPROCESSOR_CONFIG.json]\n"
             "       upernet evaluate --merge PART.json... [--json OUT.json]\n"
             "Evaluates the model on every *.jpg, *.jpeg and *.png directly in --images\n"
             "(in byte order of their names), each against STEM.png in --annotations, and\n"
@@ -55,7 +56,12 @@ static void evaluate_usage(FILE *out)
             "  --quiet          no progress line (it is also off when stderr is not a TTY)\n"
             "  --isa T          kernel tier: scalar, avx2, avx512, neon (can only lower it)\n"
             "  --labels F       class names, TSV 'index<TAB>name<TAB>r<TAB>g<TAB>b'\n"
-            "                   (default: ADE20K's for 150 classes, class_<i> otherwise)\n"
+            "                   (default: the config.json's id2label; ADE20K's for the\n"
+            "                   built-in sizes)\n"
+            "  --processor F    whole mode: a preprocessor_config.json (size, do_resize,\n"
+            "                   resample 2 only, do_rescale, rescale_factor, do_normalize,\n"
+            "                   image_mean, image_std; --size overrides its size); default:\n"
+            "                   the one next to the weights, else SegformerImageProcessor()\n"
             "A missing annotation, an annotation without an image, a size mismatch, an\n"
             "annotation that is not 8-bit single-channel or an unreadable image stops the\n"
             "run before any inference: exit 1, nothing written.\n");
@@ -219,12 +225,14 @@ done:
     return status;
 }
 
-static int load_labels(const char *path, int num_labels, upernet_labels *labels)
+/* --labels FILE, else the model's classes (its config.json's id2label). */
+static int load_labels(const char *path, const upernet_model *model, upernet_labels *labels)
 {
     upernet_error err;
-    enum upernet_status st = path != NULL       ? upernet_labels_load(path, labels, &err)
-                             : num_labels == 150 ? upernet_labels_ade20k(labels, &err)
-                                                 : upernet_labels_generic(num_labels, labels, &err);
+    const int num_labels = upernet_model_num_labels(model);
+    enum upernet_status st = path != NULL ? upernet_labels_load(path, labels, &err)
+                                          : upernet_labels_copy(upernet_model_labels(model), labels,
+                                                                &err);
     if (st != UPERNET_OK) {
         fprintf(stderr, "upernet evaluate: %s\n", err.message);
         return -1;
@@ -290,7 +298,7 @@ static int evaluate_ranks(const struct eval_ranks *ranks, const struct evaluate_
     /* Nothing is loaded until every rank's images passed the checks. */
     ok = eval_mpi_all_ok(ranks, ok) &&
          (model = cli_load_model("evaluate", run->model_spec, run->weights, &model_options)) != NULL &&
-         load_labels(run->labels_path, upernet_model_num_labels(model), &labels) == 0;
+         load_labels(run->labels_path, model, &labels) == 0;
     if (ok && (upernet_workspace_create(model, &ws, &err) != UPERNET_OK ||
                upernet_iou_counts_init(&counts, upernet_model_num_labels(model), &err) != UPERNET_OK)) {
         fprintf(stderr, "upernet evaluate: %s\n", err.message);
@@ -325,7 +333,7 @@ static int evaluate_ranks(const struct eval_ranks *ranks, const struct evaluate_
 int cmd_evaluate(int argc, char **argv)
 {
     enum { OPT_MODE = 256, OPT_CROP, OPT_STRIDE, OPT_SCALE, OPT_RESIZE, OPT_AUG, OPT_NO_REDUCE,
-           OPT_JSON, OPT_SHARD, OPT_MERGE, OPT_LIMIT, OPT_QUIET, OPT_SIZE };
+           OPT_JSON, OPT_SHARD, OPT_MERGE, OPT_LIMIT, OPT_QUIET, OPT_SIZE, OPT_PROCESSOR };
     static const struct option options[] = {
         {"model", required_argument, NULL, 'm'},    {"weights", required_argument, NULL, 'w'},
         {"images", required_argument, NULL, 'i'},   {"annotations", required_argument, NULL, 'a'},
@@ -339,9 +347,12 @@ int cmd_evaluate(int argc, char **argv)
         {"limit", required_argument, NULL, OPT_LIMIT}, {"quiet", no_argument, NULL, OPT_QUIET},
         {"isa", required_argument, NULL, 'I'},       {"labels", required_argument, NULL, 'L'},
         {"size", required_argument, NULL, OPT_SIZE}, {"help", no_argument, NULL, 'h'},
+        {"processor", required_argument, NULL, OPT_PROCESSOR},
         {NULL, 0, NULL, 0}};
     const char *model_spec = NULL, *weights = NULL, *images = NULL, *annotations = NULL;
     const char *json_path = NULL, *isa = NULL, *labels_path = NULL, *resize = NULL;
+    const char *processor = NULL;
+    int size_given = 0;
     int crop[2] = {0, 0}, stride[2] = {0, 0}, scale[2] = {0, 0}, shard = 0, shards = 0;
     int merging = 0, quiet = 0, reduce_zero_label = 1, opt;
     long threads = 0, limit = 0;
@@ -379,7 +390,9 @@ int cmd_evaluate(int argc, char **argv)
         case OPT_SIZE:
             if (parse_pair("--size", optarg, &config.whole_height, &config.whole_width) != 0)
                 return EXIT_USAGE;
+            size_given = 1;
             break;
+        case OPT_PROCESSOR: processor = optarg; break;
         case OPT_RESIZE:
             if (strcmp(optarg, "pillow") != 0 && strcmp(optarg, "opencv") != 0) {
                 fprintf(stderr, "upernet evaluate: --resize: pillow or opencv, not \"%s\"\n",
@@ -457,6 +470,20 @@ int cmd_evaluate(int argc, char **argv)
             config.slide.scale_long = scale[0];
             config.slide.scale_short = scale[1];
         }
+    }
+    /* whole mode: a preprocessor_config.json's settings when there is one */
+    upernet_preprocessing pre;
+    if (cli_preprocessing("evaluate", processor, weights, &pre) != 0)
+        return 1;
+    if (!slide) {
+        if (size_given) { /* --size wins over the file's size */
+            pre.height = config.whole_height;
+            pre.width = config.whole_width;
+        } else {
+            config.whole_height = pre.height;
+            config.whole_width = pre.width;
+        }
+        config.preprocessing = &pre;
     }
     char mode_name[32];
     snprintf(mode_name, sizeof mode_name, "%s%s", slide ? "slide" : "whole",

@@ -61,6 +61,23 @@ enum upernet_status upernet_labels_ade20k(upernet_labels *out, upernet_error *er
     return UPERNET_OK;
 }
 
+enum upernet_status upernet_labels_copy(const upernet_labels *src, upernet_labels *out,
+                                        upernet_error *err)
+{
+    enum upernet_status status = labels_alloc(out, src->count, err);
+    if (status != UPERNET_OK)
+        return status;
+    for (int i = 0; i < src->count; i++) {
+        out->names[i] = upernet_strdup(src->names[i]);
+        if (out->names[i] == NULL) {
+            upernet_labels_free(out);
+            return upernet_fail(err, UPERNET_ERR_NOMEM, "out of memory for label names");
+        }
+    }
+    memcpy(out->colors, src->colors, 3 * (size_t) src->count);
+    return UPERNET_OK;
+}
+
 /* The bits of the class index spread over the colour channels from the top
  * bit down (the PASCAL VOC colour-map scheme): integer-only, so identical on
  * every platform, and neighbouring indices get very different colours. */
