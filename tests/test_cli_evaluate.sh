@@ -120,6 +120,14 @@ printf '{"resample": 0}' > "$work/nearest.json"
 expect 1 "a NEAREST processor is refused" run --processor "$work/nearest.json"
 check "the refusal names resample" "grep -q 'resample = 0 (NEAREST)' '$work/stderr'"
 
+# A checkpoint with keys the configuration does not use: one warning line
+# naming them; --strict refuses it.
+fixtures="$data/fixtures"
+expect 0 "evaluate with unused keys" upernet evaluate --model "$fixtures/small_config.json" --weights "$fixtures/extra_keys.safetensors" --images "$images" --annotations "$annotations" --quiet --size 64x64 --limit 1
+check "one warning line naming the unused keys" "[ \$(grep -c . '$work/stderr') -eq 1 ] && grep -q 'decode_head.extra_proj.weight' '$work/stderr'"
+expect 1 "evaluate --strict refuses them" upernet evaluate --model "$fixtures/small_config.json" --weights "$fixtures/extra_keys.safetensors" --images "$images" --annotations "$annotations" --quiet --size 64x64 --limit 1 --strict
+check "the refusal names them" "grep -q 'unexpected decode_head.extra_proj' '$work/stderr'"
+
 # Usage errors.
 expect 2 "bad --shard" run --shard 4/3
 expect 2 "bad --mode" run --mode tiles

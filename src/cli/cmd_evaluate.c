@@ -24,7 +24,7 @@ static void evaluate_usage(FILE *out)
             "                        [--aug none|ms-flip] [--no-reduce-zero-label]\n"
             "                        [--json OUT.json] [--shard K/N] [--threads N]\n"
             "                        [--limit N] [--quiet] [--isa TIER] [--labels FILE]\n"
-            "                        [--processor PREPROCESSOR_CONFIG.json]\n"
+            "                        [--processor PREPROCESSOR_CONFIG.json] [--strict]\n"
             "       upernet evaluate --merge PART.json... [--json OUT.json]\n"
             "Evaluates the model on every *.jpg, *.jpeg and *.png directly in --images\n"
             "(in byte order of their names), each against STEM.png in --annotations, and\n"
@@ -62,6 +62,8 @@ static void evaluate_usage(FILE *out)
             "                   resample 2 only, do_rescale, rescale_factor, do_normalize,\n"
             "                   image_mean, image_std; --size overrides its size); default:\n"
             "                   the one next to the weights, else SegformerImageProcessor()\n"
+            "  --strict         refuse weights holding keys the configuration does not use\n"
+            "                   (default: load them and name them in one warning)\n"
             "A missing annotation, an annotation without an image, a size mismatch, an\n"
             "annotation that is not 8-bit single-channel or an unreadable image stops the\n"
             "run before any inference: exit 1, nothing written.\n");
@@ -266,7 +268,7 @@ static int count_image(void *ctx, const struct image_loop_view *view, upernet_er
 struct evaluate_run {
     const char *model_spec, *weights, *images, *annotations, *json_path, *labels_path, *isa;
     long threads, limit;
-    int shard, shards, quiet, reduce_zero_label;
+    int shard, shards, quiet, reduce_zero_label, strict;
     const upernet_eval_config *config;
     const char *model_name, *mode_name;
 };
@@ -295,6 +297,7 @@ static int evaluate_ranks(const struct eval_ranks *ranks, const struct evaluate_
     upernet_error err;
     ok = cli_model_options("evaluate", run->isa, run->threads, &model_options) == 0 &&
          eval_dataset_check("evaluate", &dataset) == 0;
+    model_options.strict = run->strict;
     /* Nothing is loaded until every rank's images passed the checks. */
     ok = eval_mpi_all_ok(ranks, ok) &&
          (model = cli_load_model("evaluate", run->model_spec, run->weights, &model_options)) != NULL &&
@@ -333,7 +336,8 @@ static int evaluate_ranks(const struct eval_ranks *ranks, const struct evaluate_
 int cmd_evaluate(int argc, char **argv)
 {
     enum { OPT_MODE = 256, OPT_CROP, OPT_STRIDE, OPT_SCALE, OPT_RESIZE, OPT_AUG, OPT_NO_REDUCE,
-           OPT_JSON, OPT_SHARD, OPT_MERGE, OPT_LIMIT, OPT_QUIET, OPT_SIZE, OPT_PROCESSOR };
+           OPT_JSON, OPT_SHARD, OPT_MERGE, OPT_LIMIT, OPT_QUIET, OPT_SIZE, OPT_PROCESSOR,
+           OPT_STRICT };
     static const struct option options[] = {
         {"model", required_argument, NULL, 'm'},    {"weights", required_argument, NULL, 'w'},
         {"images", required_argument, NULL, 'i'},   {"annotations", required_argument, NULL, 'a'},
@@ -348,11 +352,12 @@ int cmd_evaluate(int argc, char **argv)
         {"isa", required_argument, NULL, 'I'},       {"labels", required_argument, NULL, 'L'},
         {"size", required_argument, NULL, OPT_SIZE}, {"help", no_argument, NULL, 'h'},
         {"processor", required_argument, NULL, OPT_PROCESSOR},
+        {"strict", no_argument, NULL, OPT_STRICT},
         {NULL, 0, NULL, 0}};
     const char *model_spec = NULL, *weights = NULL, *images = NULL, *annotations = NULL;
     const char *json_path = NULL, *isa = NULL, *labels_path = NULL, *resize = NULL;
     const char *processor = NULL;
-    int size_given = 0;
+    int size_given = 0, strict = 0;
     int crop[2] = {0, 0}, stride[2] = {0, 0}, scale[2] = {0, 0}, shard = 0, shards = 0;
     int merging = 0, quiet = 0, reduce_zero_label = 1, opt;
     long threads = 0, limit = 0;
@@ -393,6 +398,7 @@ int cmd_evaluate(int argc, char **argv)
             size_given = 1;
             break;
         case OPT_PROCESSOR: processor = optarg; break;
+        case OPT_STRICT: strict = 1; break;
         case OPT_RESIZE:
             if (strcmp(optarg, "pillow") != 0 && strcmp(optarg, "opencv") != 0) {
                 fprintf(stderr, "upernet evaluate: --resize: pillow or opencv, not \"%s\"\n",
@@ -505,7 +511,8 @@ int cmd_evaluate(int argc, char **argv)
         .model_spec = model_spec, .weights = weights, .images = images,
         .annotations = annotations, .json_path = json_path, .labels_path = labels_path,
         .isa = isa, .threads = threads, .limit = limit, .shard = shard, .shards = shards,
-        .quiet = quiet, .reduce_zero_label = reduce_zero_label, .config = &config,
+        .quiet = quiet, .reduce_zero_label = reduce_zero_label, .strict = strict,
+        .config = &config,
         .model_name = model_name, .mode_name = mode_name});
     eval_mpi_stop(&ranks);
     return status;
