@@ -127,6 +127,64 @@ START_TEST(test_rescale_size_like_mmcv)
 }
 END_TEST
 
+/* A slide prediction of a non-square image: its scores are the slide logits
+ * of the image rescaled by upernet_image_resize_opencv to mmcv's keep-ratio
+ * size (height, width) and normalised with mmseg's mean and std. A swapped
+ * (width, height) anywhere on that path changes them. */
+START_TEST(test_slide_prediction_of_non_square_image)
+{
+    static const float mean[3] = {123.675f, 116.28f, 103.53f};
+    static const float std_dev[3] = {58.395f, 57.12f, 57.375f};
+    upernet_image image = {0};
+    image.height = 30;
+    image.width = 70;
+    image.rgb = malloc((size_t) image.height * image.width * 3);
+    ck_assert(image.rgb != NULL);
+    for (int y = 0; y < image.height; y++)
+        for (int x = 0; x < image.width; x++)
+            for (int c = 0; c < 3; c++)
+                image.rgb[((size_t) y * image.width + x) * 3 + c] =
+                    (uint8_t) ((x * 7 + y * 3 * (c + 1) + c * 50) % 256);
+    upernet_eval_config config = {0};
+    config.mode = UPERNET_EVAL_SLIDE;
+    config.resize = UPERNET_EVAL_RESIZE_OPENCV;
+    config.slide = (upernet_slide_params){32, 32, 24, 24, 140, 60};
+    upernet_error err;
+    upernet_prediction *p = upernet_prediction_create(&config, &err);
+    ck_assert_msg(p != NULL, "%s", err.message);
+    ck_assert_msg(upernet_prediction_prepare(p, &image, &err) == UPERNET_OK, "%s", err.message);
+    ck_assert_msg(upernet_prediction_infer(p, tiny, ws, &err) == UPERNET_OK, "%s", err.message);
+    int classes, h, w;
+    const float *scores = upernet_prediction_scores(p, &classes, &h, &w);
+    ck_assert_int_eq(h, 60); /* min(140 / 70, 60 / 30) = 2 */
+    ck_assert_int_eq(w, 140);
+
+    upernet_image rescaled;
+    ck_assert_msg(upernet_image_resize_opencv(&image, h, w, &rescaled, &err) == UPERNET_OK, "%s",
+                  err.message);
+    ck_assert(rescaled.height == h && rescaled.width == w);
+    const size_t plane = (size_t) h * w;
+    float *pixels = malloc(3 * plane * sizeof *pixels);
+    float *want = malloc((size_t) classes * plane * sizeof *want);
+    ck_assert(pixels != NULL && want != NULL);
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++)
+            pixels[(size_t) c * plane + i] = ((float) rescaled.rgb[i * 3 + c] - mean[c]) / std_dev[c];
+    struct upernet_slide_scratch scratch = {0};
+    ck_assert_msg(upernet_slide_inference(tiny, ws, pixels, h, w, &config.slide, &scratch, want,
+                                          &err) == UPERNET_OK,
+                  "%s", err.message);
+    ck_assert_msg(memcmp(scores, want, (size_t) classes * plane * sizeof *want) == 0,
+                  "slide scores of a 30x70 image differ from resize(60, 140) + slide inference");
+    upernet_slide_scratch_free(&scratch);
+    free(pixels);
+    free(want);
+    upernet_image_free(&rescaled);
+    upernet_prediction_free(p);
+    upernet_image_free(&image);
+}
+END_TEST
+
 static Suite *eval_suite(void)
 {
     Suite *s = suite_create("eval");
@@ -140,6 +198,7 @@ static Suite *eval_suite(void)
      * image lower than the crop (two windows). */
     const int cases = (int) json_array_size(json_object_get(slide_golden, "cases"));
     const char *quick = getenv("UPERNET_TEST_QUICK");
+    tcase_add_test(slide, test_slide_prediction_of_non_square_image);
     tcase_add_loop_test(slide, test_slide_logits_match_pytorch,
                         quick != NULL && strcmp(quick, "1") == 0 ? cases - 1 : 0, cases);
     suite_add_tcase(s, slide);

@@ -82,12 +82,13 @@ void upernet_prediction_free(upernet_prediction *p)
     free(p);
 }
 
-static enum upernet_status resize_image(const upernet_image *src, int w, int h,
+/* Both resizes take (height, width), as every size in include/upernet.h. */
+static enum upernet_status resize_image(const upernet_image *src, int h, int w,
                                         enum upernet_eval_resize how, upernet_image *dst,
                                         upernet_error *err)
 {
-    return how == UPERNET_EVAL_RESIZE_OPENCV ? upernet_image_resize_opencv(src, w, h, dst, err)
-                                             : upernet_image_resize(src, w, h, dst, err);
+    return how == UPERNET_EVAL_RESIZE_OPENCV ? upernet_image_resize_opencv(src, h, w, dst, err)
+                                             : upernet_image_resize(src, h, w, dst, err);
 }
 
 /* mmseg's normalisation into 3 planes, mirrored left-right when `flip`. */
@@ -115,7 +116,7 @@ static enum upernet_status prepare_slide_view(upernet_prediction *p, int scale_l
     int h, w;
     upernet_slide_rescale_size(image->height, image->width, scale_long, scale_short, &h, &w);
     upernet_image rescaled;
-    enum upernet_status st = resize_image(image, w, h, p->config.resize, &rescaled, err);
+    enum upernet_status st = resize_image(image, h, w, p->config.resize, &rescaled, err);
     if (st == UPERNET_OK)
         st = upernet_eval_reserve(&p->pixels, &p->pixels_cap, 3 * (size_t) h * (size_t) w, sizeof *p->pixels,
                      err);
@@ -152,7 +153,7 @@ enum upernet_status upernet_prediction_prepare(upernet_prediction *p, const uper
         st = upernet_preprocess_compat(image, h, w, p->config.pillow_order, p->pixels, err);
     } else {
         upernet_image resized;
-        st = upernet_image_resize_opencv(image, w, h, &resized, err);
+        st = upernet_image_resize_opencv(image, h, w, &resized, err);
         if (st == UPERNET_OK)
             st = upernet_preprocess(&resized, h, w, p->pixels, err);
         upernet_image_free(&resized);
