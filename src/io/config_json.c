@@ -112,13 +112,6 @@ static enum upernet_status expect_string(const struct json_ctx *c, json_t *obj,
     return UPERNET_OK;
 }
 
-#define TRY(expr)                                    \
-    do {                                             \
-        enum upernet_status try_status_ = (expr);    \
-        if (try_status_ != UPERNET_OK)               \
-            return try_status_;                      \
-    } while (0)
-
 /* ---------------------------------------- out_features / out_indices */
 
 /* ConvNextConfig.stage_names for four stages; out_features names entries of
@@ -266,9 +259,9 @@ static enum upernet_status resolve_levels(const struct json_ctx *c, json_t *bb,
     const bool has_indices = oi != NULL && !json_is_null(oi);
     int by_name[UPERNET_MAX_LEVELS], by_index[UPERNET_MAX_LEVELS], n_names = 0, n_indices = 0;
     if (has_features)
-        TRY(read_out_features(c, of, by_name, &n_names));
+        UPERNET_TRY(read_out_features(c, of, by_name, &n_names));
     if (has_indices)
-        TRY(read_out_indices(c, oi, by_index, &n_indices));
+        UPERNET_TRY(read_out_indices(c, oi, by_index, &n_indices));
     if (has_features && has_indices) {
         if (n_names != n_indices)
             return upernet_fail(c->err, UPERNET_ERR_ARGUMENT,
@@ -303,21 +296,21 @@ static enum upernet_status parse_backbone(const struct json_ctx *c, json_t *bb,
                                           struct upernet_config *cfg)
 {
     const char *p = "backbone_config.";
-    TRY(expect_string(c, bb, p, "model_type", "convnext", "the ConvNeXt backbone"));
-    TRY(expect_string(c, bb, p, "hidden_act", "gelu", "exact GELU"));
+    UPERNET_TRY(expect_string(c, bb, p, "model_type", "convnext", "the ConvNeXt backbone"));
+    UPERNET_TRY(expect_string(c, bb, p, "hidden_act", "gelu", "exact GELU"));
     int num_stages = UPERNET_STAGES;
-    TRY(get_int(c, bb, p, "num_stages", &num_stages));
+    UPERNET_TRY(get_int(c, bb, p, "num_stages", &num_stages));
     if (num_stages != UPERNET_STAGES)
         return upernet_fail(c->err, UPERNET_ERR_UNSUPPORTED,
                             "%s: backbone_config.num_stages = %d; upernet supports 4", c->origin,
                             num_stages);
-    TRY(get_int(c, bb, p, "num_channels", &cfg->num_channels));
-    TRY(get_int(c, bb, p, "patch_size", &cfg->patch_size));
-    TRY(get_int_array(c, bb, p, "depths", cfg->depths, NULL, UPERNET_STAGES, UPERNET_STAGES));
-    TRY(get_int_array(c, bb, p, "hidden_sizes", cfg->hidden_sizes, NULL, UPERNET_STAGES,
+    UPERNET_TRY(get_int(c, bb, p, "num_channels", &cfg->num_channels));
+    UPERNET_TRY(get_int(c, bb, p, "patch_size", &cfg->patch_size));
+    UPERNET_TRY(get_int_array(c, bb, p, "depths", cfg->depths, NULL, UPERNET_STAGES, UPERNET_STAGES));
+    UPERNET_TRY(get_int_array(c, bb, p, "hidden_sizes", cfg->hidden_sizes, NULL, UPERNET_STAGES,
                       UPERNET_STAGES));
 
-    TRY(resolve_levels(c, bb, cfg));
+    UPERNET_TRY(resolve_levels(c, bb, cfg));
 
     /* layer_scale_init_value <= 0: transformers builds the blocks without
      * layer_scale_parameter (the MLP output is added unscaled). */
@@ -336,12 +329,10 @@ enum upernet_status upernet_config_parse_json_text(const char *text, const char 
                                                    struct upernet_config *cfg, upernet_error *err)
 {
     struct json_ctx c = {origin, err};
-    json_error_t jerr;
-    json_t *root = json_loads(text, 0, &jerr);
-    if (root == NULL)
-        return upernet_fail(err, UPERNET_ERR_FORMAT, "%s: invalid JSON at line %d column %d: %s",
-                            origin, jerr.line, jerr.column, jerr.text);
-    enum upernet_status st = UPERNET_OK;
+    json_t *root;
+    enum upernet_status st = upernet_json_parse(text, origin, &root, err);
+    if (st != UPERNET_OK)
+        return st;
     struct upernet_config tmp;
     upernet_config_transformers_defaults(&tmp, origin);
 
@@ -459,6 +450,28 @@ char *upernet_config_read_text(const char *path, upernet_error *err)
     return text;
 }
 
+enum upernet_status upernet_json_parse(const char *text, const char *origin, json_t **out,
+                                       upernet_error *err)
+{
+    json_error_t jerr;
+    *out = json_loads(text, 0, &jerr);
+    if (*out == NULL)
+        return upernet_fail(err, UPERNET_ERR_FORMAT, "%s: invalid JSON at line %d column %d: %s",
+                            origin, jerr.line, jerr.column, jerr.text);
+    return UPERNET_OK;
+}
+
+enum upernet_status upernet_json_load_file(const char *path, json_t **out, upernet_error *err)
+{
+    *out = NULL;
+    char *text = upernet_config_read_text(path, err);
+    if (text == NULL)
+        return err != NULL ? err->status : UPERNET_ERR_IO;
+    enum upernet_status st = upernet_json_parse(text, path, out, err);
+    free(text);
+    return st;
+}
+
 enum upernet_status upernet_config_parse_json(const char *path, struct upernet_config *cfg,
                                               upernet_error *err)
 {
@@ -473,16 +486,10 @@ enum upernet_status upernet_config_parse_json(const char *path, struct upernet_c
 enum upernet_status upernet_config_json_label_names(const char *path, upernet_labels *labels,
                                                     upernet_error *err)
 {
-    char *text = upernet_config_read_text(path, err);
-    if (text == NULL)
-        return err != NULL ? err->status : UPERNET_ERR_IO;
-    json_error_t jerr;
-    json_t *root = json_loads(text, 0, &jerr);
-    free(text);
-    if (root == NULL)
-        return upernet_fail(err, UPERNET_ERR_FORMAT, "%s: invalid JSON at line %d column %d: %s",
-                            path, jerr.line, jerr.column, jerr.text);
-    enum upernet_status st = UPERNET_OK;
+    json_t *root;
+    enum upernet_status st = upernet_json_load_file(path, &root, err);
+    if (st != UPERNET_OK)
+        return st;
     json_t *id2label = json_object_get(root, "id2label");
     for (int i = 0; json_is_object(id2label) && i < labels->count; i++) {
         char key[16];

@@ -21,6 +21,18 @@ enum upernet_status upernet_config_parse_json_text(const char *text, const char 
  * NULL with *err set when it cannot be read or is absurdly large. */
 char *upernet_config_read_text(const char *path, upernet_error *err);
 
+struct json_t;
+
+/* A JSON document (jansson) parsed from `text`; text that is not JSON fails
+ * with UPERNET_ERR_FORMAT naming `origin`, the line and the column. */
+enum upernet_status upernet_json_parse(const char *text, const char *origin, struct json_t **out,
+                                       upernet_error *err);
+
+/* The same from a small file (upernet_config_read_text); *out is NULL on
+ * failure. */
+enum upernet_status upernet_json_load_file(const char *path, struct json_t **out,
+                                           upernet_error *err);
+
 /* Replaces the names of `labels` (count = the config's num_labels) with the
  * config.json's id2label entries "0".."count-1"; without id2label the names
  * stay. An entry missing or not a string is an error naming it. */

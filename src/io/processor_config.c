@@ -97,13 +97,6 @@ static enum upernet_status get_size(const struct reader *r, upernet_preprocessin
     return UPERNET_OK;
 }
 
-#define TRY(expr)                                 \
-    do {                                          \
-        enum upernet_status try_st_ = (expr);     \
-        if (try_st_ != UPERNET_OK)                \
-            return try_st_;                       \
-    } while (0)
-
 static enum upernet_status read_settings(const struct reader *r, upernet_preprocessing *p)
 {
     if (!json_is_object(r->root))
@@ -119,8 +112,8 @@ static enum upernet_status read_settings(const struct reader *r, upernet_preproc
                                 r->path, type_keys[i],
                                 json_is_string(t) ? json_string_value(t) : "not a string");
     }
-    TRY(get_flag(r, "do_resize", &p->do_resize));
-    TRY(get_size(r, p));
+    UPERNET_TRY(get_flag(r, "do_resize", &p->do_resize));
+    UPERNET_TRY(get_size(r, p));
     json_t *resample = json_object_get(r->root, "resample");
     if (resample != NULL && !json_is_null(resample)) {
         static const char *const names[] = {"NEAREST", "LANCZOS", "BILINEAR",
@@ -135,7 +128,7 @@ static enum upernet_status read_settings(const struct reader *r, upernet_preproc
                                 r->path, (long long) v,
                                 v >= 0 && v < 6 ? names[v] : "not a Pillow filter");
     }
-    TRY(get_flag(r, "do_rescale", &p->do_rescale));
+    UPERNET_TRY(get_flag(r, "do_rescale", &p->do_rescale));
     json_t *factor = json_object_get(r->root, "rescale_factor");
     if (factor != NULL && !json_is_null(factor)) {
         if (!json_is_number(factor) || !(json_number_value(factor) > 0.0))
@@ -143,9 +136,9 @@ static enum upernet_status read_settings(const struct reader *r, upernet_preproc
                                 "%s: rescale_factor must be a positive number", r->path);
         p->rescale_factor = json_number_value(factor);
     }
-    TRY(get_flag(r, "do_normalize", &p->do_normalize));
-    TRY(get_channels(r, "image_mean", p->image_mean));
-    TRY(get_channels(r, "image_std", p->image_std));
+    UPERNET_TRY(get_flag(r, "do_normalize", &p->do_normalize));
+    UPERNET_TRY(get_channels(r, "image_mean", p->image_mean));
+    UPERNET_TRY(get_channels(r, "image_std", p->image_std));
     for (int c = 0; c < 3; c++)
         if (p->image_std[c] == 0.0)
             return upernet_fail(r->err, UPERNET_ERR_ARGUMENT, "%s: image_std[%d] is 0", r->path,
@@ -156,19 +149,14 @@ static enum upernet_status read_settings(const struct reader *r, upernet_preproc
 enum upernet_status upernet_preprocessing_load(const char *path, upernet_preprocessing *out,
                                                upernet_error *err)
 {
-    char *text = upernet_config_read_text(path, err);
-    if (text == NULL)
-        return err != NULL ? err->status : UPERNET_ERR_IO;
-    json_error_t jerr;
-    json_t *root = json_loads(text, 0, &jerr);
-    free(text);
-    if (root == NULL)
-        return upernet_fail(err, UPERNET_ERR_FORMAT, "%s: invalid JSON at line %d column %d: %s",
-                            path, jerr.line, jerr.column, jerr.text);
+    json_t *root;
+    enum upernet_status st = upernet_json_load_file(path, &root, err);
+    if (st != UPERNET_OK)
+        return st;
     upernet_preprocessing p;
     upernet_preprocessing_init(&p);
     const struct reader r = {path, root, err};
-    const enum upernet_status st = read_settings(&r, &p);
+    st = read_settings(&r, &p);
     json_decref(root);
     if (st != UPERNET_OK)
         return st;

@@ -15,13 +15,6 @@
 #include "model/model.h"
 #include "ops/threads.h"
 
-#define TRY(expr)                                 \
-    do {                                          \
-        enum upernet_status try_st_ = (expr);     \
-        if (try_st_ != UPERNET_OK)                \
-            return try_st_;                       \
-    } while (0)
-
 struct run {
     const upernet_model *m;
     const struct upernet_workspace *ws;
@@ -72,7 +65,7 @@ static enum upernet_status conv(const struct run *r, const char *op, int stage, 
                                 size_t residual_stride)
 {
     const struct step_start start = step_clock(r);
-    TRY(upernet_conv_run(r->t, c, in_h, in_w, x, x_stride, y, y_stride, scale, residual,
+    UPERNET_TRY(upernet_conv_run(r->t, c, in_h, in_w, x, x_stride, y, y_stride, scale, residual,
                          residual_stride, r->err));
     observe(r, op, stage, index, upernet_conv_cost(r->t, c, in_h, in_w, r->cost_threads), start);
     return UPERNET_OK;
@@ -85,7 +78,7 @@ static enum upernet_status conv_sources(const struct run *r, const char *op, int
                                         size_t n_sources, float *y, size_t y_stride)
 {
     const struct step_start start = step_clock(r);
-    TRY(upernet_conv_run_sources(r->t, c, in_h, in_w, sources, n_sources, y, y_stride, NULL,
+    UPERNET_TRY(upernet_conv_run_sources(r->t, c, in_h, in_w, sources, n_sources, y, y_stride, NULL,
                                  NULL, 0, r->err));
     observe(r, op, stage, -1, upernet_conv_cost(r->t, c, in_h, in_w, r->cost_threads), start);
     return UPERNET_OK;
@@ -136,8 +129,8 @@ static enum upernet_status block(const struct run *r, const struct upernet_block
         const size_t n = P - p0 < chunk ? P - p0 : chunk;
         float *rows = dw + p0 * C, *out = x + p0 * C;
         layernorm(r, "ln", s, j, n, C, rows, C, rows, C, blk->ln_gamma, blk->ln_beta);
-        TRY(conv(r, "fc1", s, j, &blk->pwconv1, 1, n, rows, C, hidden, 4 * C, NULL, NULL, 0));
-        TRY(conv(r, "fc2", s, j, &blk->pwconv2, 1, n, hidden, 4 * C, out, C, blk->layer_scale,
+        UPERNET_TRY(conv(r, "fc1", s, j, &blk->pwconv1, 1, n, rows, C, hidden, 4 * C, NULL, NULL, 0));
+        UPERNET_TRY(conv(r, "fc2", s, j, &blk->pwconv2, 1, n, hidden, 4 * C, out, C, blk->layer_scale,
                  out, C));
     }
     return UPERNET_OK;
@@ -177,7 +170,7 @@ static enum upernet_status backbone(const struct run *r, const float *pixels)
     pixels_to_nhwc(pixels, (size_t) cfg->num_channels, H, W, r->buf[BUF_INPUT]);
     observe(r, "to_nhwc", -1, -1, (struct upernet_op_cost){.units = H, .loops = 1}, start);
     float *x = r->buf[BUF_STAGE0];
-    TRY(conv(r, "stem", 0, -1, &m->stem, H, W, r->buf[BUF_INPUT], (size_t) cfg->num_channels, x,
+    UPERNET_TRY(conv(r, "stem", 0, -1, &m->stem, H, W, r->buf[BUF_INPUT], (size_t) cfg->num_channels, x,
              m->stem.out_channels, NULL, NULL, 0));
     const size_t C0 = (size_t) cfg->hidden_sizes[0];
     layernorm(r, "stem_ln", 0, -1, plan->stage_h[0] * plan->stage_w[0], C0, x, C0, x, C0,
@@ -191,7 +184,7 @@ static enum upernet_status backbone(const struct run *r, const float *pixels)
         const size_t h = plan->stage_h[s], w = plan->stage_w[s], C = (size_t) cfg->hidden_sizes[s];
         x = r->buf[BUF_STAGE0 + s];
         for (int j = 0; j < st->depth; j++)
-            TRY(block(r, &st->blocks[j], s, j, h, w, x));
+            UPERNET_TRY(block(r, &st->blocks[j], s, j, h, w, x));
         if (level_of[s + 1] >= 0)
             level_feature(r, level_of[s + 1], x, h, w);
 
@@ -201,7 +194,7 @@ static enum upernet_status backbone(const struct run *r, const float *pixels)
             float *normed = r->buf[BUF_DOWNSAMPLE0 + s];
             layernorm(r, "ds_ln", s + 1, -1, h * w, C, x, C, normed, C, next->ds_ln_gamma,
                       next->ds_ln_beta);
-            TRY(conv(r, "downsample", s + 1, -1, &next->ds_conv, h, w, normed, C,
+            UPERNET_TRY(conv(r, "downsample", s + 1, -1, &next->ds_conv, h, w, normed, C,
                      r->buf[BUF_STAGE0 + s + 1], next->ds_conv.out_channels, NULL, NULL, 0));
         }
     }
@@ -228,12 +221,12 @@ static enum upernet_status pyramid_pooling(const struct run *r)
         const struct step_start start = step_clock(r);
         upernet_adaptive_avg_pool(h, w, C, f, C, scale, r->buf[BUF_POOLED], C);
         observe(r, "pool", stage, j, upernet_adaptive_avg_pool_cost(scale, C), start);
-        TRY(conv(r, "ppm", stage, j, &m->psp[j], scale, scale, r->buf[BUF_POOLED], C, pooled_conv,
+        UPERNET_TRY(conv(r, "ppm", stage, j, &m->psp[j], scale, scale, r->buf[BUF_POOLED], C, pooled_conv,
                  K, NULL, NULL, 0));
         sources[1 + j] = (struct upernet_conv_source){pooled_conv, scale, scale, K, K};
         pooled_conv += scale * scale * K;
     }
-    TRY(conv_sources(r, "bottleneck", stage, &m->bottleneck, h, w, sources,
+    UPERNET_TRY(conv_sources(r, "bottleneck", stage, &m->bottleneck, h, w, sources,
                      1 + (size_t) cfg->num_pool_scales, r->buf[BUF_LATERAL0 + top], K));
     tap(r, "ppm_bottleneck", r->buf[BUF_LATERAL0 + top], h, w, K, K);
     return UPERNET_OK;
@@ -264,9 +257,9 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
     const int n = cfg->num_levels;
     float *const *L = &r->buf[BUF_LATERAL0];
 
-    TRY(pyramid_pooling(r));
+    UPERNET_TRY(pyramid_pooling(r));
     for (int i = 0; i < n - 1; i++) {
-        TRY(conv(r, "lateral", i, -1, &m->lateral[i], plan->level_h[i], plan->level_w[i],
+        UPERNET_TRY(conv(r, "lateral", i, -1, &m->lateral[i], plan->level_h[i], plan->level_w[i],
                  r->buf[BUF_FEATURE0 + i], (size_t) upernet_config_level_channels(cfg, i), L[i],
                  K, NULL, NULL, 0));
         char name[16];
@@ -276,7 +269,7 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
     /* Top-down, sequentially: each level gets the already-updated coarser one. */
     for (int i = n - 1; i > 0; i--) {
         const struct step_start start = step_clock(r);
-        TRY(upernet_resize_bilinear(plan->level_h[i], plan->level_w[i], K, L[i], K,
+        UPERNET_TRY(upernet_resize_bilinear(plan->level_h[i], plan->level_w[i], K, L[i], K,
                                     plan->level_h[i - 1], plan->level_w[i - 1], L[i - 1], K, true,
                                     r->err));
         observe(r, "topdown", i - 1, -1,
@@ -285,7 +278,7 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
     float *levels[UPERNET_MAX_LEVELS];
     for (int i = 0; i < n - 1; i++) {
         levels[i] = r->buf[BUF_FPN0 + i];
-        TRY(conv(r, "fpn", i, -1, &m->fpn[i], plan->level_h[i], plan->level_w[i], L[i], K,
+        UPERNET_TRY(conv(r, "fpn", i, -1, &m->fpn[i], plan->level_h[i], plan->level_w[i], L[i], K,
                  levels[i], K, NULL, NULL, 0));
         char name[16];
         snprintf(name, sizeof name, "fpn%d", i);
@@ -295,13 +288,13 @@ static enum upernet_status decode_head(const struct run *r, float *logits)
 
     const size_t h0 = plan->level_h[0], w0 = plan->level_w[0];
     float *fused = r->buf[BUF_FUSED], *classes = r->buf[BUF_CLASSES];
-    TRY(fuse_levels(r, levels, fused));
+    UPERNET_TRY(fuse_levels(r, levels, fused));
     tap(r, "fpn_bottleneck", fused, h0, w0, K, K);
-    TRY(conv(r, "classifier", 0, -1, &m->classifier, h0, w0, fused, K, classes, labels, NULL,
+    UPERNET_TRY(conv(r, "classifier", 0, -1, &m->classifier, h0, w0, fused, K, classes, labels, NULL,
              NULL, 0));
     tap(r, "classifier", classes, h0, w0, labels, labels);
     const struct step_start start = step_clock(r);
-    TRY(upernet_resize_bilinear_to_planes(r->t, h0, w0, labels, classes, labels, plan->height,
+    UPERNET_TRY(upernet_resize_bilinear_to_planes(r->t, h0, w0, labels, classes, labels, plan->height,
                                           plan->width, logits, r->err));
     observe(r, "upsample", -1, -1, upernet_resize_bilinear_to_planes_cost(plan->height), start);
     return UPERNET_OK;
@@ -327,7 +320,7 @@ static enum upernet_status grow_scratch(upernet_workspace *ws, upernet_error *er
 /* One image: pixels (3, H, W) -> logits (num_labels, H, W). */
 static enum upernet_status forward_one(const struct run *r, const float *pixels, float *logits)
 {
-    TRY(backbone(r, pixels));
+    UPERNET_TRY(backbone(r, pixels));
     return decode_head(r, logits);
 }
 
@@ -342,7 +335,7 @@ enum upernet_status upernet_model_forward(const upernet_model *m, upernet_worksp
                             "forward: the workspace was created for another model");
     if (batch == 0)
         return upernet_fail(err, UPERNET_ERR_ARGUMENT, "forward: a batch of 0 images");
-    TRY(upernet_workspace_plan(ws, height, width, err));
+    UPERNET_TRY(upernet_workspace_plan(ws, height, width, err));
 
     const int previous_threads = upernet_threads_enter(m->threads);
     struct run r = {.m = m, .ws = ws, .t = m->kernels, .err = err,

@@ -191,13 +191,6 @@ static enum upernet_status copy_pair(struct loader *L, size_t n, float **a, floa
     return UPERNET_OK;
 }
 
-#define TRY(expr)                                 \
-    do {                                          \
-        enum upernet_status try_st_ = (expr);     \
-        if (try_st_ != UPERNET_OK)                \
-            return try_st_;                       \
-    } while (0)
-
 static enum upernet_status load_block(struct loader *L, struct upernet_block *blk, int s, int j)
 {
     const size_t C = (size_t) L->m->cfg.hidden_sizes[s];
@@ -219,13 +212,13 @@ static enum upernet_status load_block(struct loader *L, struct upernet_block *bl
     release_all(L);
 
     snprintf(w, sizeof w, "%s.layernorm", p);
-    TRY(copy_pair(L, C, &blk->ln_gamma, &blk->ln_beta, w));
+    UPERNET_TRY(copy_pair(L, C, &blk->ln_gamma, &blk->ln_beta, w));
     snprintf(w, sizeof w, "%s.pwconv1.weight", p);
     snprintf(b, sizeof b, "%s.pwconv1.bias", p);
-    TRY(pack_plain(L, &blk->pwconv1, 4 * C, C, 1, 1, 0, UPERNET_ACT_GELU, w, b));
+    UPERNET_TRY(pack_plain(L, &blk->pwconv1, 4 * C, C, 1, 1, 0, UPERNET_ACT_GELU, w, b));
     snprintf(w, sizeof w, "%s.pwconv2.weight", p);
     snprintf(b, sizeof b, "%s.pwconv2.bias", p);
-    TRY(pack_plain(L, &blk->pwconv2, C, 4 * C, 1, 1, 0, UPERNET_ACT_NONE, w, b));
+    UPERNET_TRY(pack_plain(L, &blk->pwconv2, C, 4 * C, 1, 1, 0, UPERNET_ACT_NONE, w, b));
     return UPERNET_OK;
 }
 
@@ -265,7 +258,7 @@ static enum upernet_status run_task(struct loader *L, const struct task *t)
     switch (t->kind) {
     case TASK_STEM: {
         const size_t patch = (size_t) cfg->patch_size;
-        TRY(pack_plain(L, &m->stem, C[0], (size_t) cfg->num_channels, patch, patch, 0,
+        UPERNET_TRY(pack_plain(L, &m->stem, C[0], (size_t) cfg->num_channels, patch, patch, 0,
                        UPERNET_ACT_NONE, "backbone.embeddings.patch_embeddings.weight",
                        "backbone.embeddings.patch_embeddings.bias"));
         return copy_pair(L, C[0], &m->stem_ln_gamma, &m->stem_ln_beta,
@@ -273,7 +266,7 @@ static enum upernet_status run_task(struct loader *L, const struct task *t)
     }
     case TASK_DOWNSAMPLE:
         snprintf(a, sizeof a, "backbone.encoder.stages.%d.downsampling_layer.0", s);
-        TRY(copy_pair(L, C[s - 1], &st->ds_ln_gamma, &st->ds_ln_beta, a));
+        UPERNET_TRY(copy_pair(L, C[s - 1], &st->ds_ln_gamma, &st->ds_ln_beta, a));
         snprintf(a, sizeof a, "backbone.encoder.stages.%d.downsampling_layer.1.weight", s);
         snprintf(b, sizeof b, "backbone.encoder.stages.%d.downsampling_layer.1.bias", s);
         return pack_plain(L, &st->ds_conv, C[s], C[s - 1], 2, 2, 0, UPERNET_ACT_NONE, a, b);
