@@ -1,7 +1,9 @@
 /* Dataset evaluation with a model: mmseg's slide window grid and slide
  * logits against PyTorch (data/golden/slide.json.z,
- * tools/make_slide_goldens.py; tiny with the synthetic weights) and mmcv's
- * keep-ratio rescale. */
+ * tools/make_slide_goldens.py; tiny with the synthetic weights), mmcv's
+ * keep-ratio rescale, and the multi-scale + flip probabilities against
+ * PyTorch and OpenCV 4.6 (data/golden/msflip.json.z,
+ * tools/make_msflip_goldens.py). */
 #include "config.h"
 
 #include <check.h>
@@ -16,6 +18,7 @@
 #include "upernet.h"
 
 static json_t *slide_golden;
+static json_t *msflip_golden;
 static upernet_model *tiny;
 static upernet_workspace *ws;
 
@@ -57,6 +60,24 @@ START_TEST(test_slide_grid_matches_mmseg)
 }
 END_TEST
 
+/* The largest |planes[c][y][x] - value| over golden samples [c, y, x,
+ * value] of planes of height x width (NaN counts as the worst). */
+static double worst_sample_error(json_t *samples, const float *planes, int height, int width)
+{
+    double worst = 0.0;
+    size_t i;
+    json_t *s;
+    json_array_foreach(samples, i, s) {
+        const size_t k = (size_t) json_integer_value(json_array_get(s, 0));
+        const size_t y = (size_t) json_integer_value(json_array_get(s, 1));
+        const size_t x = (size_t) json_integer_value(json_array_get(s, 2));
+        const double diff = fabs(planes[(k * (size_t) height + y) * (size_t) width + x] -
+                                 json_real_value(json_array_get(s, 3)));
+        worst = diff > worst || isnan(diff) ? diff : worst;
+    }
+    return worst;
+}
+
 START_TEST(test_slide_logits_match_pytorch)
 {
     json_t *c = json_array_get(json_object_get(slide_golden, "cases"), (size_t) _i);
@@ -75,17 +96,7 @@ START_TEST(test_slide_logits_match_pytorch)
     ck_assert_msg(upernet_slide_inference(tiny, ws, pixels, h, w, &params, &scratch, logits, &err) ==
                       UPERNET_OK,
                   "%s", err.message);
-    double worst = 0.0;
-    size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(c, "samples"), i, s) {
-        const int k = (int) json_integer_value(json_array_get(s, 0));
-        const int y = (int) json_integer_value(json_array_get(s, 1));
-        const int x = (int) json_integer_value(json_array_get(s, 2));
-        const double want = json_real_value(json_array_get(s, 3));
-        const double diff = fabs(logits[((size_t) k * h + y) * w + x] - want);
-        worst = diff > worst || isnan(diff) ? diff : worst;
-    }
+    const double worst = worst_sample_error(json_object_get(c, "samples"), logits, h, w);
     ck_assert_msg(worst <= 1e-4, "%dx%d: max |slide logit - PyTorch| = %g", h, w, worst);
     /* The argmax agrees almost everywhere (near-ties may flip within 1e-4). */
     size_t n = 0;
@@ -127,6 +138,18 @@ START_TEST(test_rescale_size_like_mmcv)
 }
 END_TEST
 
+/* create + prepare + infer of `image` with the tiny model. */
+static upernet_prediction *predict_with_tiny(const upernet_eval_config *config,
+                                             const upernet_image *image)
+{
+    upernet_error err;
+    upernet_prediction *p = upernet_prediction_create(config, &err);
+    ck_assert_msg(p != NULL, "%s", err.message);
+    ck_assert_msg(upernet_prediction_prepare(p, image, &err) == UPERNET_OK, "%s", err.message);
+    ck_assert_msg(upernet_prediction_infer(p, tiny, ws, &err) == UPERNET_OK, "%s", err.message);
+    return p;
+}
+
 /* A slide prediction of a non-square image: its scores are the slide logits
  * of the image rescaled by upernet_image_resize_opencv to mmcv's keep-ratio
  * size (height, width) and normalised with mmseg's mean and std. A swapped
@@ -150,10 +173,7 @@ START_TEST(test_slide_prediction_of_non_square_image)
     config.resize = UPERNET_EVAL_RESIZE_OPENCV;
     config.slide = (upernet_slide_params){32, 32, 24, 24, 140, 60};
     upernet_error err;
-    upernet_prediction *p = upernet_prediction_create(&config, &err);
-    ck_assert_msg(p != NULL, "%s", err.message);
-    ck_assert_msg(upernet_prediction_prepare(p, &image, &err) == UPERNET_OK, "%s", err.message);
-    ck_assert_msg(upernet_prediction_infer(p, tiny, ws, &err) == UPERNET_OK, "%s", err.message);
+    upernet_prediction *p = predict_with_tiny(&config, &image);
     int classes, h, w;
     const float *scores = upernet_prediction_scores(p, &classes, &h, &w);
     ck_assert_int_eq(h, 60); /* min(140 / 70, 60 / 30) = 2 */
@@ -185,6 +205,72 @@ START_TEST(test_slide_prediction_of_non_square_image)
 }
 END_TEST
 
+/* mmseg's multi-scale + flip through the library's prediction API, against
+ * tools/make_msflip_goldens.py: 12 views of a 40x56 image from 32x45 (one
+ * window smaller than the crop) to 112x157 (2x3 windows). The averaged
+ * probabilities are small (1/150 on average), so 1e-4 on them is tight: a
+ * view left mirrored, a ratio dropped or a view's windows averaged wrongly
+ * moves them by more. */
+START_TEST(test_ms_flip_matches_pytorch)
+{
+    json_t *g = msflip_golden;
+    const int H = (int) json_integer_value(json_object_get(g, "height"));
+    const int W = (int) json_integer_value(json_object_get(g, "width"));
+    const int crop = (int) json_integer_value(json_object_get(g, "crop"));
+    const int stride = (int) json_integer_value(json_object_get(g, "stride"));
+    json_t *scale = json_object_get(g, "scale");
+    size_t n = 0;
+    upernet_image image = {H, W, golden_unpack_base64_zlib(
+                                     json_string_value(json_object_get(g, "image")), &n)};
+    ck_assert_uint_eq(n, (size_t) H * W * 3);
+    upernet_eval_config config = {0};
+    config.mode = UPERNET_EVAL_SLIDE;
+    config.resize = UPERNET_EVAL_RESIZE_OPENCV;
+    config.ms_flip = 1;
+    config.slide = (upernet_slide_params){crop, crop, stride, stride,
+                                          (int) json_integer_value(json_array_get(scale, 0)),
+                                          (int) json_integer_value(json_array_get(scale, 1))};
+    upernet_error err;
+    upernet_prediction *p = predict_with_tiny(&config, &image);
+    int classes, h, w;
+    const float *probs = upernet_prediction_scores(p, &classes, &h, &w);
+    ck_assert(h == H && w == W);
+    const size_t plane = (size_t) H * W;
+
+    double worst = worst_sample_error(json_object_get(g, "samples"), probs, H, W);
+    json_t *max_prob = json_object_get(g, "max_prob");
+    ck_assert_uint_eq(json_array_size(max_prob), plane);
+    for (size_t at = 0; at < plane; at++) {
+        float top = probs[at];
+        for (int k = 1; k < classes; k++)
+            top = probs[(size_t) k * plane + at] > top ? probs[(size_t) k * plane + at] : top;
+        const double diff = fabs(top - json_real_value(json_array_get(max_prob, at)));
+        worst = diff > worst || isnan(diff) ? diff : worst;
+    }
+    printf("ms-flip %dx%d: max |probability - PyTorch| = %.3g\n", H, W, worst);
+    ck_assert_msg(worst <= 1e-4, "ms-flip %dx%d: max |probability - PyTorch| = %g", H, W, worst);
+
+    /* Every pixel's top two golden probabilities are min_top2_margin
+     * (2.6e-5) or more apart, over 100 times the error measured above
+     * (2e-7), so no near-tie excuses a differing class. */
+    unsigned char *want = golden_unpack_base64_zlib(
+        json_string_value(json_object_get(g, "argmax")), &n);
+    ck_assert_uint_eq(n, plane);
+    uint16_t *map = malloc(plane * sizeof *map);
+    ck_assert_ptr_nonnull(map);
+    ck_assert_msg(upernet_prediction_finish(p, map, &err) == UPERNET_OK, "%s", err.message);
+    size_t same = 0;
+    for (size_t at = 0; at < plane; at++)
+        same += map[at] == want[at];
+    ck_assert_msg(same == plane, "ms-flip %dx%d: class map agrees on %zu of %zu pixels", H, W, same,
+                  plane);
+    free(map);
+    free(want);
+    upernet_prediction_free(p);
+    upernet_image_free(&image);
+}
+END_TEST
+
 static Suite *eval_suite(void)
 {
     Suite *s = suite_create("eval");
@@ -194,11 +280,13 @@ static Suite *eval_suite(void)
     suite_add_tcase(s, geometry);
     TCase *slide = tcase_create("slide");
     tcase_set_timeout(slide, 600);
-    /* UPERNET_TEST_QUICK=1 (qemu, sanitizers): only the last case, the
-     * image lower than the crop (two windows). */
+    /* UPERNET_TEST_QUICK=1 (qemu, sanitizers): only the last slide case,
+     * the image lower than the crop (two windows). The ms-flip golden (42
+     * windows of at most 64x64, 1.6 s natively) always runs. */
     const int cases = (int) json_array_size(json_object_get(slide_golden, "cases"));
     const char *quick = getenv("UPERNET_TEST_QUICK");
     tcase_add_test(slide, test_slide_prediction_of_non_square_image);
+    tcase_add_test(slide, test_ms_flip_matches_pytorch);
     tcase_add_loop_test(slide, test_slide_logits_match_pytorch,
                         quick != NULL && strcmp(quick, "1") == 0 ? cases - 1 : 0, cases);
     suite_add_tcase(s, slide);
@@ -212,6 +300,13 @@ int main(void)
                                       sizeof err_text);
     if (slide_golden == NULL) {
         fprintf(stderr, "%s\n", err_text);
+        return 1;
+    }
+    msflip_golden = golden_load_json_z(golden_path("msflip.json.z", path, sizeof path), err_text,
+                                       sizeof err_text);
+    if (msflip_golden == NULL) {
+        fprintf(stderr, "%s\n", err_text);
+        json_decref(slide_golden);
         return 1;
     }
     upernet_error err;
@@ -228,5 +323,6 @@ int main(void)
     upernet_workspace_free(ws);
     upernet_model_free(tiny);
     json_decref(slide_golden);
+    json_decref(msflip_golden);
     return failed == 0 ? 0 : 1;
 }

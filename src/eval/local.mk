@@ -19,7 +19,8 @@ EXTRA_DIST += data/golden/iou.json data/golden/opencv-resize.json \
 	tools/make_iou_goldens.py tools/make_opencv_goldens.py
 
 
-# Slide inference and post-processing with the tiny model (synthetic weights).
+# Slide inference, with and without multi-scale + flip, and post-processing
+# with the tiny model (synthetic weights).
 if HAVE_CHECK
 check_PROGRAMS += tests/test_eval
 TESTS += tests/test_eval
@@ -28,7 +29,8 @@ tests_test_eval_SOURCES = tests/test_eval.c tests/golden.c tests/golden.h \
 	tests/testutil.c tests/testutil.h
 tests_test_eval_CFLAGS = $(UPERNET_TEST_CFLAGS) $(UPERNET_GOLDEN_CFLAGS)
 tests_test_eval_LDADD = $(UPERNET_TEST_LIBS) $(UPERNET_GOLDEN_LIBS) -lm
-EXTRA_DIST += data/golden/slide.json.z tools/make_slide_goldens.py
+EXTRA_DIST += data/golden/slide.json.z tools/make_slide_goldens.py \
+	data/golden/msflip.json.z tools/make_msflip_goldens.py
 
 # The command on the fixture dataset (tools/make_eval_fixtures.py).
 TESTS += tests/test_cli_evaluate.sh
