@@ -51,6 +51,11 @@ struct upernet_kernel_table {
         upernet_f32_bilinear_v_fn fn;
         const char *name;
     } bilinear_v;
+    struct upernet_bilinear_argmax_kernel {
+        upernet_f32_bilinear_argmax_fn fn;
+        const char *name;
+        size_t pixel_tile;
+    } bilinear_argmax;
 };
 
 /* One line of a family's .inc as dispatch reads it. */

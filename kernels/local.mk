@@ -31,7 +31,10 @@ libupernet_core_la_SOURCES += \
 	kernels/f32-bilinear/f32-bilinear-h-scalar.c \
 	kernels/f32-bilinear/f32-bilinear-v-scalar.c \
 	kernels/f32-bilinear/f32-bilinear-h-4x4-sse2.c \
-	kernels/f32-bilinear/f32-bilinear-v-stream-sse2.c
+	kernels/f32-bilinear/f32-bilinear-v-stream-sse2.c \
+	kernels/f32-bilinear-argmax/f32-bilinear-argmax.inc \
+	kernels/f32-bilinear-argmax/f32-bilinear-argmax-tpl.h \
+	kernels/f32-bilinear-argmax/f32-bilinear-argmax-scalar.c
 
 UPERNET_AVX2_SOURCES = \
 	kernels/f32-layernorm/f32-layernorm-8c-avx2.c \
@@ -40,7 +43,8 @@ UPERNET_AVX2_SOURCES = \
 	kernels/f32-dwconv7x7/f32-dwconv7x7-8c-avx2.c \
 	kernels/f32-fmapeak/f32-fmapeak-16acc-avx2.c \
 	kernels/f32-winograd23/f32-winograd23-input-8c-avx2.c \
-	kernels/f32-winograd23/f32-winograd23-output-8c-avx2.c
+	kernels/f32-winograd23/f32-winograd23-output-8c-avx2.c \
+	kernels/f32-bilinear-argmax/f32-bilinear-argmax-8p-avx2.c
 UPERNET_AVX512_SOURCES = \
 	kernels/f32-layernorm/f32-layernorm-16c-avx512.c \
 	kernels/simd/vec-avx512.h \
@@ -48,7 +52,8 @@ UPERNET_AVX512_SOURCES = \
 	kernels/f32-fmapeak/f32-fmapeak-16acc-avx512.c \
 	kernels/f32-dwconv7x7/f32-dwconv7x7-16c-avx512.c \
 	kernels/f32-winograd23/f32-winograd23-input-16c-avx512.c \
-	kernels/f32-winograd23/f32-winograd23-output-16c-avx512.c
+	kernels/f32-winograd23/f32-winograd23-output-16c-avx512.c \
+	kernels/f32-bilinear-argmax/f32-bilinear-argmax-16p-avx512.c
 UPERNET_NEON_SOURCES = \
 	kernels/f32-layernorm/f32-layernorm-4c-neon.c \
 	kernels/simd/vec-neon.h \
@@ -56,7 +61,8 @@ UPERNET_NEON_SOURCES = \
 	kernels/f32-fmapeak/f32-fmapeak-16acc-neon.c \
 	kernels/f32-dwconv7x7/f32-dwconv7x7-4c-neon.c \
 	kernels/f32-winograd23/f32-winograd23-input-4c-neon.c \
-	kernels/f32-winograd23/f32-winograd23-output-4c-neon.c
+	kernels/f32-winograd23/f32-winograd23-output-4c-neon.c \
+	kernels/f32-bilinear-argmax/f32-bilinear-argmax-4p-neon.c
 
 if BUILD_AVX2
 noinst_LTLIBRARIES += libupernet_avx2.la

@@ -14,12 +14,24 @@
 #define UPERNET_KERNELS_MICROKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "upernet.h"
 
 /* The production flag of a .inc line. */
 #define UPERNET_PROD 1
 #define UPERNET_NON_PROD 0
+
+/* On a kernel whose contract is a rounded product followed by a separately
+ * rounded sum (the bilinear steps): GCC fuses a multiply feeding an add into
+ * one FMA wherever the target has FMA (the AVX2 and AVX-512 tier sources,
+ * every AArch64 source), which changes the rounding and would make the
+ * tiers disagree with the scalar reference. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define UPERNET_NO_FP_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define UPERNET_NO_FP_CONTRACT /* clang fuses only within one expression */
+#endif
 
 /* ---- f32 layer norm over the channels of each pixel (NHWC) ----
  * For each of `pixels` rows of `channels` floats at x + p*x_stride:
@@ -183,5 +195,23 @@ typedef void (*upernet_f32_bilinear_v_fn)(size_t channels, size_t width, const f
             float *y, size_t y_plane_stride);
 #include "kernels/f32-bilinear/f32-bilinear-v.inc"
 #undef UPERNET_BILINEAR_V_UKERNEL
+
+/* ---- f32 bilinear vertical step fused with the argmax over classes ----
+ * The segmentation post-processing (src/image/postprocess.c): h0 and h1 hold
+ * two source rows of every class, already interpolated horizontally to the
+ * output width (row k at k*class_stride); for each output pixel x
+ *   out[x] = argmax over k of l0*h0[k*class_stride + x] + l1*h1[k*class_stride + x]
+ * with two rounded products and one rounded sum (never fused), ties to the
+ * lowest class, a NaN winning over numbers and the first NaN kept (as
+ * torch.argmax). Any classes in [1, 65536], width >= 1. */
+typedef void (*upernet_f32_bilinear_argmax_fn)(size_t classes, size_t width, const float *h0,
+                                               const float *h1, size_t class_stride, float l0,
+                                               float l1, uint16_t *out);
+
+#define UPERNET_BILINEAR_ARGMAX_UKERNEL(tier, production, fn, pixel_tile)                    \
+    void fn(size_t classes, size_t width, const float *h0, const float *h1,                  \
+            size_t class_stride, float l0, float l1, uint16_t *out);
+#include "kernels/f32-bilinear-argmax/f32-bilinear-argmax.inc"
+#undef UPERNET_BILINEAR_ARGMAX_UKERNEL
 
 #endif

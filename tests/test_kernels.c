@@ -27,6 +27,7 @@ int main(void)
     add_dwconv7x7_wide_tests(suite, tier);
     add_winograd23_tests(suite, tier);
     add_bilinear_tests(suite, tier);
+    add_bilinear_argmax_tests(suite, tier);
 
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

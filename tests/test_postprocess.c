@@ -6,12 +6,15 @@
  * arithmetic; only a pixel whose two best classes differ by an ulp or so
  * could flip (compilers may contract differently), so >= 99.99 % of the
  * pixels must agree and, at the logits' own size, all of them with
- * upernet_argmax. Also: the thread count changes nothing, bad arguments are
- * refused. */
+ * upernet_argmax. Also: with every kernel tier this CPU runs, the map is
+ * that of the formula evaluated pixel by pixel, bit for bit (up- and
+ * downsampling, ties, NaN); the thread count changes nothing; bad arguments
+ * are refused. */
 #include "config.h"
 
 #include <check.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,9 @@
 #endif
 
 #include "golden.h"
+#include "kernels/dispatch.h"
 #include "model/synthetic.h"
+#include "ops/bilinear.h"
 #include "testutil.h"
 #include "upernet.h"
 
@@ -108,6 +113,89 @@ START_TEST(test_against_transformers)
 }
 END_TEST
 
+/* Logits (classes x height x width) and the target size of one case. */
+static const struct {
+    int classes, height, width, target_height, target_width;
+    int with_nan;
+} formula_cases[] = {
+    {150, 13, 17, 29, 40, 0}, /* upsampling, ADE20K's class count */
+    {7, 20, 30, 9, 11, 1},    /* downsampling, NaN logits */
+    {3, 5, 5, 5, 5, 0},       /* the logits' own size */
+    {20, 1, 9, 3, 70, 1},     /* one source row, a wide target */
+};
+
+/* The class at (y, x): each class's value as the model's final resize
+ * computes it (two horizontal products and their sum per source row, then
+ * the vertical ones), the first NaN or else the first of the largest. */
+UPERNET_NO_FP_CONTRACT
+static uint16_t formula_class(const float *logits, int classes, int height, int width,
+                              struct upernet_bilinear_tap ry, struct upernet_bilinear_tap rx)
+{
+    const size_t plane = (size_t) height * (size_t) width;
+    float best = 0.0f;
+    int best_k = 0;
+    for (int k = 0; k < classes; k++) {
+        const float *row0 = logits + (size_t) k * plane + ry.i0 * (size_t) width;
+        const float *row1 = logits + (size_t) k * plane + ry.i1 * (size_t) width;
+        const float a0 = rx.l0 * row0[rx.i0], a1 = rx.l1 * row0[rx.i1];
+        const float b0 = rx.l0 * row1[rx.i0], b1 = rx.l1 * row1[rx.i1];
+        const float h0 = a0 + a1, h1 = b0 + b1;
+        const float v0 = ry.l0 * h0, v1 = ry.l1 * h1;
+        const float v = v0 + v1;
+        if (isnan(v))
+            return (uint16_t) k;
+        if (k == 0 || v > best)
+            best = v, best_k = k;
+    }
+    return (uint16_t) best_k;
+}
+
+START_TEST(test_every_tier_equals_formula)
+{
+    const int classes = formula_cases[_i].classes, height = formula_cases[_i].height;
+    const int width = formula_cases[_i].width, th = formula_cases[_i].target_height;
+    const int tw = formula_cases[_i].target_width;
+    const size_t plane = (size_t) height * (size_t) width, n = (size_t) classes * plane;
+    float *logits = malloc(n * sizeof *logits), *ties = malloc(n * sizeof *ties);
+    uint16_t *want = malloc((size_t) th * tw * sizeof *want);
+    uint16_t *got = malloc((size_t) th * tw * sizeof *got);
+    struct upernet_bilinear_tap *rows = malloc(((size_t) th + (size_t) tw) * sizeof *rows);
+    ck_assert(logits != NULL && ties != NULL && want != NULL && got != NULL && rows != NULL);
+    test_fill_uniform(logits, n, 71 + (uint64_t) _i, -3.0f, 3.0f);
+    test_fill_uniform(ties, n, 73 + (uint64_t) _i, 0.0f, 1.0f);
+    for (size_t i = plane; i < n; i++)
+        if (ties[i] < 0.3f) /* the previous class's value: exact ties */
+            logits[i] = logits[i - plane];
+    if (formula_cases[_i].with_nan)
+        logits[2 * plane + plane / 2] = logits[plane + 1] = NAN;
+    const struct upernet_bilinear_tap *cols = rows + th;
+    upernet_bilinear_axis((size_t) height, (size_t) th, rows);
+    upernet_bilinear_axis((size_t) width, (size_t) tw, rows + th);
+    for (int y = 0; y < th; y++)
+        for (int x = 0; x < tw; x++)
+            want[(size_t) y * tw + x] = formula_class(logits, classes, height, width, rows[y],
+                                                      cols[x]);
+    upernet_error err;
+    int tiers = 0;
+    for (int isa = UPERNET_ISA_SCALAR; isa < UPERNET_ISA_COUNT; isa++) {
+        if (upernet_select_isa(upernet_isa_name((enum upernet_isa) isa), &err) != UPERNET_OK)
+            continue; /* not built, or this CPU does not run it */
+        tiers++;
+        ck_assert_msg(upernet_postprocess_semantic(logits, classes, height, width, th, tw, got,
+                                                   &err) == UPERNET_OK,
+                      "%s", err.message);
+        for (size_t i = 0; i < (size_t) th * tw; i++)
+            ck_assert_msg(got[i] == want[i],
+                          "%s, %d classes %dx%d -> %dx%d: pixel %zu is class %u, want %u",
+                          upernet_isa_name((enum upernet_isa) isa), classes, height, width, th,
+                          tw, i, got[i], want[i]);
+    }
+    ck_assert_int_ge(tiers, 1);
+    ck_assert(upernet_select_isa(NULL, &err) == UPERNET_OK); /* back to the best tier */
+    free(logits), free(ties), free(want), free(got), free(rows);
+}
+END_TEST
+
 /* Ties go to the lowest class, a NaN wins, as torch.argmax. */
 START_TEST(test_ties_and_nan)
 {
@@ -157,6 +245,8 @@ int main(void)
     Suite *suite = suite_create("postprocess");
     TCase *tc = tcase_create("postprocess");
     tcase_add_loop_test(tc, test_against_transformers, 0, cases);
+    tcase_add_loop_test(tc, test_every_tier_equals_formula, 0,
+                        (int) (sizeof formula_cases / sizeof formula_cases[0]));
     tcase_add_test(tc, test_ties_and_nan);
     tcase_add_test(tc, test_bad_arguments);
     suite_add_tcase(suite, tc);

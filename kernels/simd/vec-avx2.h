@@ -66,6 +66,19 @@ VEC_INLINE vec_t vec_zero_disabled(vec_t v, vec_mask_t m)
     return _mm256_and_ps(v, _mm256_castsi256_ps(m));
 }
 
+/* Per-lane predicates (all bits set in a true lane), for selecting lanes.
+ * vec_not_le: !(a <= b), true when a > b or either is NaN;
+ * vec_is_number: a == a, false for NaN. */
+typedef __m256 vec_pred_t;
+VEC_INLINE vec_pred_t vec_not_le(vec_t a, vec_t b) { return _mm256_cmp_ps(a, b, _CMP_NLE_UQ); }
+VEC_INLINE vec_pred_t vec_is_number(vec_t a) { return _mm256_cmp_ps(a, a, _CMP_ORD_Q); }
+VEC_INLINE vec_pred_t vec_pred_and(vec_pred_t p, vec_pred_t q) { return _mm256_and_ps(p, q); }
+/* p ? if_true : if_false, lane by lane. */
+VEC_INLINE vec_t vec_select(vec_pred_t p, vec_t if_true, vec_t if_false)
+{
+    return _mm256_blendv_ps(if_false, if_true, p);
+}
+
 /* Sum of the lanes: halves, then pairs. Plain inline, left to the
  * compiler: forcing it changes the layer norm's register allocation (one
  * more instruction per row). */

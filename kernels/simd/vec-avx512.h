@@ -65,6 +65,19 @@ VEC_INLINE vec_t vec_max_keep_nan(vec_t x, vec_t bound) { return _mm512_max_ps(b
 /* Disabled lanes of v set to 0. */
 VEC_INLINE vec_t vec_zero_disabled(vec_t v, vec_mask_t m) { return _mm512_maskz_mov_ps(m, v); }
 
+/* Per-lane predicates (a k-mask), for selecting lanes.
+ * vec_not_le: !(a <= b), true when a > b or either is NaN;
+ * vec_is_number: a == a, false for NaN. */
+typedef __mmask16 vec_pred_t;
+VEC_INLINE vec_pred_t vec_not_le(vec_t a, vec_t b) { return _mm512_cmp_ps_mask(a, b, _CMP_NLE_UQ); }
+VEC_INLINE vec_pred_t vec_is_number(vec_t a) { return _mm512_cmp_ps_mask(a, a, _CMP_ORD_Q); }
+VEC_INLINE vec_pred_t vec_pred_and(vec_pred_t p, vec_pred_t q) { return p & q; }
+/* p ? if_true : if_false, lane by lane. */
+VEC_INLINE vec_t vec_select(vec_pred_t p, vec_t if_true, vec_t if_false)
+{
+    return _mm512_mask_blend_ps(p, if_false, if_true);
+}
+
 VEC_INLINE float vec_reduce_add(vec_t v) { return _mm512_reduce_add_ps(v); }
 
 #endif

@@ -70,6 +70,19 @@ VEC_INLINE vec_t vec_zero_disabled(vec_t v, vec_mask_t m)
     return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(v), enabled));
 }
 
+/* Per-lane predicates (all bits set in a true lane), for selecting lanes.
+ * vec_not_le: !(a <= b), true when a > b or either is NaN;
+ * vec_is_number: a == a, false for NaN. */
+typedef uint32x4_t vec_pred_t;
+VEC_INLINE vec_pred_t vec_not_le(vec_t a, vec_t b) { return vmvnq_u32(vcleq_f32(a, b)); }
+VEC_INLINE vec_pred_t vec_is_number(vec_t a) { return vceqq_f32(a, a); }
+VEC_INLINE vec_pred_t vec_pred_and(vec_pred_t p, vec_pred_t q) { return vandq_u32(p, q); }
+/* p ? if_true : if_false, lane by lane. */
+VEC_INLINE vec_t vec_select(vec_pred_t p, vec_t if_true, vec_t if_false)
+{
+    return vbslq_f32(p, if_true, if_false);
+}
+
 VEC_INLINE float vec_reduce_add(vec_t v) { return vaddvq_f32(v); }
 
 #endif

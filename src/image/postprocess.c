@@ -1,48 +1,102 @@
 /* transformers' post_process_semantic_segmentation(outputs, target_sizes):
  * the logits resized bilinearly (align_corners = False) to the target size,
  * then the argmax over classes. The resized logits are never stored (150
- * planes at a photo's size would be hundreds of MB): each output row is
- * interpolated class by class into one row of floats and folded into the
- * running maximum. The arithmetic per value is that of the model's final
- * resize (src/ops/bilinear.h): source rows first, horizontally
- * l0w*x0 + l1w*x1, then l0h*row0 + l1h*row1. */
+ * planes at a photo's size would be hundreds of MB).
+ *
+ * The arithmetic per value is that of the model's final resize
+ * (src/ops/bilinear.h): source rows first, horizontally l0w*x0 + l1w*x1,
+ * then l0h*row0 + l1h*row1. It is computed in two steps, so that each
+ * horizontal interpolation is done once, not once per output row reading it:
+ *   - a source row of every class is interpolated horizontally (the
+ *     bilinear_h kernel, which reads pixels with their classes contiguous:
+ *     the row is transposed first) into a cache of two such rows;
+ *     consecutive output rows read the same or the next source rows (the
+ *     taps are monotonic), so each source row is interpolated about once;
+ *   - each output row is the bilinear_argmax kernel over the two cached rows:
+ *     the vertical blend and the argmax over classes in one pass.
+ * Both kernels come from the process's default kernel table; every tier
+ * gives the same bits (tests/kernels/test_bilinear*.c). This keeps the
+ * image loop's post-processing (src/cli/image_loop.c), which runs beside
+ * the forwards, a small fraction of their work. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "kernels/dispatch.h"
 #include "ops/bilinear.h"
 #include "upernet.h"
 
-/* One output row of one class: the two source rows interpolated
- * horizontally, then blended vertically. */
-static void class_row(const float *restrict row0, const float *restrict row1,
-                      const struct upernet_bilinear_tap *cols, struct upernet_bilinear_tap ry,
-                      int width, float *restrict out)
+#define TRANSPOSE_BLOCK 16
+
+/* What one thread needs to interpolate source rows. */
+struct source_rows {
+    const float *logits;
+    size_t classes, height, width;
+    const struct upernet_bilinear_tap *cols;
+    size_t target_width;
+    const struct upernet_kernel_table *kernels;
+    float *transposed; /* width x classes: one source row, classes contiguous */
+};
+
+/* Source row `row` of every class, interpolated horizontally to the target
+ * width: out[k*target_width + x]. */
+static void interpolate_source_row(const struct source_rows *s, size_t row, float *out)
 {
-    for (int x = 0; x < width; x++) {
-        const struct upernet_bilinear_tap rx = cols[x];
-        out[x] = ry.l0 * (rx.l0 * row0[rx.i0] + rx.l1 * row0[rx.i1]) +
-                 ry.l1 * (rx.l0 * row1[rx.i0] + rx.l1 * row1[rx.i1]);
+    const size_t plane = s->height * s->width;
+    const float *src = s->logits + row * s->width;
+    /* TRANSPOSE_BLOCK classes at a time: as many input streams as the
+     * hardware prefetchers follow, and each pixel's store is one run. */
+    for (size_t k0 = 0; k0 < s->classes; k0 += TRANSPOSE_BLOCK) {
+        const size_t k1 = k0 + TRANSPOSE_BLOCK < s->classes ? k0 + TRANSPOSE_BLOCK : s->classes;
+        for (size_t x = 0; x < s->width; x++)
+            for (size_t k = k0; k < k1; k++)
+                s->transposed[x * s->classes + k] = src[k * plane + x];
     }
+    s->kernels->bilinear_h.fn(s->classes, s->transposed, s->classes, s->cols, s->target_width,
+                              out);
 }
 
-/* Folds class k's row into the running maximum: a later class wins only
- * when strictly greater, so ties keep the lowest index; a NaN wins over
- * numbers and the first NaN stays (torch.argmax). */
-static void fold_row(const float *restrict values, int k, int width, float *restrict best,
-                     uint16_t *restrict best_class)
+/* Two horizontally interpolated source rows, tagged with their index. */
+struct row_cache {
+    size_t tag[2];
+    float *rows[2];
+};
+
+/* The interpolation of source row `row`, computed if needed into the slot
+ * that does not hold `keep` (the other row the current output row needs). */
+static const float *cached_row(struct row_cache *cache, const struct source_rows *s, size_t row,
+                               size_t keep)
 {
-    for (int x = 0; x < width; x++) {
-        const float v = values[x], b = best[x];
-        if (b != b)
-            continue;
-        if (v > b || v != v) {
-            best[x] = v;
-            best_class[x] = (uint16_t) k;
-        }
+    for (int slot = 0; slot < 2; slot++)
+        if (cache->tag[slot] == row)
+            return cache->rows[slot];
+    const int slot = cache->tag[0] == keep ? 1 : 0;
+    interpolate_source_row(s, row, cache->rows[slot]);
+    cache->tag[slot] = row;
+    return cache->rows[slot];
+}
+
+/* Output rows [first, last) of class_map; buffer holds the two cached rows
+ * (classes x target_width each) and the transposed source row. */
+static void postprocess_rows(struct source_rows *s, const struct upernet_bilinear_tap *rows,
+                             size_t first, size_t last, float *buffer, uint16_t *class_map)
+{
+    const size_t row_floats = s->classes * s->target_width;
+    struct row_cache cache = {{SIZE_MAX, SIZE_MAX}, {buffer, buffer + row_floats}};
+    s->transposed = buffer + 2 * row_floats;
+    for (size_t y = first; y < last; y++) {
+        const struct upernet_bilinear_tap ry = rows[y];
+        const float *r0 = cached_row(&cache, s, ry.i0, ry.i1);
+        const float *r1 = cached_row(&cache, s, ry.i1, ry.i0);
+        s->kernels->bilinear_argmax.fn(s->classes, s->target_width, r0, r1, s->target_width,
+                                       ry.l0, ry.l1, class_map + y * s->target_width);
     }
 }
 
@@ -61,42 +115,33 @@ enum upernet_status upernet_postprocess_semantic(const float *logits, int classe
                             "post-processing: target size %dx%d is larger than %llu pixels",
                             target_height, target_width,
                             (unsigned long long) UPERNET_IMAGE_MAX_PIXELS);
-    struct upernet_bilinear_tap *rows =
-        upernet_malloc(((size_t) target_height + (size_t) target_width) * sizeof *rows);
+    const size_t th = (size_t) target_height, tw = (size_t) target_width;
+    struct upernet_bilinear_tap *rows = upernet_malloc((th + tw) * sizeof *rows);
     if (rows == NULL)
         return upernet_fail(err, UPERNET_ERR_NOMEM, "post-processing: out of memory");
-    struct upernet_bilinear_tap *cols = rows + target_height;
-    upernet_bilinear_axis((size_t) height, (size_t) target_height, rows);
-    upernet_bilinear_axis((size_t) width, (size_t) target_width, cols);
-
-    const size_t plane = (size_t) height * (size_t) width;
+    struct upernet_bilinear_tap *cols = rows + th;
+    upernet_bilinear_axis((size_t) height, th, rows);
+    upernet_bilinear_axis((size_t) width, tw, cols);
+    const size_t buffer_floats = (size_t) classes * (2 * tw + (size_t) width);
     int failed = 0;
 #pragma omp parallel
     {
-        /* per thread: one row of values and one of running maxima */
-        float *values = upernet_malloc(2 * (size_t) target_width * sizeof *values);
-        if (values == NULL) {
+        size_t thread = 0, threads = 1;
+#ifdef _OPENMP
+        thread = (size_t) omp_get_thread_num(), threads = (size_t) omp_get_num_threads();
+#endif
+        /* contiguous runs of output rows, so each thread's cache is reused */
+        const size_t first = th * thread / threads, last = th * (thread + 1) / threads;
+        struct source_rows s = {logits, (size_t) classes, (size_t) height, (size_t) width,
+                                cols, tw, upernet_kernels(), NULL};
+        float *buffer = first < last ? upernet_malloc(buffer_floats * sizeof *buffer) : NULL;
+        if (buffer != NULL)
+            postprocess_rows(&s, rows, first, last, buffer, class_map);
+        else if (first < last) {
 #pragma omp atomic write
             failed = 1;
         }
-#pragma omp for schedule(static)
-        for (int y = 0; y < target_height; y++) {
-            if (values == NULL)
-                continue;
-            float *best = values + target_width;
-            uint16_t *best_class = class_map + (size_t) y * (size_t) target_width;
-            const struct upernet_bilinear_tap ry = rows[y];
-            for (int k = 0; k < classes; k++) {
-                const float *p = logits + (size_t) k * plane;
-                class_row(p + ry.i0 * (size_t) width, p + ry.i1 * (size_t) width, cols, ry,
-                          target_width, k == 0 ? best : values);
-                if (k == 0)
-                    memset(best_class, 0, (size_t) target_width * sizeof *best_class);
-                else
-                    fold_row(values, k, target_width, best, best_class);
-            }
-        }
-        free(values);
+        free(buffer);
     }
     free(rows);
     if (failed)

@@ -17,5 +17,6 @@ void add_gelu_tests(Suite *suite, enum upernet_isa tier);
 void add_dwconv7x7_wide_tests(Suite *suite, enum upernet_isa tier);
 void add_winograd23_tests(Suite *suite, enum upernet_isa tier);
 void add_bilinear_tests(Suite *suite, enum upernet_isa tier);
+void add_bilinear_argmax_tests(Suite *suite, enum upernet_isa tier);
 
 #endif

@@ -8,6 +8,7 @@ tests_test_kernels_SOURCES = tests/test_kernels.c tests/testutil.c tests/testuti
 	tests/kernels/test_gelu.c \
 	tests/kernels/test_dwconv7x7_wide.c \
 	tests/kernels/test_winograd23.c \
-	tests/kernels/test_bilinear.c
+	tests/kernels/test_bilinear.c \
+	tests/kernels/test_bilinear_argmax.c
 tests_test_kernels_CFLAGS = $(UPERNET_TEST_CFLAGS)
 tests_test_kernels_LDADD = $(UPERNET_TEST_LIBS)
