@@ -1,13 +1,17 @@
 /* `upernet evaluate`'s image loop over a synthetic dataset: images/s of the
- * pipelined loop (src/cli/image_loop.c: decoding, resizing, post-processing
- * and counting on helper threads around the forwards) and its overhead
- * against the same forwards run back to back on prepared pixels. Each
- * iteration runs both, one after the other, so the two are measured under
- * the same machine load:
- *   evaluate/tiny/whole_256x256/threads:N   images/s (pipelined; all threads),
- *       forwards_images/s, overhead_% = pipelined time / forwards time - 1.
+ * pipelined loop (src/cli/image_loop.c: decoding, resizing and counting on
+ * helper threads around the forwards, post-processing beside them or on
+ * their threads) and its overhead against the same forwards run back to
+ * back on prepared pixels. Each iteration runs both, one after the other,
+ * so the two are measured under the same machine load:
+ *   evaluate/tiny/whole_256x256/threads:N   images/s (pipelined; all threads,
+ *       post-processing where `upernet evaluate` puts it), forwards_images/s,
+ *       overhead_% = pipelined time / forwards time - 1;
+ *   .../finish:beside or .../finish:forward_threads   the same with the
+ *       post-processing in the other place, for comparison.
  * The images are PNGs of ADE20K-like sizes written once to a temporary
- * folder (removed at exit), the model tiny with its synthetic weights. */
+ * folder (removed at exit) and each loop reads them EVAL_BENCH_PASSES
+ * times over; the model is tiny with its synthetic weights. */
 #include "config.h"
 
 #include <omp.h>
@@ -25,6 +29,13 @@
 #include "upernet.h"
 
 #define EVAL_BENCH_IMAGES 8
+/* Each loop runs the files this many times over: the loop's one-time costs
+ * (starting its threads, the first touch of its slots' buffers, filling
+ * and draining the pipeline) then weigh about as little as in a dataset
+ * run of thousands of images (with 8 images they were a third of the
+ * measured overhead). */
+#define EVAL_BENCH_PASSES 3
+#define EVAL_BENCH_SAMPLES (EVAL_BENCH_IMAGES * EVAL_BENCH_PASSES)
 #define EVAL_BENCH_INPUT 256
 
 static char dataset_dir[64];
@@ -109,9 +120,15 @@ static double now_seconds(void)
     return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
+struct evaluate_case {
+    int threads;
+    enum image_loop_finish finish;
+};
+
 static void run_evaluate(upernet_bench_state *s, const void *arg)
 {
-    const int threads = *(const int *) arg;
+    const struct evaluate_case *c = arg;
+    const int threads = c->threads;
     if (!make_dataset(s))
         return;
     char images[96], annotations[96];
@@ -122,6 +139,9 @@ static void run_evaluate(upernet_bench_state *s, const void *arg)
         upernet_bench_skip(s, "cannot list the synthetic dataset");
         return;
     }
+    struct eval_sample samples[EVAL_BENCH_SAMPLES];
+    for (int i = 0; i < EVAL_BENCH_SAMPLES; i++)
+        samples[i] = dataset.samples[(size_t) i % dataset.count];
     const upernet_eval_config config = {.mode = UPERNET_EVAL_WHOLE,
                                         .whole_height = EVAL_BENCH_INPUT,
                                         .whole_width = EVAL_BENCH_INPUT};
@@ -145,7 +165,8 @@ static void run_evaluate(upernet_bench_state *s, const void *arg)
     bench_fill_uniform(pixels, 3 * plane);
     const struct image_loop_options loop = {.verb = "bench", .config = &config,
                                             .want_class_map = 1, .consume = count_image,
-                                            .ctx = &counts};
+                                            .ctx = &counts, .threads = threads,
+                                            .finish = c->finish};
     size_t failures;
     /* Untimed warm-up: the arena, the caches, the page cache of the files. */
     bool ok = upernet_model_forward(model, ws, pixels, 1, EVAL_BENCH_INPUT, EVAL_BENCH_INPUT,
@@ -153,11 +174,11 @@ static void run_evaluate(upernet_bench_state *s, const void *arg)
     double forwards = 0.0, pipelined = 0.0;
     while (ok && upernet_bench_keep_running(s)) {
         const double t0 = now_seconds();
-        for (int i = 0; ok && i < EVAL_BENCH_IMAGES; i++)
+        for (int i = 0; ok && i < EVAL_BENCH_SAMPLES; i++)
             ok = upernet_model_forward(model, ws, pixels, 1, EVAL_BENCH_INPUT, EVAL_BENCH_INPUT,
                                        logits, &err) == UPERNET_OK;
         const double t1 = now_seconds();
-        ok = ok && image_loop_run(model, ws, dataset.samples, dataset.count, &loop, &failures) == 0;
+        ok = ok && image_loop_run(model, ws, samples, EVAL_BENCH_SAMPLES, &loop, &failures) == 0;
         const double t2 = now_seconds();
         forwards += t1 - t0;
         pipelined += t2 - t1;
@@ -166,7 +187,7 @@ static void run_evaluate(upernet_bench_state *s, const void *arg)
         upernet_bench_skip(s, "a forward or the image loop failed");
         goto done;
     }
-    const double images_done = upernet_bench_iterations(s) * EVAL_BENCH_IMAGES;
+    const double images_done = upernet_bench_iterations(s) * EVAL_BENCH_SAMPLES;
     upernet_bench_counter(s, "images/s", images_done / pipelined, false);
     upernet_bench_counter(s, "forwards_images/s", images_done / forwards, false);
     upernet_bench_counter(s, "overhead_%", 100.0 * (pipelined / forwards - 1.0), false);
@@ -181,12 +202,20 @@ done:
 
 void bench_register_evaluate(void)
 {
-    /* All threads, as `upernet evaluate` runs by default. */
-    static int threads;
-    static char name[80];
-    threads = omp_get_max_threads();
-    snprintf(name, sizeof name, "evaluate/tiny/whole_%dx%d/threads:%d", EVAL_BENCH_INPUT,
+    /* All threads, as `upernet evaluate` runs by default; then the
+     * post-processing placement it does not choose. */
+    static struct evaluate_case cases[2];
+    static char names[2][128];
+    const int threads = omp_get_max_threads();
+    const int beside = image_loop_spare_core(threads);
+    cases[0] = (struct evaluate_case){threads, IMAGE_LOOP_FINISH_AUTO};
+    cases[1] = (struct evaluate_case){threads, beside ? IMAGE_LOOP_FINISH_FORWARD_THREADS
+                                                      : IMAGE_LOOP_FINISH_BESIDE};
+    snprintf(names[0], sizeof names[0], "evaluate/tiny/whole_%dx%d/threads:%d", EVAL_BENCH_INPUT,
              EVAL_BENCH_INPUT, threads);
+    snprintf(names[1], sizeof names[1], "%.96s/finish:%s", names[0],
+             beside ? "forward_threads" : "beside");
     const struct upernet_bench_options once = {.iterations = 1, .min_time_s = 0};
-    upernet_bench_register_with(name, run_evaluate, &threads, &once);
+    for (int i = 0; i < 2; i++)
+        upernet_bench_register_with(names[i], run_evaluate, &cases[i], &once);
 }

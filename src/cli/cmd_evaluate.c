@@ -308,7 +308,7 @@ static int evaluate_ranks(const struct eval_ranks *ranks, const struct evaluate_
         ok = 0;
     }
     struct count_job job = {&counts, run->reduce_zero_label};
-    const struct image_loop_options loop = {.verb = "evaluate",
+    const struct image_loop_options loop = {.verb = "evaluate", .threads = (int) run->threads,
                                             .config = run->config,
                                             .want_class_map = 1,
                                             .progress = !run->quiet && ranks->rank == 0,

@@ -229,6 +229,7 @@ static int segment_all(const struct eval_dataset *inputs, const struct segment_r
                                         .pillow_order = (enum upernet_resize_compat) run->compat,
                                         .preprocessing = run->preprocessing};
     const struct image_loop_options loop = {.verb = "segment", .config = &config,
+                                            .threads = (int) run->threads,
                                             .progress = inputs->count > 1, .keep_going = 1,
                                             .consume = write_results, .ctx = &job};
     size_t failures;

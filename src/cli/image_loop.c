@@ -1,16 +1,24 @@
 /* A three-stage pipeline over the samples, in list order:
  *   loader thread:   decode the image (and annotation), resize + normalise
  *   calling thread:  the forwards, which use the model's OpenMP threads
- *   finisher thread: resize the scores to the image + argmax, then the
- *                    caller's consume (counting, writing files)
+ *   finisher thread: the caller's consume (counting, writing files)
+ * and finish (the scores resized to the image + argmax) on one of two
+ * places. A spare core (the forwards use fewer threads than the process
+ * may run on): the finisher thread, overlapping the next forwards. None
+ * (the default of one process using every core): the calling thread, right
+ * after the forwards and with their thread count. Finish is data-parallel
+ * and the forwards' threads are all busy; a helper thread doing it would
+ * preempt one of them while the others wait for it at their next barrier,
+ * so it would cost its whole single-threaded time in wall time, while on
+ * the forwards' T threads it costs 1/T of that (bench_evaluate.c measures
+ * both). Decoding and consume are serial work and always overlap.
  * Sample i lives in slot i % LOOP_SLOTS and moves FREE -> LOADED ->
  * INFERRED -> FREE, so at most LOOP_SLOTS images are in memory whatever
  * the dataset size (a bounded queue), and consume sees them in list order.
  * A sample that failed at some step carries its message through the
  * remaining states (nothing more is done with it) and is reported by the
  * finisher, so messages also come in list order. The helper threads run
- * their own work single-threaded: the forward keeps the cores, the helpers
- * fill its gaps. */
+ * their own work single-threaded. */
 #include "config.h"
 
 #include <pthread.h>
@@ -49,6 +57,7 @@ struct loop {
     pthread_mutex_t lock;
     pthread_cond_t changed;
     int stopped; /* a failure without keep_going: every stage stops */
+    int finish_beside; /* finish on the finisher thread (else on the caller's) */
     size_t failures;
     double start;
 };
@@ -98,6 +107,34 @@ static void single_threaded(void)
 #endif
 }
 
+/* The threads each forward uses: the model's count, or OpenMP's default. */
+static int forward_thread_count(int threads)
+{
+#ifdef _OPENMP
+    return threads > 0 ? threads : omp_get_max_threads();
+#else
+    (void) threads;
+    return 1;
+#endif
+}
+
+/* The CPUs this process may run on (OpenMP counts those of its affinity
+ * mask: taskset, mpirun's binding, a container's cpuset). */
+static int usable_cores(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    const long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int) online : 1;
+#endif
+}
+
+int image_loop_spare_core(int threads)
+{
+    return forward_thread_count(threads) < usable_cores();
+}
+
 static void *loader(void *arg)
 {
     struct loop *l = arg;
@@ -132,13 +169,14 @@ static void show_progress(const struct loop *l, size_t done)
         fprintf(stderr, "\n");
 }
 
-/* Finish and consume one sample that got through its forwards. */
+/* Finish: sample i's class map at its image's size (when wanted). */
 static void finish_one(struct loop *l, size_t i, struct slot *s)
 {
     upernet_error err;
-    const struct image_loop_options *o = l->options;
     const size_t pixels = (size_t) s->image.width * (size_t) s->image.height;
-    if (o->want_class_map && pixels > s->class_map_cap) {
+    if (!l->options->want_class_map)
+        return;
+    if (pixels > s->class_map_cap) {
         free(s->class_map);
         s->class_map = malloc(pixels * sizeof *s->class_map);
         s->class_map_cap = s->class_map != NULL ? pixels : 0;
@@ -147,11 +185,14 @@ static void finish_one(struct loop *l, size_t i, struct slot *s)
             return;
         }
     }
-    if (o->want_class_map &&
-        upernet_prediction_finish(s->prediction, s->class_map, &err) != UPERNET_OK) {
+    if (upernet_prediction_finish(s->prediction, s->class_map, &err) != UPERNET_OK)
         mark_failed(l, i, err.message);
-        return;
-    }
+}
+
+static void consume_one(struct loop *l, size_t i, struct slot *s)
+{
+    upernet_error err;
+    const struct image_loop_options *o = l->options;
     const struct image_loop_view view = {
         i, l->samples[i].image, &s->image, l->samples[i].annotation != NULL ? &s->labels : NULL,
         s->prediction, o->want_class_map ? s->class_map : NULL};
@@ -168,8 +209,10 @@ static void *finisher(void *arg)
         if (!wait_for(l, i, SLOT_INFERRED))
             break;
         struct slot *s = &l->slots[i % LOOP_SLOTS];
-        if (!s->failed)
+        if (!s->failed && l->finish_beside)
             finish_one(l, i, s);
+        if (!s->failed)
+            consume_one(l, i, s);
         if (s->failed) {
             if (progress)
                 fprintf(stderr, "\n");
@@ -210,6 +253,15 @@ int image_loop_run(const upernet_model *model, upernet_workspace *ws,
                 upernet_prediction_free(l.slots[j].prediction);
             return -1;
         }
+    const int forward_threads = forward_thread_count(options->threads);
+    l.finish_beside = options->finish == IMAGE_LOOP_FINISH_BESIDE ||
+                      (options->finish == IMAGE_LOOP_FINISH_AUTO &&
+                       image_loop_spare_core(options->threads));
+#ifdef _OPENMP
+    /* finish on this thread runs with the forwards' thread count */
+    const int caller_threads = omp_get_max_threads();
+    omp_set_num_threads(forward_threads);
+#endif
     pthread_mutex_init(&l.lock, NULL);
     pthread_cond_init(&l.changed, NULL);
     pthread_t load_thread, finish_thread;
@@ -229,6 +281,8 @@ int image_loop_run(const upernet_model *model, upernet_workspace *ws,
         struct slot *s = &l.slots[i % LOOP_SLOTS];
         if (!s->failed && upernet_prediction_infer(s->prediction, model, ws, &err) != UPERNET_OK)
             mark_failed(&l, i, err.message);
+        if (!s->failed && !l.finish_beside)
+            finish_one(&l, i, s);
         set_state(&l, i, SLOT_INFERRED);
     }
     if (have_loader)
@@ -243,6 +297,9 @@ int image_loop_run(const upernet_model *model, upernet_workspace *ws,
     }
     pthread_cond_destroy(&l.changed);
     pthread_mutex_destroy(&l.lock);
+#ifdef _OPENMP
+    omp_set_num_threads(caller_threads);
+#endif
     *failures = l.failures;
     return started && (options->keep_going || l.failures == 0) ? 0 : -1;
 }
