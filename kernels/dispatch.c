@@ -198,6 +198,17 @@ static const struct upernet_bilinear_v_kernel bilinear_v_kernels[] = {
 };
 #undef UPERNET_BILINEAR_V_UKERNEL
 
+#define UPERNET_BILINEAR_HP_UKERNEL(tier, production, function) {(tier), (production), #function},
+static const struct upernet_kernel_variant bilinear_hp_variants[] = {
+#include "kernels/f32-bilinear/f32-bilinear-hp.inc"
+};
+#undef UPERNET_BILINEAR_HP_UKERNEL
+#define UPERNET_BILINEAR_HP_UKERNEL(tier, production, function) {function, #function},
+static const struct upernet_bilinear_hp_kernel bilinear_hp_kernels[] = {
+#include "kernels/f32-bilinear/f32-bilinear-hp.inc"
+};
+#undef UPERNET_BILINEAR_HP_UKERNEL
+
 #define UPERNET_BILINEAR_ARGMAX_UKERNEL(tier, production, function, pixel_tile) \
     {(tier), (production), #function},
 static const struct upernet_kernel_variant bilinear_argmax_variants[] = {
@@ -231,6 +242,7 @@ enum upernet_status upernet_kernel_table_fill(struct upernet_kernel_table *t, en
     PICK(winograd23_output);
     PICK(bilinear_h);
     PICK(bilinear_v);
+    PICK(bilinear_hp);
     PICK(bilinear_argmax);
 #undef PICK
     *t = filled;
@@ -325,12 +337,13 @@ void upernet_kernels_describe(const struct upernet_kernel_table *t, char *buf, s
              "  %-12s %-48s channel_tile=%zu\n"
              "  %-12s %s\n"
              "  %-12s %s\n"
+             "  %-12s %s\n"
              "  %-12s %-48s pixel_tile=%zu\n",
              "layernorm", t->layernorm.name, t->layernorm.channel_tile, "igemm", t->igemm.name,
              t->igemm.mr, t->igemm.nr, "dwconv7x7", t->dwconv7x7.name,
              t->dwconv7x7.channel_tile, "wino23-in", t->winograd23_input.name,
              t->winograd23_input.channel_tile, "wino23-out", t->winograd23_output.name,
              t->winograd23_output.channel_tile, "bilinear-h", t->bilinear_h.name, "bilinear-v",
-             t->bilinear_v.name, "argmax", t->bilinear_argmax.name,
+             t->bilinear_v.name, "bilinear-hp", t->bilinear_hp.name, "argmax", t->bilinear_argmax.name,
              t->bilinear_argmax.pixel_tile);
 }

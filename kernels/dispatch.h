@@ -51,6 +51,10 @@ struct upernet_kernel_table {
         upernet_f32_bilinear_v_fn fn;
         const char *name;
     } bilinear_v;
+    struct upernet_bilinear_hp_kernel {
+        upernet_f32_bilinear_hp_fn fn;
+        const char *name;
+    } bilinear_hp;
     struct upernet_bilinear_argmax_kernel {
         upernet_f32_bilinear_argmax_fn fn;
         const char *name;

@@ -32,6 +32,9 @@ libupernet_core_la_SOURCES += \
 	kernels/f32-bilinear/f32-bilinear-v-scalar.c \
 	kernels/f32-bilinear/f32-bilinear-h-4x4-sse2.c \
 	kernels/f32-bilinear/f32-bilinear-v-stream-sse2.c \
+	kernels/f32-bilinear/f32-bilinear-hp.inc \
+	kernels/f32-bilinear/f32-bilinear-hp-scalar.c \
+	kernels/f32-bilinear/f32-bilinear-hp-4x4-sse2.c \
 	kernels/f32-bilinear-argmax/f32-bilinear-argmax.inc \
 	kernels/f32-bilinear-argmax/f32-bilinear-argmax-tpl.h \
 	kernels/f32-bilinear-argmax/f32-bilinear-argmax-scalar.c

@@ -196,6 +196,24 @@ typedef void (*upernet_f32_bilinear_v_fn)(size_t channels, size_t width, const f
 #include "kernels/f32-bilinear/f32-bilinear-v.inc"
 #undef UPERNET_BILINEAR_V_UKERNEL
 
+/* Horizontal step from planar rows (the segmentation post-processing,
+ * src/image/postprocess.c): channel c's source row of in_w floats at
+ * x + c*channel_stride, interpolated to out_w pixels, written planar:
+ *   h[c*out_w + ox] = taps[ox].l0*x[c][taps[ox].i0] + taps[ox].l1*x[c][taps[ox].i1]
+ * two products and one sum in that order, never fused. scratch: 4*in_w +
+ * 8*out_w floats, 16-byte aligned, the kernel may use. Any channels, in_w,
+ * out_w >= 1. */
+typedef void (*upernet_f32_bilinear_hp_fn)(size_t channels, const float *x,
+                                           size_t channel_stride, size_t in_w,
+                                           const struct upernet_bilinear_tap *taps, size_t out_w,
+                                           float *h, float *scratch);
+
+#define UPERNET_BILINEAR_HP_UKERNEL(tier, production, fn)                                      \
+    void fn(size_t channels, const float *x, size_t channel_stride, size_t in_w,              \
+            const struct upernet_bilinear_tap *taps, size_t out_w, float *h, float *scratch);
+#include "kernels/f32-bilinear/f32-bilinear-hp.inc"
+#undef UPERNET_BILINEAR_HP_UKERNEL
+
 /* ---- f32 bilinear vertical step fused with the argmax over classes ----
  * The segmentation post-processing (src/image/postprocess.c): h0 and h1 hold
  * two source rows of every class, already interpolated horizontally to the

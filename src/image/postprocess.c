@@ -8,8 +8,7 @@
  * then l0h*row0 + l1h*row1. It is computed in two steps, so that each
  * horizontal interpolation is done once, not once per output row reading it:
  *   - a source row of every class is interpolated horizontally (the
- *     bilinear_h kernel, which reads pixels with their classes contiguous:
- *     the row is transposed first) into a cache of two such rows;
+ *     bilinear_hp kernel) into a cache of two such rows;
  *     consecutive output rows read the same or the next source rows (the
  *     taps are monotonic), so each source row is interpolated about once;
  *   - each output row is the bilinear_argmax kernel over the two cached rows:
@@ -33,8 +32,6 @@
 #include "ops/bilinear.h"
 #include "upernet.h"
 
-#define TRANSPOSE_BLOCK 16
-
 /* What one thread needs to interpolate source rows. */
 struct source_rows {
     const float *logits;
@@ -42,25 +39,15 @@ struct source_rows {
     const struct upernet_bilinear_tap *cols;
     size_t target_width;
     const struct upernet_kernel_table *kernels;
-    float *transposed; /* width x classes: one source row, classes contiguous */
+    float *scratch; /* the bilinear_hp kernel's: 4*width + 8*target_width floats */
 };
 
 /* Source row `row` of every class, interpolated horizontally to the target
  * width: out[k*target_width + x]. */
 static void interpolate_source_row(const struct source_rows *s, size_t row, float *out)
 {
-    const size_t plane = s->height * s->width;
-    const float *src = s->logits + row * s->width;
-    /* TRANSPOSE_BLOCK classes at a time: as many input streams as the
-     * hardware prefetchers follow, and each pixel's store is one run. */
-    for (size_t k0 = 0; k0 < s->classes; k0 += TRANSPOSE_BLOCK) {
-        const size_t k1 = k0 + TRANSPOSE_BLOCK < s->classes ? k0 + TRANSPOSE_BLOCK : s->classes;
-        for (size_t x = 0; x < s->width; x++)
-            for (size_t k = k0; k < k1; k++)
-                s->transposed[x * s->classes + k] = src[k * plane + x];
-    }
-    s->kernels->bilinear_h.fn(s->classes, s->transposed, s->classes, s->cols, s->target_width,
-                              out);
+    s->kernels->bilinear_hp.fn(s->classes, s->logits + row * s->width, s->height * s->width,
+                               s->width, s->cols, s->target_width, out, s->scratch);
 }
 
 /* Two horizontally interpolated source rows, tagged with their index. */
@@ -83,14 +70,18 @@ static const float *cached_row(struct row_cache *cache, const struct source_rows
     return cache->rows[slot];
 }
 
-/* Output rows [first, last) of class_map; buffer holds the two cached rows
- * (classes x target_width each) and the transposed source row. */
+/* Output rows [first, last) of class_map; buffer (from malloc: 16-byte
+ * aligned) holds the horizontal kernel's scratch first, 16-byte aligned as
+ * it needs (its size is a multiple of 4 floats), then the two cached rows
+ * (classes x target_width each). */
 static void postprocess_rows(struct source_rows *s, const struct upernet_bilinear_tap *rows,
                              size_t first, size_t last, float *buffer, uint16_t *class_map)
 {
     const size_t row_floats = s->classes * s->target_width;
-    struct row_cache cache = {{SIZE_MAX, SIZE_MAX}, {buffer, buffer + row_floats}};
-    s->transposed = buffer + 2 * row_floats;
+    const size_t scratch_floats = 4 * s->width + 8 * s->target_width;
+    s->scratch = buffer;
+    float *rows0 = buffer + scratch_floats;
+    struct row_cache cache = {{SIZE_MAX, SIZE_MAX}, {rows0, rows0 + row_floats}};
     for (size_t y = first; y < last; y++) {
         const struct upernet_bilinear_tap ry = rows[y];
         const float *r0 = cached_row(&cache, s, ry.i0, ry.i1);
@@ -122,7 +113,7 @@ enum upernet_status upernet_postprocess_semantic(const float *logits, int classe
     struct upernet_bilinear_tap *cols = rows + th;
     upernet_bilinear_axis((size_t) height, th, rows);
     upernet_bilinear_axis((size_t) width, tw, cols);
-    const size_t buffer_floats = (size_t) classes * (2 * tw + (size_t) width);
+    const size_t buffer_floats = 4 * (size_t) width + 8 * tw + 2 * (size_t) classes * tw;
     int failed = 0;
 #pragma omp parallel
     {

@@ -1,9 +1,11 @@
-/* Bilinear resize kernels into channel planes (kernels/f32-bilinear).
+/* Bilinear resize kernels into channel planes (kernels/f32-bilinear): the
+ * horizontal step from NHWC pixels (h) and from planar rows (hp), the
+ * vertical step (v).
  * Scalar tier: both references against the formula evaluated in double.
  * SIMD tiers: the tier's variants against the scalar references, value for
  * value (same two products and one sum per element), on ragged channel and
- * pixel counts, with NaN between pixels (a read outside a pixel's channels
- * shows up in the result), NaN between output rows and guards around every
+ * pixel counts, with NaN between pixels or between planar rows (a read
+ * outside them shows up in the result), NaN between output rows and guards around every
  * buffer (a write outside the contract stays visible), and output rows at
  * every alignment (the vertical step's streaming stores need 16 bytes). */
 #include "config.h"
@@ -38,8 +40,14 @@ static struct {
     upernet_f32_bilinear_v_fn fn;
     const char *name;
 } v_lines[MAX_LINES];
-static size_t n_h_lines, n_v_lines;
+static struct {
+    enum upernet_isa tier;
+    upernet_f32_bilinear_hp_fn fn;
+    const char *name;
+} hp_lines[MAX_LINES];
+static size_t n_h_lines, n_v_lines, n_hp_lines;
 static upernet_f32_bilinear_h_fn h_reference;
+static upernet_f32_bilinear_hp_fn hp_reference;
 static upernet_f32_bilinear_v_fn v_reference;
 
 static bool tested_line(enum upernet_isa tier)
@@ -111,6 +119,55 @@ START_TEST(test_horizontal)
 }
 END_TEST
 
+/* Planar rows of in_w floats, channel_stride = in_w + 3 apart with NaN in
+ * between; the kernel's scratch is NaN-filled and guarded too. */
+START_TEST(test_horizontal_planar)
+{
+    const size_t channels = channel_counts[_i % N_CHANNEL_COUNTS];
+    const size_t out_w = widths[_i / N_CHANNEL_COUNTS];
+    const size_t in_w = out_w / 2 + 1, stride = in_w + 3, nx = channels * stride;
+    struct upernet_bilinear_tap taps[64];
+    make_taps(in_w, out_w, taps);
+    float *x = test_alloc_guarded(nx, 16);
+    test_fill_uniform(x, nx, 43 + channels, -2.0f, 2.0f);
+    for (size_t c = 0; c < channels; c++)
+        for (size_t i = in_w; i < stride; i++)
+            x[c * stride + i] = NAN; /* between rows: never read */
+    const size_t nh = channels * out_w, nscratch = 4 * in_w + 8 * out_w;
+    float *got = test_alloc_guarded(nh, 16), *want = test_alloc_guarded(nh, 16);
+    float *scratch = test_alloc_guarded(nscratch, 16);
+    for (size_t i = 0; i < nscratch; i++)
+        scratch[i] = NAN;
+    if (tested_tier == UPERNET_ISA_SCALAR) {
+        hp_reference(channels, x, stride, in_w, taps, out_w, got, scratch);
+        for (size_t c = 0; c < channels; c++)
+            for (size_t ox = 0; ox < out_w; ox++) {
+                const double w = (double) taps[ox].l0 * x[c * stride + taps[ox].i0] +
+                                 (double) taps[ox].l1 * x[c * stride + taps[ox].i1];
+                ck_assert_msg(fabs(got[c * out_w + ox] - w) <= 1e-6,
+                              "channels %zu width %zu: h[%zu][%zu] got %.9g want %.9g",
+                              channels, out_w, c, ox, got[c * out_w + ox], w);
+            }
+        ck_assert(test_guard_intact(got, nh, 16));
+    }
+    hp_reference(channels, x, stride, in_w, taps, out_w, want, scratch);
+    for (size_t v = 0; v < n_hp_lines; v++) {
+        if (!tested_line(hp_lines[v].tier))
+            continue;
+        for (size_t i = 0; i < nh; i++)
+            got[i] = NAN;
+        hp_lines[v].fn(channels, x, stride, in_w, taps, out_w, got, scratch);
+        for (size_t i = 0; i < nh; i++)
+            ck_assert_msg(same_value(got[i], want[i]),
+                          "%s channels %zu width %zu: h[%zu] got %.9g want %.9g",
+                          hp_lines[v].name, channels, out_w, i, got[i], want[i]);
+        ck_assert(test_guard_intact(got, nh, 16));
+        ck_assert(test_guard_intact(scratch, nscratch, 16));
+    }
+    free(x), free(got), free(want), free(scratch);
+}
+END_TEST
+
 /* Output rows start 0..3 floats after a 16-byte boundary (offset), planes
  * are width + 5 floats apart; everything else of y must stay NaN. */
 START_TEST(test_vertical)
@@ -160,7 +217,7 @@ END_TEST
 void add_bilinear_tests(Suite *suite, enum upernet_isa tier)
 {
     tested_tier = tier;
-    n_h_lines = n_v_lines = 0;
+    n_h_lines = n_v_lines = n_hp_lines = 0;
     size_t tested = 0;
 #define UPERNET_BILINEAR_H_UKERNEL(t, production, function)                 \
     if ((t) == UPERNET_ISA_SCALAR)                                          \
@@ -184,12 +241,24 @@ void add_bilinear_tests(Suite *suite, enum upernet_isa tier)
     }
 #include "kernels/f32-bilinear/f32-bilinear-v.inc"
 #undef UPERNET_BILINEAR_V_UKERNEL
+#define UPERNET_BILINEAR_HP_UKERNEL(t, production, function)                \
+    if ((t) == UPERNET_ISA_SCALAR)                                          \
+        hp_reference = function;                                            \
+    tested += tested_line(t);                                               \
+    if (n_hp_lines < MAX_LINES) {                                           \
+        hp_lines[n_hp_lines].tier = (t);                                    \
+        hp_lines[n_hp_lines].fn = function;                                 \
+        hp_lines[n_hp_lines++].name = #function;                            \
+    }
+#include "kernels/f32-bilinear/f32-bilinear-hp.inc"
+#undef UPERNET_BILINEAR_HP_UKERNEL
     if (tier != UPERNET_ISA_SCALAR && tested == 0) {
         printf("bilinear: no %s variant\n", upernet_isa_name(tier));
         return;
     }
     TCase *tc = tcase_create("bilinear into planes");
     tcase_add_loop_test(tc, test_horizontal, 0, (int) (N_CHANNEL_COUNTS * N_WIDTHS));
+    tcase_add_loop_test(tc, test_horizontal_planar, 0, (int) (N_CHANNEL_COUNTS * N_WIDTHS));
     tcase_add_loop_test(tc, test_vertical, 0, (int) (N_CHANNEL_COUNTS * N_WIDTHS * 4));
     suite_add_tcase(suite, tc);
 }
