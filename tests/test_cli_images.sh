@@ -43,6 +43,8 @@ check "pillow13 output equals transformers on Pillow 13" "[ '$got' = 'e78bb436f9
 expect 0 "preprocess --processor" upernet preprocess "$data/images/png-rgb8-41x37.png" --processor "$data/golden/processor-half.json" -o "$work/half.npy"
 got=$(tail -c $((3 * 40 * 56 * 4)) "$work/half.npy" | sha256sum | cut -d' ' -f1)
 check "preprocess --processor equals SegformerImageProcessorPil with it" "[ '$got' = '$(sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' "$data/golden/processor-configs.json" | head -1)' ]"
+expect 0 "preprocess --processor --size" upernet preprocess "$data/images/png-rgb8-41x37.png" --processor "$data/golden/processor-half.json" --size 24x32 -o "$work/half-sized.npy"
+check "--size wins over the processor's 40x56" "grep -q '(1, 3, 24, 32)' '$work/half-sized.npy'"
 printf '{"resample": 3}' > "$work/bicubic.json"
 expect 1 "preprocess with a BICUBIC processor" upernet preprocess "$data/images/png-rgb8-41x37.png" --processor "$work/bicubic.json" -o "$work/bicubic.npy"
 check "the resample error names the key" "grep -q 'resample = 3 (BICUBIC)' '$work/stderr'"

@@ -40,7 +40,7 @@ int cli_model_options(const char *verb, const char *isa, long threads,
 }
 
 int cli_preprocessing(const char *verb, const char *processor, const char *weights_path,
-                      upernet_preprocessing *out)
+                      int height, int width, upernet_preprocessing *out)
 {
     upernet_preprocessing_init(out);
     char found[4096];
@@ -58,12 +58,14 @@ int cli_preprocessing(const char *verb, const char *processor, const char *weigh
         if (stat(found, &sb) == 0 && S_ISREG(sb.st_mode))
             processor = found;
     }
-    if (processor == NULL)
-        return 0;
     upernet_error err;
-    if (upernet_preprocessing_load(processor, out, &err) != UPERNET_OK) {
+    if (processor != NULL && upernet_preprocessing_load(processor, out, &err) != UPERNET_OK) {
         fprintf(stderr, "upernet %s: %s\n", verb, err.message);
         return 1;
+    }
+    if (height > 0) { /* --size wins over the processor's size */
+        out->height = height;
+        out->width = width;
     }
     return 0;
 }

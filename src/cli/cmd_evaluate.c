@@ -479,16 +479,12 @@ int cmd_evaluate(int argc, char **argv)
     }
     /* whole mode: a preprocessor_config.json's settings when there is one */
     upernet_preprocessing pre;
-    if (cli_preprocessing("evaluate", processor, weights, &pre) != 0)
+    if (cli_preprocessing("evaluate", processor, weights, size_given ? config.whole_height : 0,
+                          config.whole_width, &pre) != 0)
         return 1;
     if (!slide) {
-        if (size_given) { /* --size wins over the file's size */
-            pre.height = config.whole_height;
-            pre.width = config.whole_width;
-        } else {
-            config.whole_height = pre.height;
-            config.whole_width = pre.width;
-        }
+        config.whole_height = pre.height;
+        config.whole_width = pre.width;
         config.preprocessing = &pre;
     }
     char mode_name[32];

@@ -102,12 +102,8 @@ int cmd_preprocess(int argc, char **argv)
     }
     const char *path = argv[optind];
     upernet_preprocessing pre;
-    if (cli_preprocessing("preprocess", processor, NULL, &pre) != 0)
+    if (cli_preprocessing("preprocess", processor, NULL, height, width, &pre) != 0)
         return 1;
-    if (height > 0) { /* --size wins over the processor's size */
-        pre.height = height;
-        pre.width = width;
-    }
     upernet_error err;
     upernet_image image;
     if (upernet_image_load(path, &image, &err) != UPERNET_OK) {

@@ -294,12 +294,8 @@ int cmd_segment(int argc, char **argv)
         return EXIT_USAGE;
     }
     upernet_preprocessing pre;
-    if (cli_preprocessing("segment", processor, weights, &pre) != 0)
+    if (cli_preprocessing("segment", processor, weights, height, width, &pre) != 0)
         return 1;
-    if (height > 0) { /* --size wins over the processor's size */
-        pre.height = height;
-        pre.width = width;
-    }
     if (pre.do_resize && (pre.height < 32 || pre.width < 32)) {
         fprintf(stderr, "upernet segment: the model input size %dx%d is below 32x32\n",
                 pre.height, pre.width);

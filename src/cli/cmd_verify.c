@@ -205,7 +205,7 @@ int cmd_verify(int argc, char **argv)
     /* the conversion script's SegformerImageProcessor(), unless a
      * preprocessor_config.json says otherwise */
     upernet_preprocessing pre;
-    if (cli_preprocessing("verify", processor, weights, &pre) != 0) {
+    if (cli_preprocessing("verify", processor, weights, 0, 0, &pre) != 0) {
         upernet_image_free(&image);
         return 1;
     }

@@ -50,10 +50,11 @@ upernet_model *cli_load_model(const char *verb, const char *spec, const char *we
 /* The preprocessing of a verb: `processor` (--processor FILE) when given,
  * else the preprocessor_config.json next to `weights_path` (in it when it is
  * a directory, else beside the file) when there is one, else
- * SegformerImageProcessor()'s defaults. Prints the error (naming `verb`)
- * and returns nonzero when the file given or found is refused. */
+ * SegformerImageProcessor()'s defaults; a `height` > 0 (--size) replaces
+ * its size with height x width. Prints the error (naming `verb`) and
+ * returns nonzero when the file given or found is refused. */
 int cli_preprocessing(const char *verb, const char *processor, const char *weights_path,
-                      upernet_preprocessing *out);
+                      int height, int width, upernet_preprocessing *out);
 
 /* The download cache of one model size: $UPERNET_CACHE/upernet-convnext-SIZE,
  * else $HOME/.cache/upernet/upernet-convnext-SIZE. -1 if neither is set. */

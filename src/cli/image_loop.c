@@ -253,14 +253,13 @@ int image_loop_run(const upernet_model *model, upernet_workspace *ws,
                 upernet_prediction_free(l.slots[j].prediction);
             return -1;
         }
-    const int forward_threads = forward_thread_count(options->threads);
     l.finish_beside = options->finish == IMAGE_LOOP_FINISH_BESIDE ||
                       (options->finish == IMAGE_LOOP_FINISH_AUTO &&
                        image_loop_spare_core(options->threads));
 #ifdef _OPENMP
     /* finish on this thread runs with the forwards' thread count */
     const int caller_threads = omp_get_max_threads();
-    omp_set_num_threads(forward_threads);
+    omp_set_num_threads(forward_thread_count(options->threads));
 #endif
     pthread_mutex_init(&l.lock, NULL);
     pthread_cond_init(&l.changed, NULL);
